@@ -1,0 +1,8 @@
+// Original file: proto/fslm/v1/stage.proto
+
+
+export interface DescribeRequest {
+}
+
+export interface DescribeRequest__Output {
+}

@@ -1,0 +1,26 @@
+// Original file: proto/fslm/v1/generation.proto
+
+export const FinishReason = {
+  FINISH_REASON_UNSPECIFIED: 'FINISH_REASON_UNSPECIFIED',
+  FINISH_REASON_EOS: 'FINISH_REASON_EOS',
+  FINISH_REASON_LENGTH: 'FINISH_REASON_LENGTH',
+  FINISH_REASON_STOP: 'FINISH_REASON_STOP',
+  FINISH_REASON_CANCELLED: 'FINISH_REASON_CANCELLED',
+  FINISH_REASON_DEADLINE: 'FINISH_REASON_DEADLINE',
+} as const;
+
+export type FinishReason =
+  | 'FINISH_REASON_UNSPECIFIED'
+  | 0
+  | 'FINISH_REASON_EOS'
+  | 1
+  | 'FINISH_REASON_LENGTH'
+  | 2
+  | 'FINISH_REASON_STOP'
+  | 3
+  | 'FINISH_REASON_CANCELLED'
+  | 4
+  | 'FINISH_REASON_DEADLINE'
+  | 5
+
+export type FinishReason__Output = typeof FinishReason[keyof typeof FinishReason]

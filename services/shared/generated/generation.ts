@@ -1,0 +1,24 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ChatMessage as _fslm_v1_ChatMessage, ChatMessage__Output as _fslm_v1_ChatMessage__Output } from './fslm/v1/ChatMessage';
+import type { GenerationParams as _fslm_v1_GenerationParams, GenerationParams__Output as _fslm_v1_GenerationParams__Output } from './fslm/v1/GenerationParams';
+import type { Timings as _fslm_v1_Timings, Timings__Output as _fslm_v1_Timings__Output } from './fslm/v1/Timings';
+import type { Usage as _fslm_v1_Usage, Usage__Output as _fslm_v1_Usage__Output } from './fslm/v1/Usage';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  fslm: {
+    v1: {
+      ChatMessage: MessageTypeDefinition<_fslm_v1_ChatMessage, _fslm_v1_ChatMessage__Output>
+      FinishReason: EnumTypeDefinition
+      GenerationParams: MessageTypeDefinition<_fslm_v1_GenerationParams, _fslm_v1_GenerationParams__Output>
+      Timings: MessageTypeDefinition<_fslm_v1_Timings, _fslm_v1_Timings__Output>
+      Usage: MessageTypeDefinition<_fslm_v1_Usage, _fslm_v1_Usage__Output>
+    }
+  }
+}
+

@@ -1,0 +1,82 @@
+// One ONNX decoder-with-past session: feeds new tokens for a batch of rows on top of their KV cache
+// and returns each row's last logits and the grown cache.
+import ort from 'onnxruntime-node';
+import { KvCache, type CacheGeometry } from './kv-cache.ts';
+
+export interface SessionOptions {
+  intraOpThreads: number;
+}
+
+export interface StepOutput {
+  /** Per row: logits of its last new position (a view into the run's output; copy to keep). */
+  logits: Float32Array[];
+  cache: KvCache;
+}
+
+export class DecoderSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly geometry: CacheGeometry,
+    readonly vocabSize: number,
+  ) {}
+
+  static async open(onnxPath: string, geometry: CacheGeometry, vocabSize: number, options: SessionOptions): Promise<DecoderSession> {
+    const session = await ort.InferenceSession.create(onnxPath, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: options.intraOpThreads,
+      interOpNumThreads: 1,
+    });
+    return new DecoderSession(session, geometry, vocabSize);
+  }
+
+  /**
+   * Runs `newIds[r]` for each row on top of `cache`. Rows of different lengths are left-padded,
+   * which keeps rows right-aligned only when the cache is empty or all rows add the same count.
+   */
+  async run(cache: KvCache, newIds: number[][]): Promise<StepOutput> {
+    const rows = newIds.length;
+    const added = Math.max(...newIds.map((ids) => ids.length));
+    if (cache.width > 0 && newIds.some((ids) => ids.length !== added)) {
+      throw new Error('rows with a cache must add the same number of tokens');
+    }
+    const total = cache.width + added;
+    const inputIds = new BigInt64Array(rows * added);
+    const positions = new BigInt64Array(rows * added);
+    const mask = new BigInt64Array(rows * total);
+    const lengths: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const ids = newIds[r];
+      const pad = added - ids.length;
+      const past = cache.lengths[r];
+      for (let j = 0; j < ids.length; j++) {
+        inputIds[r * added + pad + j] = BigInt(ids[j]);
+        positions[r * added + pad + j] = BigInt(past + j);
+      }
+      for (let c = cache.width - past; c < cache.width; c++) mask[r * total + c] = 1n;
+      for (let c = cache.width + pad; c < total; c++) mask[r * total + c] = 1n;
+      lengths.push(past + ids.length);
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', inputIds, [rows, added]),
+      attention_mask: new ort.Tensor('int64', mask, [rows, total]),
+      position_ids: new ort.Tensor('int64', positions, [rows, added]),
+    };
+    cache.feeds(feeds);
+    const outputs = await this.session.run(feeds);
+    const logitsData = outputs.logits.data as Float32Array;
+    const seq = outputs.logits.dims[1];
+    const vocab = outputs.logits.dims[2];
+    const logits: Float32Array[] = [];
+    for (let r = 0; r < rows; r++) {
+      const start = (r * seq + seq - 1) * vocab;
+      logits.push(logitsData.subarray(start, start + vocab));
+    }
+    return { logits, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

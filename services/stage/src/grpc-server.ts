@@ -1,0 +1,103 @@
+// The gRPC door of a stage: StageService over the engine, plus grpc.health.v1 and server reflection.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { errors } from '../../shared/errors.ts';
+import type { DescribeResponse } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
+import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
+import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
+import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
+import { loadDefinition } from '../../shared/proto.ts';
+import type { Artifact } from './artifact.ts';
+import { toGrpcStatus } from './grpc-status.ts';
+import { toGenerateInput } from './request-validation.ts';
+import { toWireResult } from './wire.ts';
+import type { InferenceEngine } from './types.ts';
+
+export const STAGE_SERVICE_NAME = 'fslm.v1.StageService';
+const PROTO_FILES = ['fslm/v1/stage.proto'];
+
+export interface StageServer {
+  server: grpc.Server;
+  port: number;
+  health: HealthImplementation;
+  shutdown(): Promise<void>;
+}
+
+export function describeModel(engine: InferenceEngine, artifact: Artifact): DescribeResponse {
+  const m = artifact.manifest;
+  return {
+    manifest: {
+      ...m,
+      training_run: m.training_run ?? '',
+      trace_id: m.trace_id ?? '',
+      decoder: { ...m.decoder, bos_token_id: m.decoder.bos_token_id ?? undefined, pad_token_id: m.decoder.pad_token_id ?? undefined },
+      version: artifact.version,
+    },
+    precision: artifact.precision,
+    has_chat_template: engine.hasChatTemplate,
+    max_batch_size: engine.limits.maxBatchSize,
+    max_queue: engine.limits.maxQueue,
+    max_prompt_tokens: engine.limits.maxPromptTokens,
+    max_new_tokens_limit: engine.limits.maxNewTokensLimit,
+  };
+}
+
+function generateHandler(engine: InferenceEngine, modelVersion: string) {
+  return async (call: grpc.ServerWritableStream<GenerateRequest__Output, GenerateResponse>): Promise<void> => {
+    const abort = new AbortController();
+    const onCancelled = () => abort.abort(errors.cancelled());
+    call.on('cancelled', onCancelled);
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    let timer: NodeJS.Timeout | undefined;
+    if (Number.isFinite(deadlineMs)) {
+      timer = setTimeout(() => abort.abort(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
+    }
+    try {
+      const input = toGenerateInput(call.request, engine.limits, engine.hasChatTemplate);
+      const result = await engine.generate(input, {
+        signal: abort.signal,
+        onDelta: (delta) => call.write({ delta: { seq: delta.seq, text: delta.text, tokens: delta.tokens } }),
+      });
+      if (call.cancelled) return;
+      if (result.finishReason === 'deadline') throw errors.deadlineExceeded(`deadline exceeded after ${result.completionTokens} tokens`);
+      call.write({ result: toWireResult(result, modelVersion) });
+      call.end();
+    } catch (error) {
+      if (!call.cancelled) call.emit("error", toGrpcStatus(error));
+    } finally {
+      clearTimeout(timer);
+      call.off('cancelled', onCancelled);
+    }
+  };
+}
+
+/** Starts the server; `address` like 127.0.0.1:0 picks a free port. */
+export async function startStageServer(engine: InferenceEngine, artifact: Artifact, address: string): Promise<StageServer> {
+  const definition = loadDefinition(PROTO_FILES);
+  const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
+  const description = describeModel(engine, artifact);
+  server.addService(proto.fslm.v1.StageService.service, {
+    Generate: generateHandler(engine, artifact.version),
+    Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
+  });
+  const health = new HealthImplementation({ '': 'SERVING', [STAGE_SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+  );
+  return {
+    server,
+    port,
+    health,
+    shutdown: () =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,39 @@
+// Checks a GenerateRequest from the wire and turns it into engine input; every problem names its field.
+import { randomUUID } from 'node:crypto';
+import { errors } from '../../shared/errors.ts';
+import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
+import { resolveSampling } from './sampling-params.ts';
+import type { EngineLimits, GenerateInput, PromptInput } from './types.ts';
+
+/** Characters accepted before tokenizing, so a huge prompt is refused without work. */
+export const MAX_PROMPT_CHARS = 1 << 20;
+export const MAX_MESSAGES = 256;
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+export function toGenerateInput(request: GenerateRequest__Output, limits: EngineLimits, hasChatTemplate: boolean): GenerateInput {
+  const prompt = toPrompt(request, hasChatTemplate);
+  const requestId = request.request_id || randomUUID();
+  if (!REQUEST_ID.test(requestId)) throw errors.invalidArgument('request_id must be 1-128 characters of [A-Za-z0-9._:-]', 'request_id');
+  return { prompt, sampling: resolveSampling(request.params ?? undefined, limits), requestId };
+}
+
+function toPrompt(request: GenerateRequest__Output, hasChatTemplate: boolean): PromptInput {
+  const hasPrompt = request.prompt.length > 0;
+  const hasMessages = request.messages.length > 0;
+  if (hasPrompt && hasMessages) throw errors.invalidArgument('send either prompt or messages, not both', 'prompt');
+  if (!hasPrompt && !hasMessages) throw errors.invalidArgument('the prompt is empty: send prompt or messages', 'prompt');
+  if (hasPrompt) {
+    if (request.prompt.length > MAX_PROMPT_CHARS) throw errors.invalidArgument(`prompt is longer than ${MAX_PROMPT_CHARS} characters`, 'prompt');
+    return { kind: 'text', text: request.prompt };
+  }
+  if (!hasChatTemplate) throw errors.invalidArgument('this model has no chat template; send a plain prompt', 'messages');
+  if (request.messages.length > MAX_MESSAGES) throw errors.invalidArgument(`at most ${MAX_MESSAGES} messages`, 'messages');
+  let chars = 0;
+  request.messages.forEach((m, i) => {
+    if (!ROLES.has(m.role)) throw errors.invalidArgument(`messages[${i}].role must be one of ${[...ROLES].join(', ')}`, `messages[${i}].role`);
+    chars += m.content.length;
+  });
+  if (chars > MAX_PROMPT_CHARS) throw errors.invalidArgument(`messages are longer than ${MAX_PROMPT_CHARS} characters`, 'messages');
+  return { kind: 'chat', messages: request.messages.map((m) => ({ role: m.role, content: m.content })) };
+}

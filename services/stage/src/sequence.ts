@@ -1,0 +1,136 @@
+// One request inside the engine: its prompt ids, sampler, streamed text and how it finishes.
+import { FslmError, ErrorCode } from '../../shared/errors.ts';
+import type { KvCache } from './kv-cache.ts';
+import { Sampler } from './sampler.ts';
+import { StopMatcher } from './stop-matcher.ts';
+import { TextStream, type DecodeIds } from './text-stream.ts';
+import { FinishReason, type GenerateCallbacks, type GenerateResult, type SamplingOptions } from './types.ts';
+
+export interface SequenceLimits {
+  eosTokenIds: readonly number[];
+  maxPositions: number;
+}
+
+export interface CacheDonor {
+  takeCache(promptIds: readonly number[]): KvCache | null;
+}
+
+export class Sequence {
+  readonly generated: number[] = [];
+  /** Own cache while the prompt is prefilled; null once the sequence is a row of the decode batch. */
+  cache: KvCache | null;
+  /** Which row of `cache` is this sequence's (prefill runs several prompts as one batch). */
+  cacheRow = 0;
+  /** An incremental prompt whose cache this sequence takes over when its prefill starts. */
+  adoptCacheFrom: CacheDonor | null = null;
+  finishReason: FinishReason | null = null;
+  private readonly sampler: Sampler;
+  private readonly textStream: TextStream;
+  private readonly stopMatcher: StopMatcher;
+  private text = '';
+  private deltaSeq = 0;
+  private tokensNotYetReported = 0;
+  private readonly enqueuedAt = performance.now();
+  private prefillStartedAt = 0;
+  private firstTokenAt = 0;
+  private finishedAt = 0;
+  readonly done: Promise<GenerateResult>;
+  private resolveDone!: (result: GenerateResult) => void;
+
+  constructor(
+    readonly requestId: string,
+    readonly promptIds: number[],
+    readonly sampling: SamplingOptions,
+    readonly callbacks: GenerateCallbacks,
+    private readonly limits: SequenceLimits,
+    decode: DecodeIds,
+    cache: KvCache | null = null,
+  ) {
+    this.cache = cache;
+    this.sampler = new Sampler(sampling, promptIds);
+    this.textStream = new TextStream(decode);
+    this.stopMatcher = new StopMatcher(sampling.stop);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Takes the donor's cache, rolled back to the longest prefix it shares with this prompt. */
+  adoptCache(): void {
+    if (!this.adoptCacheFrom) return;
+    this.cache = this.adoptCacheFrom.takeCache(this.promptIds);
+    this.adoptCacheFrom = null;
+  }
+
+  /** Ids still to prefill: the prompt beyond what the own cache holds. */
+  pendingPromptIds(): number[] {
+    return this.promptIds.slice(this.cache?.lengths[0] ?? 0);
+  }
+
+  markPrefillStart(): void {
+    if (this.prefillStartedAt === 0) this.prefillStartedAt = performance.now();
+  }
+
+  /** Finishes a sequence whose caller aborted; true if it did. */
+  checkAborted(): boolean {
+    const signal = this.callbacks.signal;
+    if (!signal?.aborted || this.finishReason) return false;
+    const reason = signal.reason;
+    const deadline = reason instanceof FslmError && reason.code === ErrorCode.DeadlineExceeded;
+    this.finish(deadline ? FinishReason.Deadline : FinishReason.Cancelled);
+    return true;
+  }
+
+  /** Samples the next token from a logits row and streams its text. Returns the token id. */
+  accept(logits: Float32Array): number {
+    if (this.generated.length === 0) this.firstTokenAt = performance.now();
+    if (this.callbacks.onLogits) this.callbacks.onLogits(Float32Array.from(logits));
+    const token = this.sampler.pick(logits);
+    this.generated.push(token);
+    if (!this.sampling.ignoreEos && this.limits.eosTokenIds.includes(token)) {
+      this.finish(FinishReason.Eos);
+      return token;
+    }
+    const { emit, stopped } = this.stopMatcher.push(this.textStream.push(token));
+    this.emit(emit, 1);
+    if (stopped) this.finish(FinishReason.Stop);
+    else if (this.generated.length >= this.sampling.maxNewTokens) this.finish(FinishReason.Length);
+    else if (this.promptIds.length + this.generated.length >= this.limits.maxPositions) this.finish(FinishReason.Length);
+    return token;
+  }
+
+  get lastToken(): number {
+    return this.generated[this.generated.length - 1];
+  }
+
+  finish(reason: FinishReason): void {
+    if (this.finishReason) return;
+    this.finishReason = reason;
+    this.finishedAt = performance.now();
+    if (reason !== FinishReason.Stop) this.emit(this.stopMatcher.push(this.textStream.flush()).emit + this.stopMatcher.flush(), 0);
+    this.cache = null;
+    const start = this.prefillStartedAt || this.finishedAt;
+    const first = this.firstTokenAt || this.finishedAt;
+    this.resolveDone({
+      requestId: this.requestId,
+      text: this.text,
+      tokenIds: this.generated,
+      finishReason: reason,
+      promptTokens: this.promptIds.length,
+      completionTokens: this.generated.length,
+      timings: {
+        queueMs: start - this.enqueuedAt,
+        prefillMs: first - start,
+        firstTokenMs: first - this.enqueuedAt,
+        decodeMs: this.finishedAt - first,
+        totalMs: this.finishedAt - this.enqueuedAt,
+      },
+    });
+  }
+
+  private emit(text: string, tokens: number): void {
+    this.tokensNotYetReported += tokens;
+    if (text.length === 0) return;
+    this.text += text;
+    this.callbacks.onDelta?.({ seq: this.deltaSeq++, text, tokens: this.tokensNotYetReported });
+    this.tokensNotYetReported = 0;
+  }
+}
