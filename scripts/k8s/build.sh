@@ -82,7 +82,9 @@ build_kwok() {
   # The stage files kwok needs at run time live in its module; keep a copy beside the binary.
   local moddir; moddir=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   mkdir -p "$work/out/stage"
-  cp "$moddir"/kustomize/stage/node/fast/*.yaml "$moddir"/kustomize/stage/pod/fast/*.yaml "$work/out/stage/"
+  # Node life cycle and the generic pod stages; fslm's own pod stages (scripts/k8s/kwok-stages) finish pods.
+  cp "$moddir/kustomize/stage/node/fast/node-initialize.yaml" "$moddir/kustomize/stage/node/heartbeat/node-heartbeat.yaml" \
+     "$moddir/kustomize/stage/pod/fast/pod-ready.yaml" "$moddir/kustomize/stage/pod/fast/pod-delete.yaml" "$work/out/stage/"
   chmod u+w "$work/out/stage/"*
   finish "$KWOK_BIN" "$work/out"; rm -rf "$work"
   log "kwok $KWOK_VERSION: built in $((SECONDS - t0))s"

@@ -1,0 +1,144 @@
+// The stage's gRPC door as a client sees it: a real `fslm stage` process on loopback.
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { after, before, test } from 'node:test';
+import type { GenerateRequest } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
+import type { GenerateResponse__Output } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
+import type { StageServiceClient } from '../../shared/generated/fslm/v1/StageService.ts';
+import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
+import { loadGrpcObject } from '../../shared/proto.ts';
+import { testModels } from '../../../test/support/models.ts';
+import { startFslm, type Started } from '../../../test/support/processes.ts';
+
+const require = createRequire(import.meta.url);
+let stage: Started;
+let client: StageServiceClient;
+let address: string;
+
+before(async () => {
+  stage = await startFslm(['stage', '--model', testModels()['tiny-onnx'], '--grpc', '127.0.0.1:0', '--max-batch', '1', '--max-queue', '1', '--threads', '1']);
+  address = stage.ready.grpc as string;
+  const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
+  client = new proto.fslm.v1.StageService(address, grpc.credentials.createInsecure());
+});
+after(async () => {
+  client.close();
+  assert.equal(await stage.stop(), 0, 'the stage exits cleanly on SIGTERM');
+});
+
+interface Collected {
+  responses: GenerateResponse__Output[];
+  error: grpc.ServiceError | null;
+}
+
+function generate(request: GenerateRequest, options: grpc.CallOptions = {}, onResponse?: (r: GenerateResponse__Output, call: grpc.ClientReadableStream<GenerateResponse__Output>) => void): Promise<Collected> {
+  return new Promise((resolve) => {
+    const responses: GenerateResponse__Output[] = [];
+    const call = client.Generate(request, options);
+    call.on('data', (r: GenerateResponse__Output) => {
+      responses.push(r);
+      onResponse?.(r, call);
+    });
+    call.on('error', (error: grpc.ServiceError) => resolve({ responses, error }));
+    call.on('end', () => resolve({ responses, error: null }));
+  });
+}
+
+const greedy = (max: number) => ({ max_new_tokens: max, temperature: 0 });
+
+test('Generate streams deltas then a result with usage and timings', async () => {
+  const { responses, error } = await generate({ prompt: 'Hello there', params: greedy(12), request_id: 'req-1' });
+  assert.equal(error, null);
+  const result = responses.at(-1)!.result!;
+  const deltas = responses.slice(0, -1).map((r) => r.delta!);
+  assert.equal(deltas.map((d) => d.text).join(''), result.text);
+  assert.equal(result.request_id, 'req-1');
+  assert.equal(result.usage!.completion_tokens <= 12, true);
+  assert.ok(['FINISH_REASON_LENGTH', 'FINISH_REASON_EOS'].includes(result.finish_reason));
+  assert.match(result.model_version, /^[0-9a-f]{64}$/);
+  assert.ok(result.timings!.total_ms >= result.timings!.decode_ms);
+});
+
+test('chat messages are rendered with the model chat template', async () => {
+  const { responses, error } = await generate({ messages: [{ role: 'user', content: 'Hi!' }], params: greedy(4) });
+  assert.equal(error, null);
+  assert.ok(responses.at(-1)!.result!.usage!.prompt_tokens > 5);
+});
+
+test('Describe returns the manifest and limits', async () => {
+  const description = await new Promise<any>((resolve, reject) => client.Describe({}, (e, r) => (e ? reject(e) : resolve(r))));
+  assert.equal(description.precision, 'fp32');
+  assert.equal(description.max_batch_size, 1);
+  assert.ok(description.manifest.files['onnx/model.onnx']);
+  assert.ok(description.manifest.decoder.num_layers >= 1);
+  assert.equal(description.has_chat_template, true);
+});
+
+test('bad inputs get INVALID_ARGUMENT and the server keeps serving', async () => {
+  const bad: Array<[GenerateRequest, RegExp]> = [
+    [{ prompt: '' }, /prompt is empty/],
+    [{ prompt: 'x', messages: [{ role: 'user', content: 'y' }] }, /either prompt or messages/],
+    [{ prompt: 'x', params: { temperature: -1 } }, /temperature/],
+    [{ prompt: 'x', params: { max_new_tokens: 1_000_000 } }, /max_new_tokens/],
+    [{ prompt: 'x', params: { top_p: 1.5 } }, /top_p/],
+    [{ prompt: 'x', params: { stop: [''] } }, /stop\[0\]/],
+    [{ messages: [{ role: 'wizard', content: 'y' }] }, /role/],
+    [{ prompt: 'long '.repeat(5000) }, /at most 4096/],
+    [{ prompt: 'x', request_id: 'has spaces' }, /request_id/],
+  ];
+  for (const [request, message] of bad) {
+    const { error } = await generate(request);
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, `${JSON.stringify(request).slice(0, 80)} gave ${error?.code}`);
+    assert.match(error!.details, message);
+  }
+  const { error } = await generate({ prompt: 'still here', params: greedy(2) });
+  assert.equal(error, null);
+});
+
+test('a deadline gives DEADLINE_EXCEEDED', async () => {
+  const { error } = await generate({ prompt: 'Go on and on', params: greedy(2000) }, { deadline: Date.now() + 300 });
+  assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
+});
+
+test('a full stage answers RESOURCE_EXHAUSTED, and a cancelled call frees its slot', async () => {
+  const long = { prompt: 'Go on and on', params: { ...greedy(2000) } };
+  let first!: grpc.ClientReadableStream<GenerateResponse__Output>;
+  const firstDone = generate(long, {}, (_r, call) => (first = call));
+  await new Promise<void>((resolve) => {
+    const wait = setInterval(() => first && (clearInterval(wait), resolve()), 5);
+  });
+  const queued = generate({ prompt: 'queued', params: greedy(2) });
+  await new Promise((r) => setTimeout(r, 50));
+  const refused = await generate({ prompt: 'refused', params: greedy(2) });
+  assert.equal(refused.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+  first.cancel();
+  assert.equal((await firstDone).error?.code, grpc.status.CANCELLED);
+  const queuedResult = await queued;
+  assert.equal(queuedResult.error, null, 'the queued call runs once the cancelled one stops');
+});
+
+test('grpc.health.v1 reports SERVING', async () => {
+  const healthProto = grpc.loadPackageDefinition(protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'))) as any;
+  const health = new healthProto.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const reply = await new Promise<any>((resolve, reject) => health.Check({ service: 'fslm.v1.StageService' }, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))));
+  health.close();
+  assert.equal(reply.status, 'SERVING');
+});
+
+test('server reflection lists StageService', async () => {
+  const reflectionPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const reflectionProto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath)) as any;
+  const reflection = new reflectionProto.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  const call = reflection.ServerReflectionInfo();
+  const reply = await new Promise<any>((resolve, reject) => {
+    call.on('data', resolve);
+    call.on('error', reject);
+    call.write({ list_services: '' });
+  });
+  call.end();
+  reflection.close();
+  const names = reply.list_services_response.service.map((s: { name: string }) => s.name);
+  assert.ok(names.includes('fslm.v1.StageService'), `services: ${names}`);
+});
