@@ -8,17 +8,32 @@ export interface SessionOptions {
 }
 
 export interface StepOutput {
-  /** Per row: logits of its last new position (a view into the run's output; copy to keep). */
-  logits: Float32Array[];
+  /** Per row: logits of its last new position (a view into the run's output), when asked for. */
+  logits: Float32Array[] | null;
+  /** Per row: the arg-max token of its last new position, when the graph computes it. */
+  nextTokens: number[] | null;
   cache: KvCache;
 }
 
+/**
+ * Optional graph output with the arg-max token id of every position ([batch, sequence], int64).
+ * fslm's exporter adds it so that greedy decoding need not copy and scan a vocabulary of logits per row.
+ */
+export const NEXT_TOKEN_OUTPUT = 'next_token';
+
 export class DecoderSession {
+  /** Whether the graph has the `next_token` output. */
+  readonly hasNextToken: boolean;
+  private readonly presentNames: string[];
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly geometry: CacheGeometry,
     readonly vocabSize: number,
-  ) {}
+  ) {
+    this.hasNextToken = session.outputNames.includes(NEXT_TOKEN_OUTPUT);
+    this.presentNames = session.outputNames.filter((name) => name.startsWith('present.'));
+  }
 
   static async open(onnxPath: string, geometry: CacheGeometry, vocabSize: number, options: SessionOptions): Promise<DecoderSession> {
     const session = await ort.InferenceSession.create(onnxPath, {
@@ -35,7 +50,7 @@ export class DecoderSession {
    * Runs `newIds[r]` for each row on top of `cache`. Rows of different lengths are left-padded,
    * which keeps rows right-aligned only when the cache is empty or all rows add the same count.
    */
-  async run(cache: KvCache, newIds: number[][]): Promise<StepOutput> {
+  async run(cache: KvCache, newIds: number[][], wantLogits = true): Promise<StepOutput> {
     const rows = newIds.length;
     const added = Math.max(...newIds.map((ids) => ids.length));
     if (cache.width > 0 && newIds.some((ids) => ids.length !== added)) {
@@ -64,16 +79,25 @@ export class DecoderSession {
       position_ids: new ort.Tensor('int64', positions, [rows, added]),
     };
     cache.feeds(feeds);
-    const outputs = await this.session.run(feeds);
-    const logitsData = outputs.logits.data as Float32Array;
-    const seq = outputs.logits.dims[1];
-    const vocab = outputs.logits.dims[2];
-    const logits: Float32Array[] = [];
-    for (let r = 0; r < rows; r++) {
-      const start = (r * seq + seq - 1) * vocab;
-      logits.push(logitsData.subarray(start, start + vocab));
+    const fetchLogits = wantLogits || !this.hasNextToken;
+    const fetches = [...this.presentNames, fetchLogits ? 'logits' : NEXT_TOKEN_OUTPUT];
+    const outputs = await this.session.run(feeds, fetches);
+    let logits: Float32Array[] | null = null;
+    let nextTokens: number[] | null = null;
+    if (fetchLogits) {
+      const logitsData = outputs.logits.data as Float32Array;
+      const [, seq, vocab] = outputs.logits.dims;
+      logits = [];
+      for (let r = 0; r < rows; r++) {
+        const start = (r * seq + seq - 1) * vocab;
+        logits.push(logitsData.subarray(start, start + vocab));
+      }
+    } else {
+      const ids = outputs[NEXT_TOKEN_OUTPUT].data as BigInt64Array;
+      const seq = outputs[NEXT_TOKEN_OUTPUT].dims[1];
+      nextTokens = Array.from({ length: rows }, (_, r) => Number(ids[r * seq + seq - 1]));
     }
-    return { logits, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
+    return { logits, nextTokens, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
   }
 
   async close(): Promise<void> {

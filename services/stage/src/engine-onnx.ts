@@ -1,9 +1,9 @@
 // The ONNX decoder engine: a single scheduling loop that prefills new requests and decodes every
 // active request together, one token per step, each row with its own attention mask and positions.
 import os from 'node:os';
-import { errors } from '../../shared/errors.ts';
+import { errorMessage, errors, type FslmError } from '../../shared/errors.ts';
 import { loadArtifact, type Artifact } from './artifact.ts';
-import { DecoderSession } from './decoder-session.ts';
+import { DecoderSession, type StepOutput } from './decoder-session.ts';
 import { resolveEngineOptions, type OnnxEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
 import { IncrementalPromptImpl } from './incremental-prompt.ts';
 import { KvCache } from './kv-cache.ts';
@@ -20,6 +20,7 @@ export class OnnxEngine implements InferenceEngine {
   private readonly waiting: Sequence[] = [];
   private readonly extending = new Set<IncrementalPromptImpl>();
   private rows: Sequence[] = [];
+  private inPrefill: Sequence[] = [];
   private batchCache: KvCache | null = null;
   private wake: (() => void) | null = null;
   private closed = false;
@@ -130,20 +131,41 @@ export class OnnxEngine implements InferenceEngine {
 
   private async loop(): Promise<void> {
     while (!this.closed) {
-      this.dropAborted();
-      for (const prompt of this.extending) {
-        this.extending.delete(prompt);
-        await prompt.extend(this.session, this.options.prefillChunk);
-        break;
-      }
-      const free = this.options.maxBatchSize - this.rows.length;
-      if (free > 0 && this.waiting.length > 0) await this.prefill(this.waiting.splice(0, free));
-      if (this.rows.length > 0) await this.decodeStep();
-      else if (this.waiting.length === 0 && this.extending.size === 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
+      try {
+        await this.iterate();
+      } catch (error) {
+        this.failAll(errors.internal(`inference failed: ${errorMessage(error)}`, error));
       }
     }
   }
+
+  /** After a failed run nothing in flight can be trusted: fail it all and start again clean. */
+  private failAll(error: FslmError): void {
+    for (const seq of [...this.rows, ...this.inPrefill]) seq.fail(error);
+    this.rows = [];
+    this.inPrefill = [];
+    this.batchCache = null;
+  }
+
+  private async iterate(): Promise<void> {
+    this.dropAborted();
+    for (const prompt of this.extending) {
+      this.extending.delete(prompt);
+      await prompt.extend(this.session, this.options.prefillChunk);
+      break;
+    }
+    const free = this.options.maxBatchSize - this.rows.length;
+    if (free > 0 && this.waiting.length > 0) {
+      this.inPrefill = this.waiting.splice(0, free);
+      await this.prefill(this.inPrefill);
+      this.inPrefill = [];
+    }
+    if (this.rows.length > 0) await this.decodeStep();
+    else if (this.waiting.length === 0 && this.extending.size === 0) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
 
   private dropAborted(): void {
     for (let i = this.waiting.length - 1; i >= 0; i--) {
@@ -171,11 +193,11 @@ export class OnnxEngine implements InferenceEngine {
       }
       end = Math.max(end, start + 1);
       const members = group.slice(start, end);
-      const out = await this.session.run(KvCache.empty(this.session.geometry, members.length), members.map((s) => s.promptIds));
+      const out = await this.session.run(KvCache.empty(this.session.geometry, members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
       members.forEach((seq, row) => {
         seq.cache = out.cache;
         seq.cacheRow = row;
-        this.acceptToken(seq, out.logits[row]);
+        this.acceptFrom(seq, out, row);
       });
       start = end;
     }
@@ -190,14 +212,14 @@ export class OnnxEngine implements InferenceEngine {
       cache = cache.truncateSingle(seq.promptIds.length - 1);
       pending = seq.promptIds.slice(-1);
     }
-    let logits: Float32Array | null = null;
+    let out: StepOutput | null = null;
     for (let at = 0; at < pending.length; at += this.options.prefillChunk) {
-      const out = await this.session.run(cache, [pending.slice(at, at + this.options.prefillChunk)]);
+      const last = at + this.options.prefillChunk >= pending.length;
+      out = await this.session.run(cache, [pending.slice(at, at + this.options.prefillChunk)], last && seq.needsLogits);
       cache = out.cache;
-      logits = out.logits[0];
     }
     seq.cache = cache;
-    this.acceptToken(seq, logits!);
+    this.acceptFrom(seq, out!, 0);
   }
 
   private join(joining: Sequence[]): void {
@@ -214,17 +236,18 @@ export class OnnxEngine implements InferenceEngine {
   }
 
   private async decodeStep(): Promise<void> {
-    const out = await this.session.run(this.batchCache!, this.rows.map((seq) => [seq.lastToken]));
+    const out = await this.session.run(this.batchCache!, this.rows.map((seq) => [seq.lastToken]), this.rows.some((s) => s.needsLogits));
     this.batchCache = out.cache;
     this.decodeSteps++;
     this.rows.forEach((seq, row) => {
-      if (!seq.finishReason) this.acceptToken(seq, out.logits[row]);
+      if (!seq.finishReason) this.acceptFrom(seq, out, row);
     });
     if (this.rows.some((seq) => seq.finishReason)) this.compact();
   }
 
-  private acceptToken(seq: Sequence, logits: Float32Array): void {
-    seq.accept(logits);
+  private acceptFrom(seq: Sequence, out: StepOutput, row: number): void {
+    if (out.logits) seq.accept(out.logits[row]);
+    else seq.acceptToken(out.nextTokens![row]);
     this.tokensGenerated++;
   }
 

@@ -26,7 +26,7 @@ export const DEFAULT_MAX_QUEUE = 64;
 export const DEFAULT_MAX_PROMPT_TOKENS = 4096;
 export const DEFAULT_MAX_NEW_TOKENS_LIMIT = 2048;
 export const DEFAULT_MAX_NEW_TOKENS = 256;
-export const DEFAULT_PREFILL_CHUNK = 512;
+export const DEFAULT_PREFILL_CHUNK = 128;
 
 export function resolveEngineOptions(options: OnnxEngineOptions, cores: number): ResolvedEngineOptions {
   return {

@@ -77,7 +77,7 @@ export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
     if (keep === ids.length && keep === this.cachedIds.length) return;
     let cache = this.cache && keep > 0 ? this.cache.truncateSingle(keep) : KvCache.empty(session.geometry, 1);
     for (let at = keep; at < ids.length; at += chunk) {
-      cache = (await session.run(cache, [ids.slice(at, Math.min(at + chunk, ids.length))])).cache;
+      cache = (await session.run(cache, [ids.slice(at, Math.min(at + chunk, ids.length))], false)).cache;
     }
     if (this.state !== 'open') return;
     this.cache = cache;

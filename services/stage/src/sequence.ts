@@ -36,6 +36,7 @@ export class Sequence {
   private finishedAt = 0;
   readonly done: Promise<GenerateResult>;
   private resolveDone!: (result: GenerateResult) => void;
+  private rejectDone!: (error: unknown) => void;
 
   constructor(
     readonly requestId: string,
@@ -50,7 +51,10 @@ export class Sequence {
     this.sampler = new Sampler(sampling, promptIds);
     this.textStream = new TextStream(decode);
     this.stopMatcher = new StopMatcher(sampling.stop);
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
   }
 
   /** Takes the donor's cache, rolled back to the longest prefix it shares with this prompt. */
@@ -79,22 +83,31 @@ export class Sequence {
     return true;
   }
 
-  /** Samples the next token from a logits row and streams its text. Returns the token id. */
-  accept(logits: Float32Array): number {
+  /** Whether choosing this sequence's next token needs the logits (not just the arg-max). */
+  get needsLogits(): boolean {
+    const s = this.sampling;
+    return s.temperature > 0 || s.repetitionPenalty !== 1 || this.callbacks.onLogits !== undefined;
+  }
+
+  /** Samples the next token from a logits row and streams its text. */
+  accept(logits: Float32Array): void {
+    this.callbacks.onLogits?.(Float32Array.from(logits));
+    this.acceptToken(this.sampler.pick(logits));
+  }
+
+  /** Streams a chosen token's text and decides whether the sequence is done. */
+  acceptToken(token: number): void {
     if (this.generated.length === 0) this.firstTokenAt = performance.now();
-    if (this.callbacks.onLogits) this.callbacks.onLogits(Float32Array.from(logits));
-    const token = this.sampler.pick(logits);
     this.generated.push(token);
     if (!this.sampling.ignoreEos && this.limits.eosTokenIds.includes(token)) {
       this.finish(FinishReason.Eos);
-      return token;
+      return;
     }
     const { emit, stopped } = this.stopMatcher.push(this.textStream.push(token));
     this.emit(emit, 1);
     if (stopped) this.finish(FinishReason.Stop);
     else if (this.generated.length >= this.sampling.maxNewTokens) this.finish(FinishReason.Length);
     else if (this.promptIds.length + this.generated.length >= this.limits.maxPositions) this.finish(FinishReason.Length);
-    return token;
   }
 
   get lastToken(): number {
@@ -124,6 +137,14 @@ export class Sequence {
         totalMs: this.finishedAt - this.enqueuedAt,
       },
     });
+  }
+
+  /** Ends the sequence with an error (the engine could not run it). */
+  fail(error: unknown): void {
+    if (this.finishReason) return;
+    this.finishReason = FinishReason.Cancelled;
+    this.cache = null;
+    this.rejectDone(error);
   }
 
   private emit(text: string, tokens: number): void {
