@@ -14,13 +14,20 @@ export interface TestModels {
   'tiny-ref': string;
 }
 
-let cached: TestModels | null = null;
+const cached = new Map<string, TestModels>();
 
-/** Paths of the test models; builds what is missing (the first run exports SmolLM2, a few minutes). */
-export function testModels(): TestModels {
-  if (cached) return cached;
-  const out = execFileSync(path.join(REPO_ROOT, 'scripts/models'), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  const lines = out.trim().split('\n');
-  cached = JSON.parse(lines[lines.length - 1]) as TestModels;
-  return cached;
+/**
+ * Paths of the test models; builds what is missing (the first full run exports SmolLM2, a few minutes).
+ * `only: 'tiny'` builds just the tiny model and what it needs.
+ */
+export function testModels(only: 'all' | 'tiny' = 'all'): TestModels {
+  let models = cached.get(only);
+  if (!models) {
+    const args = only === 'tiny' ? ['--only', 'tiny'] : [];
+    const out = execFileSync(path.join(REPO_ROOT, 'scripts/models'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const lines = out.trim().split('\n');
+    models = JSON.parse(lines[lines.length - 1]) as TestModels;
+    cached.set(only, models);
+  }
+  return models;
 }

@@ -9,7 +9,7 @@ import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateRe
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
-import { toGrpcStatus } from './grpc-status.ts';
+import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { toGenerateInput } from './request-validation.ts';
 import { toWireResult } from './wire.ts';
 import type { InferenceEngine } from './types.ts';
@@ -24,6 +24,15 @@ export interface StageServer {
   shutdown(): Promise<void>;
 }
 
+/** Numeric metrics of a manifest with nested keys joined by dots (the wire carries a flat map of doubles). */
+export function flattenMetrics(value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
+  if (typeof value === 'number' && Number.isFinite(value)) out[prefix] = value;
+  else if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) flattenMetrics(child, prefix ? `${prefix}.${key}` : key, out);
+  }
+  return out;
+}
+
 export function describeModel(engine: InferenceEngine, artifact: Artifact): DescribeResponse {
   const m = artifact.manifest;
   return {
@@ -32,6 +41,7 @@ export function describeModel(engine: InferenceEngine, artifact: Artifact): Desc
       training_run: m.training_run ?? '',
       trace_id: m.trace_id ?? '',
       decoder: { ...m.decoder, bos_token_id: m.decoder.bos_token_id ?? undefined, pad_token_id: m.decoder.pad_token_id ?? undefined },
+      metrics: flattenMetrics(m.metrics),
       version: artifact.version,
     },
     precision: artifact.precision,

@@ -107,7 +107,8 @@ export interface InferenceEngine {
   generate(input: GenerateInput, callbacks?: GenerateCallbacks): Promise<GenerateResult>;
   /** Renders a prompt to the exact text fed to the tokenizer. */
   renderPrompt(prompt: PromptInput): string;
-  beginPrompt(requestId: string): IncrementalPrompt;
+  /** addSpecialTokens: false for prompts rendered by the chat template (they hold their special tokens). */
+  beginPrompt(requestId: string, options?: { addSpecialTokens?: boolean }): IncrementalPrompt;
   stats(): EngineStats;
   close(): Promise<void>;
 }

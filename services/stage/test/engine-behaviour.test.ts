@@ -14,7 +14,7 @@ let modelDir: string;
 const text = (t: string) => ({ kind: 'text' as const, text: t });
 
 before(async () => {
-  modelDir = testModels()['tiny-onnx'];
+  modelDir = testModels('tiny')['tiny-onnx'];
   engine = await openEngine(modelDir, { maxBatchSize: 4, maxQueue: 2, maxPromptTokens: 64 });
 });
 after(() => engine.close());

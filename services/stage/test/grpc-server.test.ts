@@ -18,7 +18,7 @@ let client: StageServiceClient;
 let address: string;
 
 before(async () => {
-  stage = await startFslm(['stage', '--model', testModels()['tiny-onnx'], '--grpc', '127.0.0.1:0', '--max-batch', '1', '--max-queue', '1', '--threads', '1']);
+  stage = await startFslm(['stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--max-batch', '1', '--max-queue', '1', '--threads', '1']);
   address = stage.ready.grpc as string;
   const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
   client = new proto.fslm.v1.StageService(address, grpc.credentials.createInsecure());

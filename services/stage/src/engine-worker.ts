@@ -1,0 +1,72 @@
+// The engine's own thread: onnxruntime-node runs inference synchronously, so a decode step or a prefill
+// chunk would otherwise hold up every gRPC and NATS message of the process while it runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { errors, toFslmError } from '../../shared/errors.ts';
+import { OnnxEngine } from './engine-onnx.ts';
+import type { FromWorker, ToWorker, WireError, WorkerData } from './engine-thread-protocol.ts';
+import type { GenerateResult, IncrementalPrompt } from './types.ts';
+
+const port = parentPort!;
+const post = (message: FromWorker) => port.postMessage(message);
+
+function wireError(error: unknown): WireError {
+  const e = toFslmError(error);
+  return { code: e.code, message: e.message, field: e.field };
+}
+
+async function serve(engine: OnnxEngine): Promise<void> {
+  const aborts = new Map<number, AbortController>();
+  const prompts = new Map<number, IncrementalPrompt>();
+  const track = (id: number, run: (signal: AbortSignal) => Promise<GenerateResult>) => {
+    const abort = new AbortController();
+    aborts.set(id, abort);
+    run(abort.signal)
+      .then((result) => post({ type: 'result', id, result, stats: engine.stats() }))
+      .catch((error) => post({ type: 'error', id, error: wireError(error) }))
+      .finally(() => aborts.delete(id));
+  };
+  const callbacks = (id: number, signal: AbortSignal) => ({ signal, onDelta: (delta: { seq: number; text: string; tokens: number }) => post({ type: 'delta', id, delta }) });
+
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'generate':
+        track(message.id, (signal) => engine.generate(message.input, callbacks(message.id, signal)));
+        break;
+      case 'abort':
+        aborts.get(message.id)?.abort(message.deadline ? errors.deadlineExceeded() : errors.cancelled());
+        break;
+      case 'begin':
+        prompts.set(message.id, engine.beginPrompt(message.requestId, { addSpecialTokens: message.addSpecialTokens }));
+        break;
+      case 'append':
+        prompts.get(message.id)?.append(message.text);
+        break;
+      case 'start': {
+        const prompt = prompts.get(message.id);
+        prompts.delete(message.id);
+        if (!prompt) post({ type: 'error', id: message.id, error: wireError(errors.failedPrecondition('unknown prompt')) });
+        else track(message.id, (signal) => prompt.start(message.rest, message.sampling, callbacks(message.id, signal)));
+        break;
+      }
+      case 'discard':
+        prompts.get(message.id)?.discard();
+        prompts.delete(message.id);
+        break;
+      case 'close':
+        void engine.close().then(() => {
+          post({ type: 'closed' });
+          port.close();
+        });
+        break;
+    }
+  });
+}
+
+const { options } = workerData as WorkerData;
+OnnxEngine.load(options).then(
+  (engine) => {
+    post({ type: 'ready', limits: engine.limits, artifact: engine.artifact });
+    return serve(engine);
+  },
+  (error) => post({ type: 'load-failed', error: wireError(error) }),
+);

@@ -1,0 +1,51 @@
+// A stage's Prometheus metrics for the requests its NATS worker serves: latency and time to first
+// token (GenAI server metrics), tokens/s, requests in flight and errors by code.
+import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { GenerateResult } from './types.ts';
+
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export class StageMetrics {
+  private readonly duration: Histogram;
+  private readonly ttft: Histogram;
+  private readonly perToken: Histogram;
+  private readonly tokensPerSecond: Histogram;
+  private readonly outputTokens: Counter;
+  private readonly inFlight: UpDownCounter;
+  private readonly errors: Counter;
+
+  constructor(meter: Meter, private readonly stage: string) {
+    const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description, advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S } });
+    this.duration = seconds('gen_ai.server.request.duration', 'Stage request latency, arrival to result');
+    this.ttft = seconds('gen_ai.server.time_to_first_token', 'Arrival to the first generated token');
+    this.perToken = seconds('gen_ai.server.time_per_output_token', 'Decode time per output token after the first');
+    this.tokensPerSecond = meter.createHistogram('fslm.stage.tokens_per_second', { unit: '{token}/s', description: 'Output tokens per second of each request', advice: { explicitBucketBoundaries: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] } });
+    this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated for NATS requests' });
+    this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
+    this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
+  }
+
+  started(): void {
+    this.inFlight.add(1, { 'fslm.stage': this.stage });
+  }
+
+  finished(result: GenerateResult | null, errorCode: string | null): void {
+    const attrs = { 'fslm.stage': this.stage };
+    this.inFlight.add(-1, attrs);
+    if (errorCode) this.errors.add(1, { ...attrs, code: errorCode });
+    if (!result) return;
+    const t = result.timings;
+    this.duration.record(t.totalMs / 1000, { ...attrs, finish_reason: result.finishReason });
+    this.outputTokens.add(result.completionTokens, attrs);
+    if (result.completionTokens > 0) {
+      this.ttft.record(t.firstTokenMs / 1000, attrs);
+      if (t.totalMs > 0) this.tokensPerSecond.record((result.completionTokens * 1000) / t.totalMs, attrs);
+    }
+    if (result.completionTokens > 1) this.perToken.record(t.decodeMs / 1000 / (result.completionTokens - 1), attrs);
+  }
+
+  /** A message refused before any work (malformed, expired, duplicate). */
+  refused(errorCode: string): void {
+    this.errors.add(1, { 'fslm.stage': this.stage, code: errorCode });
+  }
+}

@@ -1,0 +1,169 @@
+// The stage's NATS door: the same engine as the gRPC door, subscribed to <prefix>.run in the stage's
+// queue group (replicas share the load), <prefix>.cancel (every replica) and its own replica subject
+// (hand-off appends and starts). Malformed or expired messages get an error reply, never a crash.
+import type { Tracer } from '@opentelemetry/api';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import { busCodec, deadlineOf, subjects, traceCarrierOf } from '../../shared/bus-codec.ts';
+import { errorHeaders } from '../../shared/bus-errors.ts';
+import { ErrorCode, errors, errorMessage, toFslmError, type FslmError } from '../../shared/errors.ts';
+import type { StageRun__Output } from '../../shared/generated/fslm/v1/StageRun.ts';
+import { extractContext } from '../../shared/telemetry.ts';
+import { NatsJob, type JobContext } from './nats-job.ts';
+import { HandoffPrompt } from './nats-handoff.ts';
+import type { StageMetrics } from './nats-metrics.ts';
+import { toGenerateInput } from './request-validation.ts';
+import type { InferenceEngine } from './types.ts';
+
+export interface NatsWorkerOptions {
+  stack: string;
+  stage: string;
+  /** Subject prefix (fslm.<stack>.<stage> unless the stack names another). */
+  subjectPrefix: string;
+  /** This replica's id: a subject token. */
+  replica: string;
+  model: string;
+  modelVersion: string;
+  tracer: Tracer;
+  metrics: StageMetrics;
+  log(event: Record<string, unknown>): void;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 250;
+/** How long cancels for requests not seen yet are remembered (a cancel can overtake its run). */
+const CANCEL_MEMORY_MS = 60_000;
+
+export class NatsStageWorker {
+  private readonly jobs = new Map<string, NatsJob>();
+  private readonly cancelled = new Map<string, number>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly context: JobContext;
+
+  constructor(private readonly nc: NatsConnection, private readonly engine: InferenceEngine, private readonly options: NatsWorkerOptions) {
+    const controlSubject = subjects.replica(options.subjectPrefix, options.replica);
+    this.context = { nc, engine, controlSubject, ...options };
+  }
+
+  /** Subscribes and waits until the server has the subscriptions. */
+  async start(): Promise<void> {
+    const { subjectPrefix: prefix } = this.options;
+    const guard = (handler: (msg: Msg) => void) => (_error: unknown, msg: Msg) => {
+      try {
+        handler(msg);
+      } catch (error) {
+        this.options.log({ event: 'handler-error', subject: msg.subject, error: errorMessage(error) });
+      }
+    };
+    this.subscriptions.push(
+      this.nc.subscribe(subjects.run(prefix), { queue: prefix, callback: guard((msg) => this.onRun(msg)) }),
+      this.nc.subscribe(subjects.cancel(prefix), { callback: guard((msg) => this.onControl(msg)) }),
+      this.nc.subscribe(this.context.controlSubject, { callback: guard((msg) => this.onControl(msg)) }),
+    );
+    await this.nc.flush();
+  }
+
+  get active(): number {
+    return this.jobs.size;
+  }
+
+  /** Stops taking work; requests in flight end with UNAVAILABLE so the router retries them elsewhere. */
+  async stop(): Promise<void> {
+    for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
+    const running = [...this.jobs.values()];
+    for (const job of running) job.cancel(errors.unavailable('the stage replica is shutting down'));
+    const deadline = Date.now() + 2000;
+    while (this.jobs.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
+  }
+
+  private onRun(msg: Msg): void {
+    if (!msg.reply) {
+      this.refuse(msg, errors.invalidArgument('a run request needs a reply subject'));
+      return;
+    }
+    let run: StageRun__Output;
+    try {
+      run = busCodec.decodeRun(msg.data);
+    } catch (error) {
+      this.refuse(msg, errors.invalidArgument(`malformed StageRun: ${errorMessage(error)}`));
+      return;
+    }
+    if (!run.request) {
+      this.refuse(msg, errors.invalidArgument('StageRun.request is missing', 'request'));
+      return;
+    }
+    const deadlineMs = deadlineOf(msg.headers);
+    const requestId = run.request.request_id;
+    if (deadlineMs <= Date.now()) {
+      this.refuse(msg, errors.deadlineExceeded('the request arrived after its deadline'), requestId);
+      return;
+    }
+    if (requestId && this.jobs.has(requestId)) {
+      this.refuse(msg, errors.invalidArgument(`request ${requestId} is already running here`, 'request.request_id'), requestId);
+      return;
+    }
+    if (requestId && this.cancelled.has(requestId)) {
+      this.options.log({ event: 'dropped', request_id: requestId, reason: 'cancelled before it arrived' });
+      return;
+    }
+    let job: NatsJob;
+    try {
+      const input = toGenerateInput(run.request, this.engine.limits, this.engine.hasChatTemplate);
+      const handoff = run.handoff_sentinel ? HandoffPrompt.open(this.engine, input, run.handoff_sentinel) : null;
+      job = new NatsJob(this.context, {
+        replyTo: msg.reply, input, attempt: run.attempt || 1, deadlineMs,
+        heartbeatMs: run.heartbeat_ms || DEFAULT_HEARTBEAT_MS, handoff, parent: extractContext(traceCarrierOf(msg.headers)),
+      });
+    } catch (error) {
+      this.refuse(msg, toFslmError(error), requestId);
+      return;
+    }
+    this.jobs.set(job.requestId, job);
+    void job.run().finally(() => this.jobs.delete(job.requestId));
+  }
+
+  private onControl(msg: Msg): void {
+    let control;
+    try {
+      control = busCodec.decodeControl(msg.data);
+    } catch (error) {
+      this.refuse(msg, errors.invalidArgument(`malformed StageControl: ${errorMessage(error)}`));
+      return;
+    }
+    const job = this.jobs.get(control.request_id);
+    switch (control.action) {
+      case 'cancel': {
+        const reason = control.cancel?.reason === 'deadline' ? errors.deadlineExceeded('cancelled by the router: deadline') : errors.cancelled();
+        if (job) job.cancel(reason);
+        else this.remember(control.request_id);
+        break;
+      }
+      case 'append':
+        job?.append(Number(control.append!.seq), control.append!.text);
+        break;
+      case 'start':
+        job?.start(control.start!.text, Number(control.start!.deadline_unix_ms));
+        if (!job) this.refuse(msg, errors.notFound(`request ${control.request_id} is not held by this replica`), control.request_id);
+        break;
+      default:
+        this.refuse(msg, errors.invalidArgument('StageControl has no action'), control.request_id);
+    }
+  }
+
+  private remember(requestId: string): void {
+    const now = Date.now();
+    this.cancelled.set(requestId, now);
+    for (const [id, at] of this.cancelled) {
+      if (now - at < CANCEL_MEMORY_MS) break;
+      this.cancelled.delete(id);
+    }
+  }
+
+  /** Answers a message that will not be worked on (when it has somewhere to answer). */
+  private refuse(msg: Msg, error: FslmError, requestId?: string): void {
+    this.options.metrics.refused(error.code);
+    this.options.log({ event: 'refused', subject: msg.subject, request_id: requestId ?? null, code: error.code, message: error.message });
+    if (msg.reply && error.code !== ErrorCode.Cancelled) {
+      this.nc.publish(msg.reply, new Uint8Array(0), { headers: errorHeaders(error, requestId) });
+    }
+  }
+}
