@@ -108,7 +108,7 @@ export class OnnxEngine implements InferenceEngine {
 
   private enqueue(seq: Sequence): Promise<GenerateResult> {
     if (this.closed) throw errors.unavailable('the engine is shutting down');
-    if (this.waiting.length + this.rows.length >= this.options.maxBatchSize + this.options.maxQueue) {
+    if (this.waiting.length + this.inPrefill.length + this.rows.length >= this.options.maxBatchSize + this.options.maxQueue) {
       throw errors.resourceExhausted(`the stage queue is full (${this.options.maxQueue} waiting); retry later or on another replica`);
     }
     this.waiting.push(seq);

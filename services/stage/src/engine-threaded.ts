@@ -40,20 +40,19 @@ export class ThreadedEngine implements InferenceEngine {
   }
 
   static async load(options: OnnxEngineOptions): Promise<ThreadedEngine> {
-    const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), {
-      workerData: { options } satisfies WorkerData,
-      execArgv: ['--import', import.meta.resolve('tsx')],
-    });
+    const worker = new Worker(new URL('./engine-worker-entry.mjs', import.meta.url), { workerData: { options } satisfies WorkerData });
+    let onMessage!: (message: FromWorker) => void;
+    let onError!: (error: Error) => void;
+    let onExit!: (code: number) => void;
     const ready = await new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
+      onMessage = (message) => {
         if (message.type === 'ready') resolve(message);
         else if (message.type === 'load-failed') reject(fromWire(message.error));
       };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(errors.internal(`engine thread exited with ${code} while loading`)));
-    });
-    worker.removeAllListeners();
+      onError = reject;
+      onExit = (code) => reject(errors.internal(`engine thread exited with ${code} while loading`));
+      worker.on('message', onMessage).once('error', onError).once('exit', onExit);
+    }).finally(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
     return new ThreadedEngine(worker, ready.limits, ready.artifact, new TextCodec(ready.artifact));
   }
 

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { ErrorCode, FslmError } from '../../shared/errors.ts';
 import { testModels } from '../../../test/support/models.ts';
 import type { OnnxEngine } from '../src/engine-onnx.ts';
+import { TextStream } from '../src/text-stream.ts';
 import { greedy, openEngine, run } from './support.ts';
 
 let engine: OnnxEngine;
@@ -19,7 +20,7 @@ before(async () => {
 });
 after(() => engine.close());
 
-test('streamed deltas add up to the final text and never split a character', async () => {
+test('streamed deltas add up to the final text, in sequence', async () => {
   const deltas: string[] = [];
   const seqs: number[] = [];
   const result = await run(engine, text('Emoji 🙂 and accents: café, naïve —'), greedy(40), {
@@ -29,10 +30,19 @@ test('streamed deltas add up to the final text and never split a character', asy
     },
   });
   assert.equal(deltas.join(''), result.text);
-  assert.ok(deltas.every((d) => !d.includes('\uFFFD')));
   assert.deepEqual(seqs, seqs.map((_, i) => i));
   assert.equal(result.finishReason, 'length');
   assert.equal(result.completionTokens, 40);
+});
+
+test('text streamed token by token never splits a character', () => {
+  const text = 'Emoji 🚀🎉👩‍💻, CJK 日本語のテキスト, accents café naïve — done.';
+  const ids = engine.codec.encode(text, false);
+  const stream = new TextStream((part) => engine.codec.decode(part));
+  const deltas = ids.map((id) => stream.push(id)).filter((d) => d.length > 0);
+  assert.ok(ids.length > deltas.length, 'some tokens carry only part of a character');
+  assert.ok(deltas.every((d) => !d.includes('\uFFFD')), JSON.stringify(deltas));
+  assert.equal(deltas.join('') + stream.flush(), text);
 });
 
 test('generation stops before a stop string and does not stream it', async () => {

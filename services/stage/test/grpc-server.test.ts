@@ -120,7 +120,7 @@ test('a full stage answers RESOURCE_EXHAUSTED, and a cancelled call frees its sl
 });
 
 test('grpc.health.v1 reports SERVING', async () => {
-  const healthProto = grpc.loadPackageDefinition(protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'))) as any;
+  const healthProto = grpc.loadPackageDefinition(protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), { enums: String })) as any;
   const health = new healthProto.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   const reply = await new Promise<any>((resolve, reject) => health.Check({ service: 'fslm.v1.StageService' }, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))));
   health.close();
@@ -129,7 +129,7 @@ test('grpc.health.v1 reports SERVING', async () => {
 
 test('server reflection lists StageService', async () => {
   const reflectionPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const reflectionProto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath)) as any;
+  const reflectionProto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath, { keepCase: true })) as any;
   const reflection = new reflectionProto.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
   const call = reflection.ServerReflectionInfo();
   const reply = await new Promise<any>((resolve, reject) => {
