@@ -51,6 +51,7 @@ class TinyConfig:
     kv_heads: int = 2
     intermediate: int = 128
     max_positions: int = 2048
+    init_std: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,11 @@ class OrtStepper:
             opts.inter_op_num_threads = 1
             session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.session = session
-        self.past_names = [i.name for i in session.get_inputs() if i.name.startswith("past_key_values.")]
-        shape = session.get_inputs()[3].shape  # [batch, kv_heads, past, head_dim]
+        pasts = [i for i in session.get_inputs() if i.name.startswith("past_key_values.")]
+        self.past_names = [i.name for i in pasts]
+        shape = pasts[0].shape  # [batch, kv_heads, past, head_dim]
         self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
+        self.present_names = [o.name for o in session.get_outputs() if o.name.startswith("present.")]
         self.past: list[np.ndarray] | None = None
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -74,7 +76,7 @@ class OrtStepper:
             "position_ids": position_ids(attention_mask, input_ids.shape[1]),
             **dict(zip(self.past_names, self.past)),
         }
-        logits, *present = self.session.run(None, feed)
+        logits, *present = self.session.run(["logits", *self.present_names], feed)
         self.past = present
         return logits
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tokenizers import pre_tokenizers
 
+from .exitcodes import BadInput
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json")
 
 
@@ -51,8 +53,6 @@ def finalize_tokenizer_dir(directory: Path, add_bos_token: bool, model_max_lengt
 
 def copy_tokenizer_files(src: Path, dst: Path) -> None:
     if not (src / "tokenizer.json").is_file():
-        from .exitcodes import BadInput
-
         raise BadInput(f"{src} has no tokenizer.json (a fast tokenizer is required)")
     dst.mkdir(parents=True, exist_ok=True)
     for name in TOKENIZER_FILES:

@@ -1,0 +1,95 @@
+"""fslm-trainer command line. Results go to stdout as one JSON line; progress goes to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from . import exitcodes
+from .config import KNOWN_BASES, ExportConfig, FetchConfig, ReferenceConfig, TinyConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fslm-trainer", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fetch-base", help=f"known base ({', '.join(KNOWN_BASES)}) or local HF causal-LM dir -> HF dir")
+    f.add_argument("base")
+    f.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("make-tiny", help="tiny random Llama with a real tokenizer")
+    t.add_argument("--tokenizer-from", type=Path, required=True)
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser("export", help="HF dir -> ONNX stage artifact with fslm.json")
+    e.add_argument("--model", type=Path, required=True)
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--int8", action="store_true")
+    e.add_argument("--name", default="")
+    e.add_argument("--stage", default="")
+    e.add_argument("--base-model", default="")
+    v = sub.add_parser("verify", help="check an artifact's files against its fslm.json")
+    v.add_argument("artifact", type=Path)
+    r = sub.add_parser("reference", help="PyTorch fp32 greedy ids and logits for the fixed prompts")
+    r.add_argument("--model", type=Path, required=True)
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--tokens", type=int, default=32)
+    return p
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def _run(args: argparse.Namespace) -> dict:
+    # Imports are per command: verify must not pay for torch.
+    if args.cmd != "verify":
+        _quiet_transformers()
+    if args.cmd == "fetch-base":
+        from .base import fetch_base
+        return {"out": str(fetch_base(FetchConfig(base=args.base, out=args.out)).resolve())}
+    if args.cmd == "make-tiny":
+        from .tiny import make_tiny
+        cfg = TinyConfig(tokenizer_from=args.tokenizer_from, out=args.out, seed=args.seed)
+        return {"out": str(make_tiny(cfg).resolve())}
+    if args.cmd == "export":
+        from .export import export_artifact
+        cfg = ExportConfig(model=args.model, out=args.out, int8=args.int8, name=args.name,
+                           stage=args.stage, base_model=args.base_model)
+        manifest = export_artifact(cfg)
+        return {"out": str(args.out.resolve()), "onnx": manifest["onnx"], "metrics": manifest["metrics"]}
+    if args.cmd == "verify":
+        from .manifest import verify_artifact
+        manifest = verify_artifact(args.artifact)
+        return {"ok": True, "name": manifest["name"], "files": len(manifest["files"])}
+    if args.cmd == "reference":
+        from .reference import make_reference
+        cfg = ReferenceConfig(model=args.model, out=args.out, tokens=args.tokens)
+        return {"out": str(make_reference(cfg).resolve())}
+    raise AssertionError(args.cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # exporters print progress; stdout is for the result
+            result = _run(args)
+    except exitcodes.TrainerError as e:
+        print(f"fslm-trainer {args.cmd}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return exitcodes.FAILED
+    except Exception:  # a bug or the machine: may pass on a retry
+        traceback.print_exc()
+        return exitcodes.FAILED
+    print(json.dumps(result, ensure_ascii=False))
+    return exitcodes.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
