@@ -59,13 +59,15 @@ build_kubernetes() {
   local cmds=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
   (
     cd "$work"
-    go get -tool "${cmds[@]}" >&2
+    # Name the version on every path, or `go get` upgrades k8s.io/kubernetes to the newest release.
+    go get -tool "${cmds[@]/%/@$K8S_VERSION}" >&2
+    grep -q "k8s.io/kubernetes $K8S_VERSION" go.mod || { echo "go.mod did not keep k8s.io/kubernetes $K8S_VERSION" >&2; exit 1; }
     minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
     ld="-s -w"
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%FT%TZ)"
     done
-    log "kubernetes $K8S_VERSION: compiling (tens of minutes cold on 2 cores)"
+    log "kubernetes $K8S_VERSION: compiling (about 7 minutes cold on 2 cores)"
     mkdir -p out
     "${NICE[@]}" go build -trimpath -ldflags "$ld" -o out/ "${cmds[@]}"
   )

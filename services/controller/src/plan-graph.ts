@@ -28,7 +28,7 @@ export function validateGraph(stages: readonly StageNode[]): GraphProblem[] {
     });
   });
   const cycle = findCycle(stages);
-  if (cycle && cycle.length > 1) {
+  if (cycle && new Set(cycle).size > 1) {
     problems.push({ field: 'spec.stages', message: `dependsOn has a cycle: ${cycle.join(' -> ')}` });
   }
   return problems;

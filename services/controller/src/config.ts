@@ -1,0 +1,94 @@
+// The controller's configuration: flags of `fslm controller`, plus the few environment variables it
+// honours, resolved once into a fully-required shape. The only file here that reads process.env.
+import { hostname } from 'node:os';
+import { errors } from '../../shared/errors.ts';
+import { DEFAULT_LEASE_DURATION_MS, DEFAULT_LEASE_NAME, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from './leader-election.ts';
+import { DEFAULT_QUEUE_WORKERS } from './work-queue.ts';
+
+export const USAGE = `usage: fslm controller [--kubeconfig FILE] [--namespace NS] [--leader-elect=true|false]
+                       [--metrics HOST:PORT] [--otlp URL] [--identity NAME] [--workers N]
+                       [--leader-elect-namespace NS] [--lease-duration DUR] [--renew-deadline DUR] [--retry-period DUR]
+  Runs the StackTrainingRun operator. Without --kubeconfig it uses $KUBECONFIG, then the in-cluster config.
+  DUR is a number with ms, s or m, e.g. 15s. --otlp takes an OTLP/HTTP traces URL (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).`;
+
+export interface ControllerConfig {
+  kubeconfig: string | undefined;
+  namespace: string | undefined;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  metrics: { host: string; port: number } | undefined;
+  otlpUrl: string | undefined;
+  workers: number;
+}
+
+export function parseDuration(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+
+/** Parses argv (without the `controller` word); throws one InvalidArgument naming every bad flag. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ControllerConfig & { help: boolean } {
+  const flags = new Map<string, string>();
+  const problems: string[] = [];
+  let help = false;
+  const known = ['kubeconfig', 'namespace', 'leader-elect', 'leader-elect-namespace', 'lease-duration', 'renew-deadline',
+    'retry-period', 'identity', 'metrics', 'otlp', 'workers'];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') { help = true; continue; }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) { problems.push(`${arg}: unexpected argument`); continue; }
+    const [, name, inline] = m;
+    if (!known.includes(name)) problems.push(`--${name}: unknown flag`);
+    else if (inline !== undefined) flags.set(name, inline);
+    else if (name === 'leader-elect') flags.set(name, 'true');
+    else if (i + 1 < argv.length) flags.set(name, argv[++i]);
+    else problems.push(`--${name}: needs a value`);
+  }
+
+  const duration = (name: string, dflt: number): number => {
+    const v = flags.get(name);
+    if (v === undefined) return dflt;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) problems.push(`--${name}: "${v}" is not a duration like 15s or 500ms`);
+    return ms ?? dflt;
+  };
+  const le = flags.get('leader-elect') ?? 'true';
+  if (le !== 'true' && le !== 'false') problems.push(`--leader-elect: "${le}" is not true or false`);
+  let metrics: ControllerConfig['metrics'];
+  const mv = flags.get('metrics');
+  if (mv !== undefined) {
+    const mm = /^(.*):(\d+)$/.exec(mv);
+    if (!mm || Number(mm[2]) > 65535) problems.push(`--metrics: "${mv}" is not HOST:PORT`);
+    else metrics = { host: mm[1] || '0.0.0.0', port: Number(mm[2]) };
+  }
+  const otlp = flags.get('otlp') ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (otlp !== undefined && !/^https?:\/\//.test(otlp)) problems.push(`--otlp: "${otlp}" is not an http(s) URL`);
+  const workers = Number(flags.get('workers') ?? DEFAULT_QUEUE_WORKERS);
+  if (!Number.isInteger(workers) || workers < 1) problems.push(`--workers: "${flags.get('workers')}" is not a positive integer`);
+  const cfg: ControllerConfig & { help: boolean } = {
+    help,
+    kubeconfig: flags.get('kubeconfig') ?? (env.KUBECONFIG || undefined),
+    namespace: flags.get('namespace'),
+    leaderElect: le !== 'false',
+    leaseNamespace: flags.get('leader-elect-namespace') ?? flags.get('namespace') ?? env.POD_NAMESPACE ?? 'default',
+    leaseName: DEFAULT_LEASE_NAME,
+    leaseDurationMs: duration('lease-duration', DEFAULT_LEASE_DURATION_MS),
+    renewDeadlineMs: duration('renew-deadline', DEFAULT_RENEW_DEADLINE_MS),
+    retryPeriodMs: duration('retry-period', DEFAULT_RETRY_PERIOD_MS),
+    identity: flags.get('identity') ?? env.POD_NAME ?? `${hostname()}_${process.pid}`,
+    metrics,
+    otlpUrl: otlp,
+    workers,
+  };
+  if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) problems.push('--renew-deadline: must be shorter than --lease-duration');
+  if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) problems.push('--retry-period: must be shorter than --renew-deadline');
+  if (problems.length > 0) throw errors.invalidArgument(`fslm controller: ${problems.join('; ')}`);
+  return cfg;
+}

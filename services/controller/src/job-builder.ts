@@ -1,0 +1,117 @@
+// Builds the batch/v1 Job for one attempt of one stage: owned by the run (deletion cascades),
+// labelled, placed on GPU nodes, with a pod failure policy and the trainer's environment contract.
+import { createHash } from 'node:crypto';
+import type { V1EnvVar, V1Job, V1PodFailurePolicyRule } from '@kubernetes/client-node';
+import type { ResolvedSpec, ResolvedStage } from './defaults.ts';
+import type { StackTrainingRun } from './types.ts';
+import { API_VERSION, Annotation, KIND, Label, MANAGED_BY, TRAINER_CONTAINER } from './types.ts';
+import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
+
+/** Kubernetes caps label values (and so Job names, which become a pod label) at 63 characters. */
+const MAX_NAME = 63;
+
+/** `<run>-<stage>-<attempt>`, shortened with a hash when it would be too long. Deterministic, so creating it twice is a no-op. */
+export function jobName(run: string, stage: string, attempt: number): string {
+  const full = `${run}-${stage}-${attempt}`;
+  if (full.length <= MAX_NAME) return full;
+  const hash = createHash('sha256').update(`${run}/${stage}`).digest('hex').slice(0, 8);
+  const tail = `-${hash}-${attempt}`;
+  return `${full.slice(0, MAX_NAME - tail.length).replace(/[-.]+$/, '')}${tail}`;
+}
+
+export interface JobBuildOptions {
+  attempt: number;
+  /** Seconds left before the stage's or the run's deadline. */
+  deadlineSeconds?: number;
+  suspend: boolean;
+  createdBy: string;
+}
+
+function env(run: StackTrainingRun, stage: ResolvedStage, traceparent: string): V1EnvVar[] {
+  const fixed: V1EnvVar[] = [
+    { name: 'FSLM_RUN', value: run.metadata.name },
+    { name: 'FSLM_NAMESPACE', value: run.metadata.namespace },
+    { name: 'FSLM_STAGE', value: stage.name },
+    { name: 'FSLM_BASE_MODEL', value: stage.baseModel },
+    { name: 'FSLM_DATASET', value: stage.dataset },
+    { name: 'FSLM_OUTPUT', value: stage.output },
+    { name: 'FSLM_LORA_RANK', value: String(stage.lora.rank) },
+    { name: 'FSLM_LORA_ALPHA', value: String(stage.lora.alpha) },
+    { name: 'FSLM_LORA_DROPOUT', value: String(stage.lora.dropout) },
+    { name: 'FSLM_LORA_TARGETS', value: stage.lora.targetModules.join(',') },
+    { name: 'FSLM_MAX_STEPS', value: String(stage.maxSteps) },
+    { name: 'TRACEPARENT', value: traceparent },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  const reserved = new Set(fixed.map((e) => e.name));
+  // User env comes first so the contract's variables always win.
+  return [...stage.env.filter((e) => !reserved.has(e.name)).map((e) => ({ name: e.name, value: e.value ?? '' })), ...fixed];
+}
+
+const quantities = (q: Record<string, string | number> | undefined): Record<string, string> | undefined =>
+  q ? Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])) : undefined;
+
+function failurePolicy(spec: ResolvedSpec): V1PodFailurePolicyRule[] {
+  return [
+    // Exit codes that must never be retried fail the Job at once; the controller then fails the stage.
+    { action: 'FailJob', onExitCodes: { containerName: TRAINER_CONTAINER, operator: 'In', values: [...spec.retry.nonRetryableExitCodes].sort((a, b) => a - b) } },
+    // Evictions, preemptions and node drains are not the trainer's fault: run the pod again, uncounted.
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+  ];
+}
+
+export function buildJob(run: StackTrainingRun, spec: ResolvedSpec, stage: ResolvedStage, opts: JobBuildOptions): V1Job {
+  const { traceId } = runTraceIds(run.metadata.uid);
+  const traceparent = formatTraceparent(traceId, stageSpanId(run.metadata.uid, stage.name));
+  const t = spec.template;
+  const labels = {
+    ...(t.labels ?? {}),
+    [Label.ManagedBy]: MANAGED_BY,
+    [Label.Run]: run.metadata.name,
+    [Label.Stage]: stage.name,
+    [Label.Attempt]: String(opts.attempt),
+  };
+  const annotations = { [Annotation.Traceparent]: traceparent };
+  if (!stage.image) throw new Error(`stage ${stage.name} has no image (set spec.template.image or the stage's image)`);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName(run.metadata.name, stage.name, opts.attempt),
+      namespace: run.metadata.namespace,
+      labels,
+      annotations: { ...annotations, [Annotation.CreatedBy]: opts.createdBy },
+      ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: run.metadata.name, uid: run.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      // Retries are the controller's (one Job per attempt, with the run's own backoff), so the Job runs its pod once.
+      backoffLimit: 0,
+      completions: 1,
+      parallelism: 1,
+      suspend: opts.suspend,
+      activeDeadlineSeconds: opts.deadlineSeconds,
+      podFailurePolicy: { rules: failurePolicy(spec) },
+      podReplacementPolicy: 'Failed',
+      template: {
+        metadata: { labels, annotations: { ...(t.annotations ?? {}), ...annotations } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: t.serviceAccountName,
+          nodeSelector: t.nodeSelector,
+          tolerations: t.tolerations,
+          containers: [{
+            name: TRAINER_CONTAINER,
+            image: stage.image,
+            imagePullPolicy: t.imagePullPolicy,
+            command: stage.command,
+            args: stage.args.length > 0 ? stage.args : undefined,
+            env: env(run, stage, traceparent),
+            resources: { limits: quantities(stage.resources.limits), requests: quantities(stage.resources.requests) },
+            terminationMessagePolicy: 'FallbackToLogsOnError',
+          }],
+        },
+      },
+    },
+  };
+}

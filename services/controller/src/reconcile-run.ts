@@ -1,0 +1,197 @@
+// The decision half of reconcile, as a pure function: from a run, the Jobs and Pods it owns and the
+// clock, compute the status it should have and the actions that bring the cluster there. Running it
+// twice on the same input gives the same answer, and every action is safe to repeat.
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { ResolvedSpec } from './defaults.ts';
+import type { PlanEvaluation } from './plan.ts';
+import type { RolloutSpec, RunStatus, StackTrainingRun, StageStatus } from './types.ts';
+import { resolveSpec } from './defaults.ts';
+import { conditionsFor } from './conditions.ts';
+import { buildJob, jobName } from './job-builder.ts';
+import { observeStage, toDate, type StageObservation } from './job-observation.ts';
+import { evaluatePlan, progressOf } from './plan.ts';
+import { validateGraph } from './plan-graph.ts';
+import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
+import { Label, Reason, RunPhase, StagePhase, isFinished } from './types.ts';
+
+export type Action =
+  | { type: 'createJob'; stage: string; attempt: number; job: V1Job }
+  | { type: 'suspendJob'; stage: string; name: string; suspend: boolean }
+  | { type: 'deleteRun' }
+  | { type: 'rollout'; rollout: RolloutSpec; model: string };
+
+/** A finished span to export: the run's root span (no stage) or one stage's. */
+export interface SpanRecord {
+  stage?: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  start: Date;
+  end: Date;
+  ok: boolean;
+  attributes: Record<string, string | number>;
+}
+
+export interface ReconcileDecision {
+  status: RunStatus;
+  actions: Action[];
+  spans: SpanRecord[];
+  /** Look at the run again after this long even if nothing changes in the cluster. */
+  requeueAfterMs?: number;
+  plan: PlanEvaluation;
+}
+
+export interface ReconcileInput {
+  run: StackTrainingRun;
+  jobs: readonly V1Job[];
+  pods: readonly V1Pod[];
+  now: Date;
+  identity: string;
+}
+
+const iso = (d: Date | string | undefined): string | undefined => (d === undefined ? undefined : toDate(d)?.toISOString());
+const terminal = (p: string): boolean => p === StagePhase.Succeeded || p === StagePhase.Failed || p === StagePhase.Cancelled;
+
+/** Drops undefined fields, as the API server would, so statuses compare equal after a round trip. */
+export const normalize = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null)) as T;
+
+function specProblems(spec: ResolvedSpec): string[] {
+  const out = validateGraph(spec.stages).map((p) => `${p.field}: ${p.message}`);
+  spec.stages.forEach((s, i) => {
+    if (!s.image) out.push(`spec.stages[${i}].image: stage "${s.name}" has no image (set spec.template.image or the stage's image)`);
+  });
+  if (spec.rollout && !spec.stages.some((s) => s.name === spec.rollout!.stage)) {
+    out.push(`spec.rollout.stage: unknown stage "${spec.rollout.stage}"`);
+  }
+  return out;
+}
+
+function stageStatus(
+  run: StackTrainingRun, spec: ResolvedSpec, plan: PlanEvaluation, name: string,
+  obs: StageObservation | undefined, prev: StageStatus | undefined,
+): StageStatus {
+  const ps = plan.stages.find((s) => s.name === name)!;
+  const stage = spec.stages.find((s) => s.name === name)!;
+  const started = plan.start.find((s) => s.stage === name);
+  const job = started ? jobName(run.metadata.name, name, started.attempt) : obs?.current?.job ?? prev?.job;
+  const sameJob = prev?.job !== undefined && prev.job === job;
+  const cur = obs?.current?.job === job ? obs?.current : undefined;
+  return {
+    name,
+    phase: ps.phase,
+    attempts: ps.attempts,
+    job,
+    pod: cur?.pod ?? (sameJob ? prev?.pod : undefined),
+    node: cur?.node ?? (sameJob ? prev?.node : undefined),
+    // Server times (the first Job's creation), not this replica's clock, so start and finish compare.
+    startTime: (prev?.attempts ? prev.startTime : undefined) ?? iso(obs?.attempts[0]?.startedAt),
+    finishTime: terminal(ps.phase) && ps.attempts > 0 ? (prev?.finishTime ?? iso(ps.finishTime)) : undefined,
+    nextAttemptTime: iso(ps.nextAttemptTime),
+    lastExitCode: ps.lastExitCode,
+    reason: ps.reason,
+    message: ps.message?.slice(0, 1024),
+    outputs: ps.phase === StagePhase.Succeeded ? { model: stage.output } : undefined,
+    progress: cur?.progress ?? (sameJob ? prev?.progress : undefined),
+    metrics: cur?.metrics ?? (sameJob ? prev?.metrics : undefined),
+    spanId: stageSpanId(run.metadata.uid, name),
+    traced: prev?.traced,
+  };
+}
+
+/** When a run finished: its last stage's finish (server time) when all succeeded, else now. */
+function completionOf(plan: PlanEvaluation, now: Date): string {
+  if (plan.phase !== RunPhase.Succeeded) return now.toISOString();
+  const last = Math.max(...plan.stages.map((s) => s.finishTime?.getTime() ?? 0));
+  return new Date(last > 0 ? last : now.getTime()).toISOString();
+}
+
+export function decide(input: ReconcileInput): ReconcileDecision {
+  const { run, now } = input;
+  const prev = run.status ?? {};
+  const spec = resolveSpec(run.spec, run.metadata.name);
+  const problems = specProblems(spec);
+  const byStage = new Map<string, V1Job[]>();
+  for (const job of input.jobs) {
+    const stage = job.metadata?.labels?.[Label.Stage];
+    if (stage) byStage.set(stage, [...(byStage.get(stage) ?? []), job]);
+  }
+  const observations = new Map(spec.stages.map((s) => [s.name, observeStage(byStage.get(s.name) ?? [], input.pods)]));
+  const previous = problems.length > 0 && !isFinished(prev.phase)
+    ? { phase: RunPhase.Failed, reason: Reason.InvalidSpec, message: problems.join('; ') }
+    : { phase: prev.phase, reason: prev.reason, message: prev.message };
+  const plan = evaluatePlan({
+    stages: spec.stages,
+    retry: spec.retry,
+    attempts: new Map([...observations].map(([k, v]) => [k, v.attempts])),
+    now,
+    suspend: spec.suspend,
+    startTime: toDate(prev.startTime),
+    activeDeadlineSeconds: spec.activeDeadlineSeconds,
+    previous,
+  });
+
+  const actions: Action[] = [];
+  for (const s of plan.start) {
+    const stage = spec.stages.find((x) => x.name === s.stage)!;
+    const job = buildJob(run, spec, stage, { attempt: s.attempt, deadlineSeconds: s.deadlineSeconds, suspend: false, createdBy: input.identity });
+    actions.push({ type: 'createJob', stage: s.stage, attempt: s.attempt, job });
+  }
+  // Cancelling suspends the Job: its pods stop, and the Job stays (until the run is deleted) for inspection.
+  for (const c of plan.cancel) {
+    const rec = observations.get(c.stage)?.attempts.find((a) => a.attempt === c.attempt);
+    if (!rec?.suspended) actions.push({ type: 'suspendJob', stage: c.stage, name: jobName(run.metadata.name, c.stage, c.attempt), suspend: true });
+  }
+  for (const c of plan.setSuspended) {
+    actions.push({ type: 'suspendJob', stage: c.stage, name: jobName(run.metadata.name, c.stage, c.attempt), suspend: c.suspend });
+  }
+
+  const { traceId, rootSpanId } = runTraceIds(run.metadata.uid);
+  const finished = isFinished(plan.phase);
+  const status: RunStatus = {
+    observedGeneration: run.metadata.generation,
+    phase: plan.phase,
+    progress: progressOf(plan),
+    startTime: finished ? (prev.startTime ?? iso(plan.startTime)) : iso(plan.startTime),
+    completionTime: finished ? (prev.completionTime ?? completionOf(plan, now)) : undefined,
+    reason: plan.reason,
+    message: plan.message.slice(0, 2048),
+    conditions: conditionsFor(prev.conditions, plan.phase, plan.reason, plan.message.slice(0, 1024), run.metadata.generation, now),
+    stages: spec.stages.map((s) => stageStatus(run, spec, plan, s.name, observations.get(s.name), prev.stages?.find((p) => p.name === s.name))),
+    traceparent: formatTraceparent(traceId, rootSpanId),
+    traced: prev.traced,
+    rollout: prev.rollout,
+  };
+
+  const spans: SpanRecord[] = [];
+  for (const s of status.stages ?? []) {
+    if (!terminal(s.phase) || s.traced || !s.startTime || !s.finishTime) continue;
+    spans.push({
+      stage: s.name, traceId, spanId: s.spanId!, parentSpanId: rootSpanId,
+      start: new Date(s.startTime), end: new Date(s.finishTime), ok: s.phase === StagePhase.Succeeded,
+      attributes: { 'fslm.stage': s.name, 'fslm.stage.phase': s.phase, 'fslm.stage.attempts': s.attempts, 'fslm.stage.job': s.job ?? '',
+        'fslm.stage.node': s.node ?? '', ...(s.lastExitCode !== undefined ? { 'fslm.stage.exit_code': s.lastExitCode } : {}) },
+    });
+    s.traced = true;
+  }
+  if (finished && !status.traced) {
+    spans.push({
+      traceId, spanId: rootSpanId,
+      start: toDate(run.metadata.creationTimestamp) ?? now, end: new Date(status.completionTime!), ok: plan.phase === RunPhase.Succeeded,
+      attributes: { 'fslm.run': run.metadata.name, 'fslm.run.namespace': run.metadata.namespace, 'fslm.run.phase': plan.phase, 'fslm.run.progress': status.progress! },
+    });
+    status.traced = true;
+  }
+
+  let requeueAt = plan.requeueAt;
+  if (plan.phase === RunPhase.Succeeded && spec.rollout && !prev.rollout) {
+    const stage = spec.stages.find((s) => s.name === spec.rollout!.stage);
+    if (stage) actions.push({ type: 'rollout', rollout: spec.rollout, model: stage.output });
+  }
+  if (finished && spec.ttlSecondsAfterFinished !== undefined) {
+    const expires = new Date(new Date(status.completionTime!).getTime() + spec.ttlSecondsAfterFinished * 1000);
+    if (now.getTime() >= expires.getTime()) actions.push({ type: 'deleteRun' });
+    else requeueAt = expires;
+  }
+  const requeueAfterMs = requeueAt ? Math.max(0, requeueAt.getTime() - now.getTime()) + 100 : undefined;
+  return { status: normalize(status), actions, spans, requeueAfterMs, plan };
+}

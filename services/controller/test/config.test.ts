@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig, parseDuration } from '../src/config.ts';
+
+test('the documented flags parse into the config', () => {
+  const c = parseConfig(['--kubeconfig', '/k', '--namespace=train', '--leader-elect=false', '--metrics', '127.0.0.1:9464', '--otlp', 'http://c:4318/v1/traces',
+    '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '500ms', '--identity', 'a'], {});
+  assert.equal(c.kubeconfig, '/k');
+  assert.equal(c.namespace, 'train');
+  assert.equal(c.leaderElect, false);
+  assert.deepEqual(c.metrics, { host: '127.0.0.1', port: 9464 });
+  assert.equal(c.otlpUrl, 'http://c:4318/v1/traces');
+  assert.deepEqual([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs], [6000, 4000, 500]);
+  assert.equal(c.leaseNamespace, 'train');
+  assert.equal(c.identity, 'a');
+});
+
+test('defaults: leader election on, $KUBECONFIG, the pod name and namespace from the downward API', () => {
+  const c = parseConfig([], { KUBECONFIG: '/env/k', POD_NAME: 'ctl-0', POD_NAMESPACE: 'fslm-system' });
+  assert.equal(c.leaderElect, true);
+  assert.equal(c.kubeconfig, '/env/k');
+  assert.equal(c.identity, 'ctl-0');
+  assert.equal(c.leaseNamespace, 'fslm-system');
+  assert.equal(c.metrics, undefined);
+  assert.equal(parseConfig(['--leader-elect'], {}).leaderElect, true);
+});
+
+test('every bad flag is reported in one error', () => {
+  assert.throws(() => parseConfig(['--metrics', 'nope', '--otlp', 'ftp://x', '--lease-duration', 'soon', '--bogus', '1'], {}), (e: Error) => {
+    for (const f of ['--metrics', '--otlp', '--lease-duration', '--bogus']) assert.match(e.message, new RegExp(f));
+    return true;
+  });
+});
+
+test('parseDuration reads ms, s and m', () => {
+  assert.deepEqual(['250ms', '15s', '2m', '1.5s', '15'].map(parseDuration), [250, 15000, 120000, 1500, undefined]);
+});

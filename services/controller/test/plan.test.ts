@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AttemptRecord, PlanInput } from '../src/plan.ts';
+import { backoffSeconds, evaluatePlan, progressOf } from '../src/plan.ts';
+import { DEFAULT_RETRY } from '../src/defaults.ts';
+import { at } from './support/builders.ts';
+
+const retry = { ...DEFAULT_RETRY, limit: 2, backoffSeconds: 10, maxBackoffSeconds: 60 };
+const chain = [{ name: 'a', dependsOn: [] }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['a'] }, { name: 'd', dependsOn: ['b', 'c'] }];
+
+function input(attempts: Record<string, AttemptRecord[]>, extra: Partial<PlanInput> = {}): PlanInput {
+  return { stages: chain, retry, attempts: new Map(Object.entries(attempts)), now: at(100), suspend: false, ...extra };
+}
+const ok = (attempt = 1, finished = 50): AttemptRecord => ({ attempt, state: 'succeeded', startedAt: at(finished - 10), finishedAt: at(finished) });
+const failed = (attempt: number, finished: number, extra: Partial<AttemptRecord> = {}): AttemptRecord =>
+  ({ attempt, state: 'failed', startedAt: at(finished - 5), finishedAt: at(finished), exitCode: 1, reason: 'Error', ...extra });
+const active = (attempt = 1, started = 90): AttemptRecord => ({ attempt, state: 'active', startedAt: at(started) });
+
+test('a new run starts only the stages without dependencies', () => {
+  const e = evaluatePlan(input({}));
+  assert.deepEqual(e.start, [{ stage: 'a', attempt: 1, deadlineSeconds: undefined }]);
+  assert.equal(e.phase, 'Running');
+  assert.deepEqual(e.stages.map((s) => s.phase), ['Running', 'Pending', 'Pending', 'Pending']);
+  assert.equal(e.stages[3].message, 'waiting for b, c');
+});
+
+test('stages whose dependencies succeeded start together, in spec order', () => {
+  const e = evaluatePlan(input({ a: [ok()] }));
+  assert.deepEqual(e.start.map((s) => s.stage), ['b', 'c']);
+  assert.equal(progressOf(e), '1/4');
+});
+
+test('a stage with one unfinished dependency keeps waiting', () => {
+  const e = evaluatePlan(input({ a: [ok()], b: [ok()], c: [active()] }));
+  assert.deepEqual(e.start, []);
+  assert.equal(e.stages[3].phase, 'Pending');
+  assert.equal(e.stages[3].message, 'waiting for c');
+});
+
+test('all stages succeeded means the run succeeded', () => {
+  const e = evaluatePlan(input({ a: [ok()], b: [ok()], c: [ok()], d: [ok()] }));
+  assert.equal(e.phase, 'Succeeded');
+  assert.equal(e.reason, 'AllStagesSucceeded');
+  assert.equal(progressOf(e), '4/4');
+});
+
+test('a failed attempt waits out its backoff, then the next attempt starts', () => {
+  const waiting = evaluatePlan(input({ a: [failed(1, 95)] }));
+  assert.equal(waiting.stages[0].phase, 'Retrying');
+  assert.deepEqual(waiting.stages[0].nextAttemptTime, at(105));
+  assert.deepEqual(waiting.requeueAt, at(105));
+  assert.deepEqual(waiting.start, []);
+  const due = evaluatePlan(input({ a: [failed(1, 95)] }, { now: at(105) }));
+  assert.deepEqual(due.start, [{ stage: 'a', attempt: 2, deadlineSeconds: undefined }]);
+});
+
+test('backoff doubles per failure and is capped', () => {
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffSeconds(retry, n)), [10, 20, 40, 60, 60]);
+});
+
+test('a stage that fails past its retry limit fails the run with the reason', () => {
+  const e = evaluatePlan(input({ a: [failed(1, 10), failed(2, 30), failed(3, 90)] }));
+  assert.equal(e.stages[0].phase, 'Failed');
+  assert.equal(e.stages[0].reason, 'BackoffLimitExceeded');
+  assert.equal(e.phase, 'Failed');
+  assert.equal(e.reason, 'StageFailed');
+  assert.match(e.message, /stage a failed \(BackoffLimitExceeded\): failed 3 attempt\(s\), retry limit 2; last: exit code 1/);
+  assert.deepEqual(e.stages.slice(1).map((s) => s.phase), ['Cancelled', 'Cancelled', 'Cancelled']);
+});
+
+test('a non-retryable exit code fails the stage at once', () => {
+  const byCode = evaluatePlan(input({ a: [failed(1, 90, { exitCode: 2 })] }));
+  assert.equal(byCode.stages[0].reason, 'NonRetryableExitCode');
+  assert.equal(byCode.phase, 'Failed');
+  const byPolicy = evaluatePlan(input({ a: [failed(1, 90, { exitCode: 42, nonRetryable: true, reason: 'NonRetryableExitCode' })] }));
+  assert.equal(byPolicy.phase, 'Failed');
+  assert.equal(byPolicy.start.length, 0);
+});
+
+test('when one stage fails, running siblings are cancelled', () => {
+  const e = evaluatePlan(input({ a: [ok()], b: [failed(1, 90, { exitCode: 2 })], c: [active()] }));
+  assert.deepEqual(e.cancel, [{ stage: 'c', attempt: 1 }]);
+  assert.equal(e.stages[2].phase, 'Cancelled');
+});
+
+test('suspend stops new starts and suspends running attempts; resume undoes it', () => {
+  const s = evaluatePlan(input({ a: [ok()], b: [active()] }, { suspend: true }));
+  assert.equal(s.phase, 'Suspended');
+  assert.deepEqual(s.start, []);
+  assert.deepEqual(s.setSuspended, [{ stage: 'b', attempt: 1, suspend: true }]);
+  assert.equal(s.stages[1].phase, 'Suspended');
+  assert.equal(s.startTime, undefined, 'the run deadline pauses');
+  const r = evaluatePlan(input({ a: [ok()], b: [{ ...active(), suspended: true }] }));
+  assert.deepEqual(r.setSuspended, [{ stage: 'b', attempt: 1, suspend: false }]);
+  assert.deepEqual(r.start.map((x) => x.stage), ['c']);
+});
+
+test('the run deadline fails the run and bounds each new attempt', () => {
+  const started = evaluatePlan(input({ a: [ok()] }, { startTime: at(0), activeDeadlineSeconds: 300 }));
+  assert.deepEqual(started.start.map((s) => s.deadlineSeconds), [200, 200]);
+  assert.deepEqual(started.requeueAt, at(300));
+  const late = evaluatePlan(input({ a: [ok()], b: [active()] }, { startTime: at(0), activeDeadlineSeconds: 60 }));
+  assert.equal(late.phase, 'Failed');
+  assert.equal(late.reason, 'DeadlineExceeded');
+  assert.deepEqual(late.cancel, [{ stage: 'b', attempt: 1 }]);
+});
+
+test('a stage deadline counts from its first attempt across retries', () => {
+  const stages = [{ name: 'a', dependsOn: [], activeDeadlineSeconds: 60 }];
+  const retrying = evaluatePlan(input({ a: [failed(1, 30, { startedAt: at(20) })] }, { stages, now: at(45) }));
+  assert.deepEqual(retrying.start, [{ stage: 'a', attempt: 2, deadlineSeconds: 35 }]);
+  const late = evaluatePlan(input({ a: [active(1, 20)] }, { stages, now: at(81) }));
+  assert.equal(late.stages[0].reason, 'DeadlineExceeded');
+  assert.equal(late.phase, 'Failed');
+  assert.equal(late.reason, 'DeadlineExceeded');
+});
+
+test('a finished run stays finished and starts nothing', () => {
+  const e = evaluatePlan(input({}, { previous: { phase: 'Failed', reason: 'StageFailed', message: 'x' } }));
+  assert.equal(e.phase, 'Failed');
+  assert.deepEqual(e.start, []);
+});
+
+test('an invalid graph fails the run without starting anything', () => {
+  const e = evaluatePlan(input({}, { stages: [{ name: 'a', dependsOn: ['b'] }, { name: 'b', dependsOn: ['a'] }] }));
+  assert.equal(e.phase, 'Failed');
+  assert.equal(e.reason, 'InvalidSpec');
+  assert.match(e.message, /cycle: a -> b -> a/);
+});
+
+test('the same input gives the same plan', () => {
+  const i = input({ a: [ok()], b: [failed(1, 95)], c: [active()] });
+  assert.deepEqual(evaluatePlan(i), evaluatePlan(i));
+});

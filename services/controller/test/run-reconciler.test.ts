@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SpanRecord } from '../src/reconcile-run.ts';
+import { RunReconciler } from '../src/run-reconciler.ts';
+import { ClusterFake } from './support/cluster-fake.ts';
+import { RunBuilder, at, job, pod, stage } from './support/builders.ts';
+
+function setup(run = new RunBuilder().build(), now = at(100)) {
+  const cluster = new ClusterFake();
+  cluster.put(run);
+  const spans: SpanRecord[] = [];
+  let clock = now;
+  const r = new RunReconciler({ cluster, identity: 'replica-a', now: () => clock, spans: { export: (s) => spans.push(...s) } });
+  return { cluster, spans, r, key: `${run.metadata.namespace}/${run.metadata.name}`, tick: (d: Date) => (clock = d) };
+}
+
+test('reconcile creates the ready stage Job and records Running', async () => {
+  const { cluster, r, key } = setup();
+  await r.reconcile(key);
+  assert.deepEqual([...cluster.jobs.keys()], ['demo-a-1']);
+  const st = cluster.getRun('ns', 'demo')!.status!;
+  assert.equal(st.phase, 'Running');
+  assert.equal(st.progress, '0/2');
+  assert.deepEqual(st.stages?.map((s) => [s.name, s.phase, s.attempts, s.job]), [['a', 'Running', 1, 'demo-a-1'], ['b', 'Pending', 0, undefined]]);
+  assert.match(st.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+});
+
+test('reconciling again with nothing new writes nothing and creates no duplicate', async () => {
+  const { cluster, r, key } = setup();
+  await r.reconcile(key);
+  await r.reconcile(key); // sees the new Job: the stage's startTime (server time) appears
+  const writes = cluster.statusWrites;
+  await r.reconcile(key);
+  await r.reconcile(key);
+  assert.equal(cluster.jobs.size, 1);
+  assert.equal(cluster.statusWrites, writes);
+});
+
+test('a stale cache (Job created, informer not caught up) is harmless: creation is by name', async () => {
+  const { cluster, r, key } = setup();
+  await r.reconcile(key);
+  // Forget the status write, as a restarted controller reading an old copy would.
+  const run = cluster.getRun('ns', 'demo')!;
+  delete run.status;
+  cluster.put(run);
+  await r.reconcile(key);
+  assert.equal(cluster.jobs.size, 1);
+  assert.equal(cluster.createCalls, 1, 'the Job was already in the cache, so not even a create call');
+});
+
+test('a conflict on the status write is retried soon, quietly', async () => {
+  const { cluster, r, key } = setup();
+  cluster.conflictNext = true;
+  const out = await r.reconcile(key);
+  assert.equal(out.requeueAfterMs, 200);
+  await r.reconcile(key);
+  assert.equal(cluster.getRun('ns', 'demo')!.status?.phase, 'Running');
+});
+
+test('a finished stage gets its outputs, progress, metrics, and exactly one span', async () => {
+  const { cluster, r, key, spans } = setup();
+  const run = cluster.getRun('ns', 'demo')!;
+  const done = job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 });
+  cluster.jobs.set('demo-a-1', done);
+  cluster.pods = [pod(done, { exitCode: 0, progress: { step: 500, total: 500, loss: 0.8 }, message: '{"eval_loss":0.91}', node: 'gpu-3' })];
+  await r.reconcile(key);
+  await r.reconcile(key);
+  const a = cluster.getRun('ns', 'demo')!.status!.stages![0];
+  assert.equal(a.phase, 'Succeeded');
+  assert.equal(a.node, 'gpu-3');
+  assert.deepEqual(a.outputs, { model: 'file:///models/demo/a' });
+  assert.deepEqual(a.progress, { step: 500, total: 500, loss: 0.8 });
+  assert.deepEqual(a.metrics, { eval_loss: 0.91 });
+  assert.equal(a.traced, true);
+  assert.equal(spans.length, 1);
+  assert.deepEqual([spans[0].start, spans[0].end], [at(10), at(40)]);
+  assert.equal(spans[0].spanId, a.spanId);
+  assert.ok(cluster.jobs.has('demo-b-1'), 'the next stage started');
+});
+
+test('a restarted controller does not export a stage span again', async () => {
+  const first = setup();
+  const run = first.cluster.getRun('ns', 'demo')!;
+  first.cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
+  await first.r.reconcile(first.key);
+  const second = new RunReconciler({ cluster: first.cluster, identity: 'replica-b', now: () => at(101), spans: { export: (s) => first.spans.push(...s) } });
+  await second.reconcile(first.key);
+  assert.equal(first.spans.filter((s) => s.stage === 'a').length, 1);
+});
+
+test('failed attempts are retried after their backoff, then the run fails with a reason', async () => {
+  const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ retry: { limit: 1, backoffSeconds: 10, maxBackoffSeconds: 60 } }).build());
+  const run = cluster.getRun('ns', 'demo')!;
+  cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'failed', { created: 80, finished: 95 }));
+  const out = await r.reconcile(key);
+  assert.equal(cluster.getRun('ns', 'demo')!.status!.stages![0].phase, 'Retrying');
+  assert.ok(out.requeueAfterMs! > 4000 && out.requeueAfterMs! <= 5100, String(out.requeueAfterMs));
+  tick(at(106));
+  await r.reconcile(key);
+  assert.ok(cluster.jobs.has('demo-a-2'));
+  cluster.jobs.set('demo-a-2', job(run, 'a', 2, 'failed', { created: 106, finished: 110 }));
+  tick(at(111));
+  await r.reconcile(key);
+  const st = cluster.getRun('ns', 'demo')!.status!;
+  assert.equal(st.phase, 'Failed');
+  assert.equal(st.reason, 'StageFailed');
+  assert.equal(st.conditions?.find((c) => c.type === 'Failed')?.status, 'True');
+  assert.equal(cluster.jobs.size, 2);
+});
+
+test('suspend suspends the running Job; TTL deletes the finished run', async () => {
+  const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ suspend: true, ttlSecondsAfterFinished: 30 }).build());
+  const run = cluster.getRun('ns', 'demo')!;
+  cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'active', { created: 50 }));
+  await r.reconcile(key);
+  assert.deepEqual(cluster.suspended, [{ name: 'demo-a-1', suspend: true }]);
+  assert.equal(cluster.getRun('ns', 'demo')!.status!.phase, 'Suspended');
+  const resumed = cluster.getRun('ns', 'demo')!;
+  resumed.spec.suspend = false;
+  cluster.put(resumed);
+  cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 50, finished: 90 }));
+  const out = await r.reconcile(key);
+  assert.equal(cluster.getRun('ns', 'demo')!.status!.phase, 'Succeeded');
+  assert.ok(out.requeueAfterMs! > 0);
+  tick(at(200));
+  await r.reconcile(key);
+  assert.deepEqual(cluster.deleted, ['demo']);
+});
+
+test('a succeeded run rolls its stage out to the serving Deployment once', async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { kind: 'Deployment', name: 'stage-a' } } }).build());
+  cluster.workloads.set('Deployment/ns/stage-a', { containers: ['stage'], patches: [] });
+  const run = cluster.getRun('ns', 'demo')!;
+  cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
+  await r.reconcile(key);
+  await r.reconcile(key);
+  const w = cluster.workloads.get('Deployment/ns/stage-a')!;
+  assert.equal(w.patches.length, 1);
+  assert.deepEqual((w.patches[0] as any).spec.template.spec.containers, [{ name: 'stage', env: [{ name: 'FSLM_MODEL', value: 'file:///models/demo/a' }] }]);
+  const ro = cluster.getRun('ns', 'demo')!.status!.rollout!;
+  assert.equal(ro.phase, 'Succeeded');
+  assert.equal(ro.target, 'Deployment/ns/stage-a');
+});
+
+test('a run that is gone or being deleted is left alone', async () => {
+  const { cluster, r } = setup();
+  assert.deepEqual(await r.reconcile('ns/missing'), {});
+  assert.equal(cluster.jobs.size, 0);
+});

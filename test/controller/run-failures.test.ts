@@ -1,0 +1,130 @@
+// Failure handling on the real control plane: retries with backoff up to the limit, non-retryable
+// exit codes (caught by the Job's pod failure policy), cycles beyond what CEL checks, deadlines,
+// suspend/resume and TTL. KWOK pod stages stand in for a failing trainer (scripts/k8s/kwok-stages).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ControllerProcess } from './support/controller-process.ts';
+import { SKIP_K8S, TestEnv, getRun, installFslm, waitFor, waitForPhase } from './support/testenv.ts';
+
+let env: TestEnv;
+let controller: ControllerProcess;
+before(async () => {
+  if (SKIP_K8S) return;
+  env = await TestEnv.start('failures');
+  await installFslm(env);
+  controller = ControllerProcess.start({ kubeconfig: env.controllerKubeconfig, identity: 'ctl-f' });
+  await controller.waitForLog('caches synced; reconciling');
+});
+after(async () => {
+  await controller?.kill();
+  await env?.stop();
+});
+
+function apply(name: string, opts: { annotations?: Record<string, string>; spec?: string; stages?: string } = {}) {
+  const ann = JSON.stringify(opts.annotations ?? {});
+  return env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
+kind: StackTrainingRun
+metadata: {name: ${name}}
+spec:
+  template:
+    image: trainer:1
+    annotations: ${ann}
+    nodeSelector: {fslm.dev/gpu-node: "true"}
+    tolerations: [{key: nvidia.com/gpu, operator: Exists}]
+${opts.spec ?? ''}
+  stages:
+${opts.stages ?? '  - {name: a, baseModel: m, dataset: d}'}
+` });
+}
+
+const jobsOf = async (run: string) => (await env.json(['get', 'jobs', '-l', `fslm.dev/run=${run}`])).items;
+const releasePods = async (run: string) => {
+  const pods = (await env.json(['get', 'pods', '-l', `fslm.dev/run=${run}`])).items.filter((p: any) => p.status.phase === 'Running' && p.metadata.annotations?.['kwok.fslm.dev/hold']);
+  for (const p of pods) await env.kubectl(['annotate', 'pod', p.metadata.name, 'kwok.fslm.dev/hold-'], { allowFail: true });
+  return pods.length;
+};
+
+test('a failing stage is retried with growing backoff up to its limit, then the run fails with a reason', { skip: SKIP_K8S }, async () => {
+  await apply('flaky', { annotations: { 'kwok.fslm.dev/exit-code': '1' }, spec: '  retry: {limit: 2, backoffSeconds: 1, maxBackoffSeconds: 8}' });
+  const r = await waitForPhase(env, 'flaky', ['Failed', 'Succeeded'], 60_000);
+  assert.equal(r.status.phase, 'Failed');
+  assert.equal(r.status.reason, 'StageFailed');
+  assert.match(r.status.message, /stage a failed \(BackoffLimitExceeded\): failed 3 attempt\(s\), retry limit 2; last: exit code 1/);
+  const a = r.status.stages[0];
+  assert.deepEqual([a.phase, a.attempts, a.lastExitCode, a.job], ['Failed', 3, 1, 'flaky-a-3']);
+  assert.equal(r.status.conditions.find((c: any) => c.type === 'Failed').status, 'True');
+  assert.deepEqual((await jobsOf('flaky')).map((j: any) => j.metadata.name).sort(), ['flaky-a-1', 'flaky-a-2', 'flaky-a-3']);
+  const created = controller.logs('created job').filter((l) => l.run === 'default/flaky').map((l) => Date.parse(l.time));
+  assert.equal(created.length, 3);
+  assert.ok(created[1] - created[0] >= 1000, `first retry after >= 1s backoff, got ${created[1] - created[0]}ms`);
+  assert.ok(created[2] - created[1] >= 2000, `second retry after >= 2s backoff, got ${created[2] - created[1]}ms`);
+  assert.match((await env.kubectl(['get', 'str', 'flaky', '--no-headers'])).stdout, /flaky\s+Failed\s+0\/1/);
+});
+
+test('a non-retryable exit code fails the run at once', { skip: SKIP_K8S }, async () => {
+  await apply('bad-input', { annotations: { 'kwok.fslm.dev/exit-code': '2' }, spec: '  retry: {limit: 5, backoffSeconds: 1}' });
+  const r = await waitForPhase(env, 'bad-input', ['Failed', 'Succeeded']);
+  assert.equal(r.status.phase, 'Failed');
+  const a = r.status.stages[0];
+  assert.deepEqual([a.attempts, a.reason, a.lastExitCode], [1, 'NonRetryableExitCode', 2]);
+  const [job] = await jobsOf('bad-input');
+  assert.equal(job.status.conditions.find((c: any) => c.type === 'Failed').reason, 'PodFailurePolicy');
+  await apply('custom-code', { annotations: { 'kwok.fslm.dev/exit-code': '42' }, spec: '  retry: {limit: 5, backoffSeconds: 1, nonRetryableExitCodes: [42]}' });
+  const c = await waitForPhase(env, 'custom-code', ['Failed', 'Succeeded']);
+  assert.deepEqual([c.status.phase, c.status.stages[0].attempts, c.status.stages[0].lastExitCode], ['Failed', 1, 42]);
+});
+
+test('a cycle longer than the CEL rules check is caught by the controller', { skip: SKIP_K8S }, async () => {
+  const stages = ['a:e', 'b:a', 'c:b', 'd:c', 'e:d'].map((e) => `  - {name: ${e[0]}, baseModel: m, dataset: d, dependsOn: [${e[2]}]}`).join('\n');
+  await apply('loop5', { stages });
+  const r = await waitForPhase(env, 'loop5', ['Failed']);
+  assert.equal(r.status.reason, 'InvalidSpec');
+  assert.match(r.status.message, /dependsOn has a cycle: a -> e -> d -> c -> b -> a/);
+  assert.equal((await jobsOf('loop5')).length, 0);
+});
+
+test('suspend stops the running Job\'s pod; resuming finishes the run', { skip: SKIP_K8S }, async () => {
+  await apply('pausable', { annotations: { 'kwok.fslm.dev/hold': 'true' }, stages: '  - {name: a, baseModel: m, dataset: d}\n  - {name: b, baseModel: m, dataset: d, dependsOn: [a]}' });
+  await waitFor('a running pod', async () => (await env.json(['get', 'pods', '-l', 'fslm.dev/run=pausable'])).items.some((p: any) => p.status.phase === 'Running'));
+  await env.kubectl(['patch', 'str', 'pausable', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+  const s = await waitForPhase(env, 'pausable', ['Suspended']);
+  assert.equal(s.status.stages[0].phase, 'Suspended');
+  assert.equal(s.status.conditions.find((c: any) => c.type === 'Suspended').status, 'True');
+  await waitFor('the Job suspended and its pod gone', async () => {
+    const [j] = await jobsOf('pausable');
+    const pods = (await env.json(['get', 'pods', '-l', 'fslm.dev/run=pausable'])).items;
+    return j.spec.suspend === true && pods.length === 0;
+  });
+  assert.match((await env.kubectl(['get', 'str', 'pausable', '--no-headers'])).stdout, /pausable\s+Suspended\s+0\/2/);
+  await env.kubectl(['patch', 'str', 'pausable', '--type=merge', '-p', '{"spec":{"suspend":false}}']);
+  const done = await waitFor('pausable to succeed after resume', async () => {
+    await releasePods('pausable');
+    const r = await getRun(env, 'pausable');
+    return r.status?.phase === 'Succeeded' ? r : undefined;
+  }, 60_000, 300);
+  assert.equal(done.status.progress, '2/2');
+  assert.equal((await jobsOf('pausable')).length, 2, 'resumed the same Job, no new attempt');
+});
+
+test('the whole-run deadline fails the run and stops its Job', { skip: SKIP_K8S }, async () => {
+  await apply('slow', { annotations: { 'kwok.fslm.dev/hold': 'true' }, spec: '  activeDeadlineSeconds: 3' });
+  const r = await waitForPhase(env, 'slow', ['Failed', 'Succeeded'], 20_000);
+  assert.equal(r.status.reason, 'DeadlineExceeded');
+  // Whichever notices first: the controller's clock (stage Cancelled) or the Job's own activeDeadlineSeconds,
+  // which the controller set to the time left (stage Failed, DeadlineExceeded).
+  const a = r.status.stages[0];
+  assert.ok(a.phase === 'Cancelled' || (a.phase === 'Failed' && a.reason === 'DeadlineExceeded'), JSON.stringify(a));
+  const [job] = await jobsOf('slow');
+  assert.equal(job.spec.activeDeadlineSeconds <= 3, true);
+  await waitFor('the stage Job to stop', async () => {
+    const [j] = await jobsOf('slow');
+    return j.spec.suspend === true || j.status.conditions?.some((c: any) => c.type === 'Failed' && c.status === 'True');
+  });
+});
+
+test('ttlSecondsAfterFinished deletes the finished run and, by garbage collection, its Jobs', { skip: SKIP_K8S }, async () => {
+  await apply('short-lived', { spec: '  ttlSecondsAfterFinished: 2' });
+  await waitForPhase(env, 'short-lived', ['Succeeded']);
+  await waitFor('the run to be deleted', async () => (await env.kubectl(['get', 'str', 'short-lived'], { allowFail: true })).code !== 0, 20_000);
+  await waitFor('its Jobs to be collected', async () => (await jobsOf('short-lived')).length === 0, 30_000);
+});
