@@ -6,6 +6,7 @@ import type { ResolvedSpec, ResolvedStage } from './defaults.ts';
 import type { StackTrainingRun } from './types.ts';
 import { API_VERSION, Annotation, KIND, Label, MANAGED_BY, TRAINER_CONTAINER } from './types.ts';
 import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
+import { trainerEnv, userEnv } from './trainer-env.ts';
 
 /** Kubernetes caps label values (and so Job names, which become a pod label) at 63 characters. */
 const MAX_NAME = 63;
@@ -29,24 +30,12 @@ export interface JobBuildOptions {
 
 function env(run: StackTrainingRun, stage: ResolvedStage, traceparent: string): V1EnvVar[] {
   const fixed: V1EnvVar[] = [
-    { name: 'FSLM_RUN', value: run.metadata.name },
-    { name: 'FSLM_NAMESPACE', value: run.metadata.namespace },
-    { name: 'FSLM_STAGE', value: stage.name },
-    { name: 'FSLM_BASE_MODEL', value: stage.baseModel },
-    { name: 'FSLM_DATASET', value: stage.dataset },
-    { name: 'FSLM_OUTPUT', value: stage.output },
-    { name: 'FSLM_LORA_RANK', value: String(stage.lora.rank) },
-    { name: 'FSLM_LORA_ALPHA', value: String(stage.lora.alpha) },
-    { name: 'FSLM_LORA_DROPOUT', value: String(stage.lora.dropout) },
-    { name: 'FSLM_LORA_TARGETS', value: stage.lora.targetModules.join(',') },
-    { name: 'FSLM_MAX_STEPS', value: String(stage.maxSteps) },
-    { name: 'TRACEPARENT', value: traceparent },
+    ...trainerEnv({ run: run.metadata.name, namespace: run.metadata.namespace, stage, traceparent }),
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   ];
-  const reserved = new Set(fixed.map((e) => e.name));
   // User env comes first so the contract's variables always win.
-  return [...stage.env.filter((e) => !reserved.has(e.name)).map((e) => ({ name: e.name, value: e.value ?? '' })), ...fixed];
+  return [...userEnv(stage, new Set(fixed.map((e) => e.name))), ...fixed];
 }
 
 const quantities = (q: Record<string, string | number> | undefined): Record<string, string> | undefined =>

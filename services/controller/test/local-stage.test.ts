@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { resolveSpec } from '../src/defaults.ts';
+import { attemptCommand, attemptEnv, localizeSpec } from '../src/local-stage.ts';
+import { datasetUri, resolveBaseModels } from '../src/local-models.ts';
+import { LocalRunStore } from '../src/local-store.ts';
+import { RunBuilder, stage } from './support/builders.ts';
+
+const store = new LocalRunStore('/state');
+
+function local(baseModels = new Map<string, string>()) {
+  const run = new RunBuilder('demo', [stage('a', [], { dataset: 'data/a.jsonl', env: [{ name: 'HF_HOME', value: '/cache' }, { name: 'FSLM_OUTPUT', value: 'file:///spoofed' }] }),
+    stage('b', ['a'], { dataset: 's3://bucket/b.jsonl', command: ['python', 'train.py'], args: ['--fast'] })]).build();
+  const spec = localizeSpec(resolveSpec(run.spec, run.metadata.name), run.metadata.name, { store, baseDir: '/runs', baseModels });
+  return { run, spec };
+}
+
+test('each stage writes its model under the state directory; relative datasets resolve against the run file', () => {
+  const { spec } = local();
+  assert.equal(spec.stages[0].output, 'file:///state/runs/demo/a/model');
+  assert.equal(spec.stages[0].dataset, 'file:///runs/data/a.jsonl');
+  assert.equal(spec.stages[1].dataset, 's3://bucket/b.jsonl');
+  assert.equal(datasetUri('/abs/x.jsonl', '/runs'), 'file:///abs/x.jsonl');
+  assert.equal(datasetUri('file:///abs/x.jsonl', '/runs'), 'file:///abs/x.jsonl');
+});
+
+test('fslm-trainer runs as the trainer venv\'s python -m fslm_trainer; other commands run as written', () => {
+  const { spec } = local();
+  assert.deepEqual(attemptCommand(spec.stages[0], '/venv/bin/python'), ['/venv/bin/python', '-m', 'fslm_trainer', 'stage-job']);
+  assert.deepEqual(attemptCommand(spec.stages[1], '/venv/bin/python'), ['python', 'train.py', '--fast']);
+});
+
+test('the attempt environment is the trainer contract, which stage env and the parent cannot override', () => {
+  const { run, spec } = local(new Map([['EleutherAI/pythia-160m', '/models/pythia']]));
+  const env = attemptEnv(run, spec.stages[0], { PATH: '/bin', FSLM_STAGE: 'parent' });
+  assert.equal(env.PATH, '/bin');
+  assert.equal(env.HF_HOME, '/cache');
+  assert.equal(env.FSLM_STAGE, 'a');
+  assert.equal(env.FSLM_RUN, 'demo');
+  assert.equal(env.FSLM_NAMESPACE, 'ns');
+  assert.equal(env.FSLM_OUTPUT, 'file:///state/runs/demo/a/model');
+  assert.equal(env.FSLM_BASE_MODEL, '/models/pythia');
+  assert.equal(env.FSLM_LORA_TARGETS, 'all-linear');
+  assert.equal(env.FSLM_MAX_STEPS, '1000');
+  assert.match(env.TRACEPARENT!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+});
+
+test('base models: local directories win, tiny comes from scripts/models, known bases and hub ids pass through', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fslm-bases-'));
+  mkdirSync(path.join(dir, 'my-model'));
+  let builds = 0;
+  const models = async () => { builds++; return { tiny: '/cache/tiny', 'smollm2-135m': '/cache/smol' }; };
+  const out = await resolveBaseModels(['my-model', `file://${dir}/my-model`, 'tiny', 'tiny', 'smollm2-135m', 'EleutherAI/pythia-160m', 'file:///nowhere'], dir, models);
+  assert.deepEqual(Object.fromEntries(out), {
+    'my-model': path.join(dir, 'my-model'),
+    [`file://${dir}/my-model`]: path.join(dir, 'my-model'),
+    tiny: '/cache/tiny',
+    'smollm2-135m': 'smollm2-135m',
+    'EleutherAI/pythia-160m': 'EleutherAI/pythia-160m',
+    'file:///nowhere': '/nowhere',
+  });
+  assert.equal(builds, 1);
+  assert.equal((await resolveBaseModels(['smollm2-135m'], dir, models)).size, 1);
+  assert.equal(builds, 1, 'scripts/models is not asked when no name needs it');
+});
