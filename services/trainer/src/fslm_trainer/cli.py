@@ -9,7 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import exitcodes
+from . import distill_args, exitcodes, settings
 from .config import KNOWN_BASES, ExportConfig, FetchConfig, ReferenceConfig, TinyConfig
 
 
@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--model", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--tokens", type=int, default=32)
+    ft = sub.add_parser("finetune", help="LoRA fine-tune one stage on its JSONL, merge, export the stage artifact")
+    settings.add_arguments(ft)
+    sj = sub.add_parser("stage-job", help="finetune configured by the Kubernetes Job's FSLM_* environment")
+    settings.add_arguments(sj)
+    distill_args.add_arguments(sub)
     return p
 
 
@@ -48,7 +53,7 @@ def _quiet_transformers() -> None:
 
 def _run(args: argparse.Namespace) -> dict:
     # Imports are per command: verify must not pay for torch.
-    if args.cmd != "verify":
+    if args.cmd not in ("verify", *distill_args.COMMANDS):
         _quiet_transformers()
     if args.cmd == "fetch-base":
         from .base import fetch_base
@@ -71,6 +76,14 @@ def _run(args: argparse.Namespace) -> dict:
         from .reference import make_reference
         cfg = ReferenceConfig(model=args.model, out=args.out, tokens=args.tokens)
         return {"out": str(make_reference(cfg).resolve())}
+    if args.cmd == "finetune":
+        from .finetune import finetune
+        return finetune(settings.finetune_config(args))
+    if args.cmd == "stage-job":
+        from .stage_job import stage_job
+        return stage_job(args)
+    if args.cmd in distill_args.COMMANDS:
+        return distill_args.run(args)
     raise AssertionError(args.cmd)
 
 

@@ -11,7 +11,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from .base import BASE_INFO, check_causal_lm
-from .config import ExportConfig
+from .config import ArtifactExtras, ExportConfig
 from .exitcodes import TrainerError
 from .log import log
 from .manifest import build_manifest, write_manifest
@@ -76,14 +76,20 @@ def _base_model(cfg: ExportConfig) -> str:
     return cfg.model.resolve().name
 
 
-def export_artifact(cfg: ExportConfig) -> dict:
+def export_artifact(cfg: ExportConfig, extras: ArtifactExtras | None = None) -> dict:
+    """Writes the artifact; `extras` (from finetune) adds files (the adapter's), the adapter's
+    description, the training run, its trace id and training metrics to it and to fslm.json."""
+    extras = extras or ArtifactExtras()
     config = check_causal_lm(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(cfg.model)
     model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=torch.float32).eval()
     gen = model.generation_config
     prompts = {p.name: render(p, tokenizer)[1] for p in usable(tokenizer)}
-    metrics: dict = {}
+    metrics: dict = dict(extras.metrics)
     with staged_dir(cfg.out) as tmp:
+        for rel, src in extras.files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, tmp / rel)
         shutil.copy2(cfg.model / "config.json", tmp / "config.json")
         gen.save_pretrained(tmp)
         copy_tokenizer_files(cfg.model, tmp)
@@ -113,6 +119,9 @@ def export_artifact(cfg: ExportConfig) -> dict:
             architecture=(config.architectures or [type(model).__name__])[0],
             decoder=decoder_facts(model, gen, geometry),
             onnx=onnx_files,
+            adapter=extras.adapter,
+            training_run=extras.training_run,
+            trace_id=extras.trace_id,
             metrics=metrics,
         )
         write_manifest(tmp, manifest)

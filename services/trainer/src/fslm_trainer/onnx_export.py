@@ -99,7 +99,7 @@ def export_decoder(model, out_path: Path, opset: int = 18) -> dict:
     )
     inputs, outputs = io_names(layers)
     program = torch.onnx.export(
-        FlatPastDecoder(model, layers), args, None, input_names=inputs, output_names=outputs,
+        FlatPastDecoder(model, layers).eval(), args, None, input_names=inputs, output_names=outputs,
         dynamic_shapes=dynamic, dynamo=True, opset_version=opset, verbose=False,
     )
     weight_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
