@@ -2,14 +2,24 @@
 export const USAGE = `usage: fslm <command> [options]
 
 commands:
-  stage       serve one SLM over gRPC (fslm stage --model DIR --grpc HOST:PORT)
+  up          the main job: nats-server, one process per stage and the router, until Ctrl-C (fslm up [--stack FILE])
+  ask         ask the running stack (fslm ask "PROMPT" [--router HOST:PORT] [--json])
+  router      serve stacks over NATS: gRPC StackService and an OpenAI-compatible HTTP API
+  stage       serve one SLM over gRPC, and over NATS with --nats (fslm stage --model DIR --grpc HOST:PORT)
+  train       run a StackTrainingRun on this machine (fslm train --local RUN.yaml [--state-dir DIR] [--parallel N])
+  status      local training runs and their stages (fslm status [RUN] [--json])
   bench       run the performance suite and write bench/results/latest.json
   controller  run the StackTrainingRun operator`;
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./up.ts')).runUp,
+  ask: async () => (await import('./ask.ts')).runAsk,
+  router: async () => (await import('../router/src/main.ts')).runRouter,
   stage: async () => (await import('../stage/src/main.ts')).runStage,
+  train: async () => (await import('../controller/src/local-main.ts')).runTrain,
+  status: async () => (await import('../controller/src/local-main.ts')).runStatus,
   bench: async () => (await import('../../bench/main.ts')).runBench,
   controller: async () => (await import('../controller/src/main.ts')).runController,
 };

@@ -1,5 +1,5 @@
 // Domain errors shared by every fslm service. Each protocol maps these to its wire form in one place
-// (stage: grpc-status.ts; router: NATS headers), so a code means the same thing everywhere.
+// (gRPC: grpc-status.ts; NATS: bus-errors.ts; HTTP: the router's http-status.ts), so a code means the same thing everywhere.
 
 export const ErrorCode = {
   InvalidArgument: 'INVALID_ARGUMENT',

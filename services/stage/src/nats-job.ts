@@ -11,6 +11,7 @@ import {
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ATTR_GEN_AI_RESPONSE_MODEL, ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, FslmAttr,
 } from '../../shared/telemetry.ts';
+import { DeltaBatcher } from './nats-delta-batcher.ts';
 import type { HandoffPrompt } from './nats-handoff.ts';
 import type { StageMetrics } from './nats-metrics.ts';
 import type { GenerateInput, GenerateResult, InferenceEngine } from './types.ts';
@@ -49,6 +50,7 @@ export class NatsJob {
   private heartbeatSeq = 0;
   private tokens = 0;
   private startWith: ((text: string) => void) | null = null;
+  private readonly deltas = new DeltaBatcher((delta) => this.send({ delta }));
 
   constructor(private readonly ctx: JobContext, private readonly req: JobRequest) {}
 
@@ -79,9 +81,9 @@ export class NatsJob {
       this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } });
       const callbacks = {
         signal: this.abort.signal,
-        onDelta: (delta: { seq: number; text: string; tokens: number }) => {
+        onDelta: (delta: { text: string; tokens: number }) => {
           this.tokens += delta.tokens;
-          this.send({ delta: { seq: delta.seq, text: delta.text, tokens: delta.tokens } });
+          this.deltas.push(delta.text, delta.tokens);
         },
       };
       result = await context.with(trace.setSpan(req.parent, span), async () => {
@@ -94,6 +96,7 @@ export class NatsJob {
         const reason = this.abort.signal.reason;
         throw reason instanceof FslmError ? reason : errors.cancelled(`cancelled after ${result.completionTokens} tokens`);
       }
+      this.deltas.flush();
       this.send({ result: toWireResult(result, ctx.modelVersion) });
       span.setAttributes({
         [ATTR_GEN_AI_RESPONSE_MODEL]: ctx.model, [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: result.promptTokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: result.completionTokens,
@@ -102,6 +105,7 @@ export class NatsJob {
       });
     } catch (error) {
       failure = toFslmError(error);
+      this.deltas.close();
       req.handoff?.discard();
       if (failure.code !== ErrorCode.Cancelled) this.replyError(failure);
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });

@@ -1,0 +1,201 @@
+// P1, P6 and P7: the router and NATS around the stage engines, measured side by side in one run.
+//   P1  router + NATS overhead per stage hop vs the same engines called in-process (tiny model)
+//   P6  stage k last token -> stage k+1 first token, streamed hand-off vs plain (SmolLM2-135M)
+//   P7  throughput under concurrent load: one process per stage vs the stages in sequence in one process
+import os from 'node:os';
+import type { GenerationParams } from '../services/shared/generated/fslm/v1/GenerationParams.ts';
+import type { StackDefinition, StackOutcome } from '../services/router/src/types.ts';
+import { parseTemplate } from '../services/router/src/template.ts';
+import { atLeast, atMost, type Figure } from './figure.ts';
+import { median, percentile, round } from './measure.ts';
+import { everyStage, loadDefaultStack, loadInProcessStages, spawnNatsServer, startRouter, startStageProcesses, type Router } from './stack-harness.ts';
+
+export interface StackBenchOptions {
+  quick: boolean;
+  tinyDir: string;
+  smollmDir: string;
+}
+
+const INPUTS = [
+  'Why is the sky blue?',
+  'How do bees make honey?',
+  'What causes the seasons on Earth?',
+  'Explain how a bicycle stays upright.',
+];
+
+const sumGaps = (o: StackOutcome) => o.stages.slice(1).map((s) => s.handoffGapMs);
+
+/** P1: the same engines (ThreadedEngine, as `fslm stage` runs them), called directly vs through the router, NATS and stage processes. */
+async function overheadPerHop(stack: StackDefinition, natsUrl: string, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
+  const tokens = 16;
+  const rounds = options.quick ? 12 : 40;
+  const params = everyStage(stack, { max_new_tokens: tokens });
+  log(`P1: ${rounds} rounds, tiny model, ${stack.stages.length} stages x ${tokens} tokens, direct engine calls vs router + NATS + stage processes`);
+  const local = await loadInProcessStages(stack, options.tinyDir, 'threaded');
+  const children = await startStageProcesses(stack, options.tinyDir, natsUrl);
+  const router = await startRouter(natsUrl, stack);
+  try {
+    const direct: number[] = [];
+    const routed: number[] = [];
+    const perHop: number[] = [];
+    let identical = true;
+    for (let r = -3; r < rounds; r++) {
+      const input = INPUTS[(r + 4) % INPUTS.length];
+      const t0 = performance.now();
+      const a = await local.direct(input, params);
+      const t1 = performance.now();
+      const b = await router.run(input, { params, handoff: false });
+      const t2 = performance.now();
+      identical &&= a.map((x) => x.text).join('\u0000') === b.stages.map((x) => x.text).join('\u0000');
+      if (r < 0) continue; // warm-up
+      direct.push(t1 - t0);
+      routed.push(t2 - t1);
+      perHop.push((t2 - t1 - (t1 - t0)) / stack.stages.length);
+    }
+    const hop = median(perHop);
+    const ratio = median(routed) / median(direct);
+    const figure = atMost('P1', 'router + NATS overhead per stage hop, p50, vs the same engines in-process (tiny)', hop, 0.5, 'ms', {
+      stages: stack.stages.length, tokens_per_stage: tokens, rounds, direct_ms_p50: round(median(direct)), routed_ms_p50: round(median(routed)),
+      whole_stack_ratio: round(ratio), whole_stack_goal: '<= 1.05', per_hop_ms_p90: round(percentile(perHop, 90)), identical_text: identical,
+      setup: 'router StackRunner in the bench process; one `fslm stage --nats` process per stage (ThreadedEngine, 1 intra-op thread); direct: the same engine class in the bench process, stages in sequence; hand-off off',
+    });
+    figure.met = figure.met && ratio <= 1.05;
+    return figure;
+  } finally {
+    await router.close();
+    await Promise.all(children.map((c) => c.stop()));
+    await local.close();
+  }
+}
+
+/**
+ * The default stack with each template ending in the previous stage's text (the shape the hand-off
+ * is built for: only the last word and the chat template's suffix are left when a stage ends).
+ */
+export function textLastVariant(stack: StackDefinition): StackDefinition {
+  const ends: Record<string, string> = {
+    keywords: 'Request: {input}\n\nWrite five search keywords for this request, separated by commas. What it asks for: {stages.understand}',
+    intermediate: 'Request: {input}\n\nWrite three short facts that answer the request. Keywords: {stages.keywords}',
+    final: 'Request: {input}\n\nUsing the facts, answer the request in two or three sentences. Facts: {stages.intermediate}',
+  };
+  return { ...stack, name: `${stack.name}-text-last`, stages: stack.stages.map((s) => (ends[s.name] ? { ...s, template: parseTemplate(ends[s.name]) } : s)) };
+}
+
+interface GapSample {
+  ratio: number;
+  streamed: number[];
+  plain: number[];
+  prefillStreamed: number[];
+  prefillPlain: number[];
+  identical: boolean;
+}
+
+async function gaps(router: Router, stack: StackDefinition, rounds: number, params: Record<string, GenerationParams>): Promise<GapSample> {
+  const sample: GapSample = { ratio: 0, streamed: [], plain: [], prefillStreamed: [], prefillPlain: [], identical: true };
+  await router.run(INPUTS[0], { params, handoff: true });
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, input] of INPUTS.entries()) {
+      const order = (r + i) % 2 === 0 ? [true, false] : [false, true];
+      const outcomes: Record<string, StackOutcome> = {};
+      for (const handoff of order) outcomes[String(handoff)] = await router.run(input, { params, handoff });
+      const s = outcomes.true;
+      const p = outcomes.false;
+      sample.identical &&= s.stages.every((st, k) => st.text === p.stages[k].text);
+      sample.streamed.push(...sumGaps(s));
+      sample.plain.push(...sumGaps(p));
+      sample.prefillStreamed.push(...s.stages.slice(1).map((st) => st.result.timings?.prefill_ms ?? 0));
+      sample.prefillPlain.push(...p.stages.slice(1).map((st) => st.result.timings?.prefill_ms ?? 0));
+    }
+  }
+  sample.ratio = median(sample.streamed) / median(sample.plain);
+  return sample;
+}
+
+/** P6: gap between stages with the streamed hand-off vs without, on SmolLM2 stage processes. */
+async function handoffGap(natsUrl: string, stack: StackDefinition, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
+  const rounds = options.quick ? 1 : 2;
+  log(`P6: ${rounds} round(s) x ${INPUTS.length} inputs, SmolLM2-135M, streamed vs plain hand-off (text-last templates, then the default stack)`);
+  const variant = textLastVariant(stack);
+  const routers = { variant: await startRouter(natsUrl, variant), shipped: await startRouter(natsUrl, stack) };
+  try {
+    // The stack's own output lengths (48/32/96/128 tokens); --quick caps them at 48.
+    const params = options.quick ? everyStage(stack, { max_new_tokens: 48 }) : {};
+    const main = await gaps(routers.variant, variant, rounds, params);
+    const shipped = await gaps(routers.shipped, stack, 1, params);
+    return atMost('P6', 'stage k last token -> stage k+1 first token, streamed hand-off vs not (SmolLM2-135M)', main.ratio, 0.2, 'x', {
+      templates: 'the default stack with each template ending in the previous stage text',
+      gap_ms_p50_streamed: round(median(main.streamed)), gap_ms_p50_plain: round(median(main.plain)),
+      stage_prefill_ms_p50_streamed: round(median(main.prefillStreamed)), stage_prefill_ms_p50_plain: round(median(main.prefillPlain)),
+      gaps_measured: main.streamed.length, identical_greedy_text: main.identical && shipped.identical,
+      max_new_tokens_per_stage: options.quick ? 48 : stack.stages.map((s) => s.params.max_new_tokens),
+      default_stack_ratio: round(shipped.ratio), default_stack_gap_ms_p50_streamed: round(median(shipped.streamed)),
+      default_stack_gap_ms_p50_plain: round(median(shipped.plain)),
+      default_stack_note: 'its templates put a one-sentence instruction after the previous text, which is prefilled with the tail',
+      setup: 'one `fslm stage --nats` process per stage (1 intra-op thread), router in the bench process; gap on the router clock from stage k result to stage k+1 first delta',
+    });
+  } finally {
+    await routers.variant.close();
+    await routers.shipped.close();
+  }
+}
+
+async function load(total: number, concurrency: number, one: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) await one(next++);
+  }));
+  return performance.now() - start;
+}
+
+/** P7: requests/s of one process per stage vs one process running the stages in sequence, same load. */
+async function throughput(router: Router, stack: StackDefinition, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
+  const cores = os.availableParallelism();
+  const concurrency = 8;
+  const total = options.quick ? 8 : 16;
+  const tokens = 16;
+  const params: Record<string, GenerationParams> = everyStage(stack, { max_new_tokens: tokens });
+  log(`P7: ${total} requests, ${concurrency} at a time, SmolLM2-135M, ${tokens} tokens per stage: stage processes vs one process`);
+  const single = await loadInProcessStages(stack, options.smollmDir, 'onnx');
+  try {
+    await single.direct(INPUTS[0], params);
+    await router.run(INPUTS[0], { params, handoff: true });
+    const walls = { processes: [] as number[], single: [] as number[] };
+    for (let r = 0; r < (options.quick ? 1 : 2); r++) {
+      walls.single.push(await load(total, concurrency, (i) => single.direct(INPUTS[i % INPUTS.length], params)));
+      walls.processes.push(await load(total, concurrency, (i) => router.run(INPUTS[i % INPUTS.length], { params, handoff: true })));
+    }
+    const rps = (ms: number[]) => (total * 1000) / median(ms);
+    const ratio = rps(walls.processes) / rps(walls.single);
+    return atLeast('P7', `throughput, one process per stage vs stages in sequence in one process (${cores} cores, 1 intra-op thread each)`, ratio, round(0.9 * cores, 2), {
+      cores, requests: total, concurrency, tokens_per_stage: tokens, requests_per_s_processes: round(rps(walls.processes)),
+      requests_per_s_single_process: round(rps(walls.single)), wall_ms_processes: walls.processes.map((w) => round(w, 1)), wall_ms_single: walls.single.map((w) => round(w, 1)),
+      load_average_1m: round(os.loadavg()[0], 2),
+      setup: 'processes: 4 `fslm stage --nats` processes + router in the bench process (its default hand-off policy: off above 2 requests in flight); single: 4 OnnxEngines on the bench thread, each request runs its stages in sequence',
+    });
+  } finally {
+    await single.close();
+  }
+}
+
+export async function stackFigures(options: StackBenchOptions, log: (line: string) => void): Promise<Figure[]> {
+  const stack = await loadDefaultStack();
+  const nats = spawnNatsServer();
+  try {
+    const natsUrl = String((await nats.ready).url);
+    const figures = [await overheadPerHop(stack, natsUrl, options, log)];
+    log('starting SmolLM2-135M stage processes');
+    const children = await startStageProcesses(stack, options.smollmDir, natsUrl);
+    figures.push(await handoffGap(natsUrl, stack, options, log));
+    const router = await startRouter(natsUrl, stack);
+    try {
+      figures.push(await throughput(router, stack, options, log));
+    } finally {
+      await router.close();
+      await Promise.all(children.map((c) => c.stop()));
+    }
+    return figures;
+  } finally {
+    await nats.stop();
+  }
+}

@@ -1,0 +1,105 @@
+// MessageBus over a real NATS connection: one reply inbox per stage attempt, StageRun published to the
+// stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica.
+import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { busCodec, requestHeaders, subjects } from '../../shared/bus-codec.ts';
+import { errorOfReply, isNoResponders } from '../../shared/bus-errors.ts';
+import { errors, errorMessage } from '../../shared/errors.ts';
+import type { StageControl } from '../../shared/generated/fslm/v1/StageControl.ts';
+import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
+import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
+
+export class NatsBus implements MessageBus {
+  constructor(private readonly nc: NatsConnection) {}
+
+  open(address: StageAddress, run: StageRun, headers: HopHeaders): StageConversation {
+    const requestId = run.request?.request_id ?? '';
+    const conversation = new NatsConversation(this.nc, address, requestId, headers);
+    const inbox = createInbox();
+    conversation.subscription = this.nc.subscribe(inbox, { callback: (_error, msg) => conversation.receive(msg) });
+    this.nc.publish(subjects.run(address.subjectPrefix), busCodec.encodeRun(run), {
+      reply: inbox,
+      headers: requestHeaders(headers.requestId, headers.deadlineMs, headers.trace),
+    });
+    return conversation;
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+class NatsConversation implements StageConversation {
+  subscription: Subscription | null = null;
+  private listener: ((event: ConversationEvent) => void) | null = null;
+  private readonly buffered: ConversationEvent[] = [];
+  private replicaSubject: string | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly address: StageAddress,
+    readonly requestId: string,
+    private readonly headers: HopHeaders,
+  ) {}
+
+  listen(listener: (event: ConversationEvent) => void): void {
+    this.listener = listener;
+    for (const event of this.buffered.splice(0)) listener(event);
+  }
+
+  receive(msg: Msg): void {
+    if (this.closed) return;
+    const event = toEvent(msg);
+    if (event.type === 'accepted' && event.accepted.control_subject) this.replicaSubject = event.accepted.control_subject;
+    if (this.listener) this.listener(event);
+    else this.buffered.push(event);
+  }
+
+  control(message: StageControl, headers: HopHeaders): void {
+    if (this.closed) return;
+    if (!this.replicaSubject) throw errors.internal(`no replica has accepted ${this.requestId} yet`);
+    this.nc.publish(this.replicaSubject, busCodec.encodeControl(message), {
+      headers: requestHeaders(headers.requestId, headers.deadlineMs, headers.trace),
+    });
+  }
+
+  cancel(reason: 'cancelled' | 'deadline'): void {
+    if (this.closed) return;
+    if (!this.nc.isClosed()) {
+      this.nc.publish(subjects.cancel(this.address.subjectPrefix), busCodec.encodeControl({ request_id: this.requestId, cancel: { reason } }), {
+        headers: requestHeaders(this.headers.requestId, this.headers.deadlineMs, this.headers.trace),
+      });
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscription?.unsubscribe();
+    this.listener = null;
+    this.buffered.length = 0;
+  }
+}
+
+function toEvent(msg: Msg): ConversationEvent {
+  const error = errorOfReply(msg);
+  if (error) return { type: 'error', error, noResponders: isNoResponders(msg) };
+  try {
+    const event = busCodec.decodeEvent(msg.data);
+    switch (event.event) {
+      case 'accepted':
+        return { type: 'accepted', accepted: event.accepted! };
+      case 'heartbeat':
+        return { type: 'heartbeat' };
+      case 'delta':
+        return { type: 'delta', delta: event.delta! };
+      case 'result':
+        return { type: 'result', result: event.result! };
+      default:
+        return { type: 'error', error: errors.internal('the stage sent an empty event') };
+    }
+  } catch (error) {
+    return { type: 'error', error: errors.internal(`the stage sent a malformed event: ${errorMessage(error)}`) };
+  }
+}

@@ -1,0 +1,118 @@
+// The router's gRPC door: StackService (Run, RunStream, ListStacks, DescribeStack), plus
+// grpc.health.v1 and server reflection.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { errors, toFslmError } from '../../shared/errors.ts';
+import type { DescribeStackRequest__Output } from '../../shared/generated/fslm/v1/DescribeStackRequest.ts';
+import type { ListStacksResponse } from '../../shared/generated/fslm/v1/ListStacksResponse.ts';
+import type { RunEvent } from '../../shared/generated/fslm/v1/RunEvent.ts';
+import type { RunRequest__Output } from '../../shared/generated/fslm/v1/RunRequest.ts';
+import type { RunResponse } from '../../shared/generated/fslm/v1/RunResponse.ts';
+import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescription.ts';
+import type { ProtoGrpcType } from '../../shared/generated/stack.ts';
+import { toGrpcStatus } from '../../shared/grpc-status.ts';
+import { loadDefinition } from '../../shared/proto.ts';
+import { toStackRunRequest } from './run-request.ts';
+import { failedStageOf, type StackRunner } from './stack-runner.ts';
+import type { StackDefinition } from './types.ts';
+import { toRunResponse, toStackDescription, toStageOutput } from './wire.ts';
+
+export const STACK_SERVICE_NAME = 'fslm.v1.StackService';
+const PROTO_FILES = ['fslm/v1/stack.proto'];
+
+export interface RouterGrpcServer {
+  port: number;
+  health: HealthImplementation;
+  shutdown(): Promise<void>;
+}
+
+type AnyCall = grpc.ServerUnaryCall<RunRequest__Output, unknown> | grpc.ServerWritableStream<RunRequest__Output, unknown>;
+
+/** Cancels the run when the client goes away; gives the call's deadline and trace context. */
+function callContext(call: AnyCall) {
+  const abort = new AbortController();
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  // grpc-js reports a passed deadline as a cancel too.
+  call.on('cancelled', () => abort.abort(Date.now() >= deadlineMs ? errors.deadlineExceeded() : errors.cancelled()));
+  const trace: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = call.metadata.get(key)[0];
+    if (typeof value === 'string') trace[key] = value;
+  }
+  return { abort, deadlineMs: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Infinity, trace };
+}
+
+export async function startRouterGrpcServer(runner: StackRunner, stacks: ReadonlyMap<string, StackDefinition>, address: string, handoff: boolean): Promise<RouterGrpcServer> {
+  const definition = loadDefinition(PROTO_FILES);
+  const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  const server = new grpc.Server();
+  const ask = (call: AnyCall) => {
+    const { abort, deadlineMs, trace } = callContext(call);
+    const stack = runner.resolve(call.request.stack);
+    const request = toStackRunRequest(stack, {
+      input: call.request.input, requestId: call.request.request_id, params: call.request.params,
+      disableHandoff: call.request.disable_handoff, deadlineMs, signal: abort.signal, trace,
+    }, handoff);
+    return { stack, request };
+  };
+  server.addService(proto.fslm.v1.StackService.service, {
+    Run: async (call: grpc.ServerUnaryCall<RunRequest__Output, RunResponse>, callback: grpc.sendUnaryData<RunResponse>) => {
+      try {
+        const { stack, request } = ask(call);
+        const outcome = await runner.run(stack.name, request);
+        callback(null, toRunResponse(outcome));
+      } catch (error) {
+        if (!call.cancelled) callback(toGrpcStatus(error) as grpc.ServiceError);
+      }
+    },
+    RunStream: async (call: grpc.ServerWritableStream<RunRequest__Output, RunEvent>) => {
+      try {
+        const { stack, request } = ask(call);
+        const outcome = await runner.run(stack.name, request, {
+          stageStarted: (e) => call.write({ stage_started: { stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
+          stageDelta: (e) => call.write({ stage_delta: { stage: e.stage, index: e.index, attempt: e.attempt, delta: e.delta } }),
+          stageFinished: (outcome) => call.write({ stage_finished: { output: toStageOutput(outcome) } }),
+        });
+        call.write({ final: toRunResponse(outcome) });
+        call.end();
+      } catch (error) {
+        if (call.cancelled) return;
+        const e = toFslmError(error);
+        call.write({ error: { code: e.code, message: e.message, stage: failedStageOf(e) } });
+        call.emit('error', { ...toGrpcStatus(e), metadata: new grpc.Metadata() });
+      }
+    },
+    ListStacks: (_call: grpc.ServerUnaryCall<unknown, ListStacksResponse>, callback: grpc.sendUnaryData<ListStacksResponse>) => {
+      callback(null, { stacks: [...stacks.values()].map(toStackDescription) });
+    },
+    DescribeStack: (call: grpc.ServerUnaryCall<DescribeStackRequest__Output, StackDescription>, callback: grpc.sendUnaryData<StackDescription>) => {
+      try {
+        callback(null, toStackDescription(runner.resolve(call.request.stack)));
+      } catch (error) {
+        callback(toGrpcStatus(error) as grpc.ServiceError);
+      }
+    },
+  });
+  const health = new HealthImplementation({ '': 'SERVING', [STACK_SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    port,
+    health,
+    shutdown: () =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        health.setStatus(STACK_SERVICE_NAME, 'NOT_SERVING');
+        const force = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

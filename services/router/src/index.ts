@@ -1,0 +1,5 @@
+// The router's public API: its command, a client of StackService and the stack definition loader.
+export { runRouter, ROUTER_USAGE } from './main.ts';
+export { stackServiceClient } from './client.ts';
+export { loadStackFile, parseStack, validateStack, StackDefinitionError } from './stack-loader.ts';
+export type { StackDefinition, StageDefinition } from './types.ts';

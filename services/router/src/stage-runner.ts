@@ -1,0 +1,158 @@
+// Runs one stage of a stack over the bus: one attempt per replica, watched by heartbeats, within the
+// stage's deadline; a lost replica is retried on another one while the deadline and attempts allow.
+import { ErrorCode, errors, FslmError } from '../../shared/errors.ts';
+import type { GenerateRequest } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
+import type { GenerateResult__Output } from '../../shared/generated/fslm/v1/GenerateResult.ts';
+import type { StageAccepted__Output } from '../../shared/generated/fslm/v1/StageAccepted.ts';
+import type { TextDelta__Output } from '../../shared/generated/fslm/v1/TextDelta.ts';
+import type { PreparedHandoff } from './handoff-feed.ts';
+import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
+
+export interface StageRunnerConfig {
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface StageHooks {
+  started(attempt: number, accepted: StageAccepted__Output): void;
+  delta(attempt: number, delta: TextDelta__Output): void;
+  /** The attempt failed and the stage starts over on another replica. */
+  retrying(attempt: number, reason: string): void;
+}
+
+export interface StageCall {
+  address: StageAddress;
+  /** Prompt and parameters; request_id is set per attempt. */
+  request: GenerateRequest;
+  headers: HopHeaders;
+  /** Absolute deadline of this stage (epoch ms). */
+  deadlineMs: number;
+  signal: AbortSignal;
+  /** A replica the streamed hand-off has prepared, with the previous stage's full inserted text. */
+  handoff: { prepared: PreparedHandoff; text: string } | null;
+  hooks: StageHooks;
+}
+
+export interface StageCallResult {
+  result: GenerateResult__Output;
+  accepted: StageAccepted__Output;
+  attempts: number;
+  streamedHandoff: boolean;
+  /** Router clock (performance.now()) of the first delta and of the result. */
+  firstDeltaAt: number;
+  resultAt: number;
+}
+
+type AttemptOutcome =
+  | { kind: 'result'; result: GenerateResult__Output; accepted: StageAccepted__Output; firstDeltaAt: number }
+  | { kind: 'lost' }
+  | { kind: 'error'; error: FslmError; noResponders: boolean };
+
+const RETRYABLE = new Set<string>([ErrorCode.Unavailable, ErrorCode.ResourceExhausted, ErrorCode.Internal]);
+
+export async function runStage(bus: MessageBus, call: StageCall, config: StageRunnerConfig): Promise<StageCallResult> {
+  let lastError: FslmError | null = null;
+  for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+    const prepared = attempt === 1 ? call.handoff : null;
+    const early = call.signal.aborted ? abortError(call.signal)
+      : Date.now() >= call.deadlineMs ? errors.deadlineExceeded(`deadline exceeded before stage ${call.address.stage} could ${attempt === 1 ? 'start' : 'be retried'}`)
+      : null;
+    if (early) {
+      prepared?.prepared.conversation.cancel(early.code === ErrorCode.DeadlineExceeded ? 'deadline' : 'cancelled');
+      throw early;
+    }
+    const requestId = `${call.headers.requestId}.${call.address.stage}.${attempt}`;
+    let conversation: StageConversation;
+    if (prepared) {
+      conversation = prepared.prepared.conversation;
+      conversation.control({ request_id: conversation.requestId, start: { text: prepared.text, deadline_unix_ms: String(Math.round(call.deadlineMs)) } }, { ...call.headers, deadlineMs: call.deadlineMs });
+      call.hooks.started(attempt, prepared.prepared.accepted);
+    } else {
+      conversation = bus.open(call.address, {
+        request: { ...call.request, request_id: requestId },
+        stack: call.address.stack,
+        stage: call.address.stage,
+        attempt,
+        heartbeat_ms: config.heartbeatMs,
+      }, { ...call.headers, deadlineMs: call.deadlineMs });
+    }
+    const outcome = await watchAttempt(conversation, call, attempt, config, prepared?.prepared.accepted ?? null);
+    if (outcome.kind === 'result') {
+      return { result: outcome.result, accepted: outcome.accepted, attempts: attempt, streamedHandoff: prepared !== null, firstDeltaAt: outcome.firstDeltaAt, resultAt: performance.now() };
+    }
+    if (outcome.kind === 'error') {
+      if (outcome.noResponders) throw errors.unavailable(`stage ${call.address.stage}: no replica is listening on ${call.address.subjectPrefix}.run`);
+      if (!RETRYABLE.has(outcome.error.code)) throw outcome.error;
+      lastError = outcome.error;
+    } else {
+      lastError = errors.unavailable(`stage ${call.address.stage}: its replica stopped sending heartbeats`);
+    }
+    if (attempt < config.maxAttempts) call.hooks.retrying(attempt, lastError.message);
+  }
+  throw lastError ?? errors.unavailable(`stage ${call.address.stage} failed`);
+}
+
+function abortError(signal: AbortSignal): FslmError {
+  return signal.reason instanceof FslmError ? signal.reason : errors.cancelled();
+}
+
+/** Follows one attempt to its end: a result, an error reply, a lost replica, the deadline or an abort. */
+function watchAttempt(
+  conversation: StageConversation, call: StageCall, attempt: number, config: StageRunnerConfig, alreadyAccepted: StageAccepted__Output | null,
+): Promise<AttemptOutcome> {
+  return new Promise<AttemptOutcome>((resolve, reject) => {
+    let accepted = alreadyAccepted;
+    let lastHeard = Date.now();
+    let firstDeltaAt = 0;
+    let done = false;
+    const finish = (outcome: AttemptOutcome | null, error?: FslmError, cancel?: 'cancelled' | 'deadline') => {
+      if (done) return;
+      done = true;
+      clearInterval(watchdog);
+      clearTimeout(deadlineTimer);
+      call.signal.removeEventListener('abort', onAbort);
+      if (cancel) conversation.cancel(cancel);
+      else conversation.close();
+      if (error) reject(error);
+      else resolve(outcome!);
+    };
+    const onAbort = () => finish(null, abortError(call.signal), 'cancelled');
+    call.signal.addEventListener('abort', onAbort);
+    const deadlineTimer = setTimeout(
+      () => finish(null, errors.deadlineExceeded(`stage ${call.address.stage} did not finish within its deadline`), 'deadline'),
+      Math.max(0, call.deadlineMs - Date.now()),
+    );
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastHeard > config.heartbeatTimeoutMs) finish({ kind: 'lost' }, undefined, 'cancelled');
+    }, Math.max(20, Math.floor(config.heartbeatTimeoutMs / 5)));
+    conversation.listen((event: ConversationEvent) => {
+      if (done) return;
+      lastHeard = Date.now();
+      switch (event.type) {
+        case 'accepted':
+          accepted = event.accepted;
+          call.hooks.started(attempt, event.accepted);
+          break;
+        case 'heartbeat':
+          break;
+        case 'delta':
+          if (firstDeltaAt === 0) firstDeltaAt = performance.now();
+          call.hooks.delta(attempt, event.delta);
+          break;
+        case 'result':
+          if (firstDeltaAt === 0) firstDeltaAt = performance.now();
+          finish({ kind: 'result', result: event.result, accepted: accepted ?? emptyAccepted(), firstDeltaAt });
+          break;
+        case 'error':
+          finish({ kind: 'error', error: event.error, noResponders: event.noResponders ?? false }, undefined, event.noResponders ? undefined : 'cancelled');
+          break;
+      }
+    });
+    if (call.signal.aborted) onAbort();
+  });
+}
+
+function emptyAccepted(): StageAccepted__Output {
+  return { replica: '', control_subject: '', model: '', model_version: '' };
+}

@@ -1,0 +1,63 @@
+// Router results and stack definitions in their protobuf shapes (stack.proto).
+import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
+import type { RunResponse } from '../../shared/generated/fslm/v1/RunResponse.ts';
+import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescription.ts';
+import type { StageOutput } from '../../shared/generated/fslm/v1/StageOutput.ts';
+import type { StackDefinition, StackOutcome, StageOutcome } from './types.ts';
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export function toStageOutput(outcome: StageOutcome): StageOutput {
+  const r = outcome.result;
+  return {
+    stage: outcome.stage,
+    index: outcome.index,
+    text: outcome.text,
+    finish_reason: r.finish_reason,
+    usage: r.usage,
+    timings: r.timings,
+    model: outcome.model,
+    model_version: outcome.modelVersion,
+    replica: outcome.replica,
+    attempts: outcome.attempts,
+    streamed_handoff: outcome.streamedHandoff,
+    handoff_gap_ms: round(outcome.handoffGapMs),
+    duration_ms: round(outcome.durationMs),
+  };
+}
+
+export function toRunResponse(outcome: StackOutcome): RunResponse {
+  let prompt = 0;
+  let completion = 0;
+  for (const s of outcome.stages) {
+    prompt += s.result.usage?.prompt_tokens ?? 0;
+    completion += s.result.usage?.completion_tokens ?? 0;
+  }
+  return {
+    request_id: outcome.requestId,
+    stack: outcome.stack,
+    text: outcome.text,
+    stages: outcome.stages.map(toStageOutput),
+    usage: { prompt_tokens: prompt, completion_tokens: completion },
+    total_ms: round(outcome.totalMs),
+    trace_id: outcome.traceId,
+  };
+}
+
+export function toStackDescription(stack: StackDefinition): StackDescription {
+  return {
+    name: stack.name,
+    description: stack.description,
+    default_deadline_ms: stack.stages.reduce((sum, s) => sum + s.budgetMs, 0),
+    stages: stack.stages.map((s) => ({
+      name: s.name,
+      model: s.model,
+      subject: `${s.subjectPrefix}.run`,
+      system: s.system,
+      template: s.template.source,
+      params: s.params satisfies GenerationParams,
+      budget_ms: s.budgetMs,
+      handoff: s.handoffFrom !== null,
+    })),
+  };
+}

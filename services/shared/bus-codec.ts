@@ -1,0 +1,80 @@
+// The NATS data plane's names and codecs: subjects, header names and the protobuf messages of
+// proto/fslm/v1/bus.proto, shared by the router and the stage worker.
+import { headers as natsHeaders, type MsgHdrs } from 'nats';
+import type { StageControl, StageControl__Output } from './generated/fslm/v1/StageControl.ts';
+import type { StageEvent, StageEvent__Output } from './generated/fslm/v1/StageEvent.ts';
+import type { StageRun, StageRun__Output } from './generated/fslm/v1/StageRun.ts';
+import { loadDefinition } from './proto.ts';
+import type { MethodDefinition } from '@grpc/proto-loader';
+
+export const BusHeader = {
+  TraceParent: 'traceparent',
+  TraceState: 'tracestate',
+  /** The client's request id (the same on every hop of one request). */
+  RequestId: 'Fslm-Request-Id',
+  /** Absolute deadline, Unix epoch milliseconds. */
+  Deadline: 'Fslm-Deadline',
+  ErrorCode: 'Fslm-Error-Code',
+  Error: 'Fslm-Error',
+} as const;
+
+/**
+ * Subjects of one stage. A stage's prefix is fslm.<stack>.<stage> unless its stack definition names
+ * another; the queue group is the prefix itself.
+ */
+export const subjects = {
+  prefix: (stack: string, stage: string) => `fslm.${stack}.${stage}`,
+  run: (prefix: string) => `${prefix}.run`,
+  cancel: (prefix: string) => `${prefix}.cancel`,
+  replica: (prefix: string, replica: string) => `${prefix}.replica.${replica}`,
+};
+
+/** A subject prefix: dot-separated tokens without wildcards or whitespace. */
+export const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+type Methods = {
+  Run: MethodDefinition<StageRun, StageEvent, StageRun__Output, StageEvent__Output>;
+  Control: MethodDefinition<StageControl, StageEvent, StageControl__Output, StageEvent__Output>;
+};
+
+let methods: Methods | null = null;
+function bus(): Methods {
+  methods ??= loadDefinition(['fslm/v1/bus.proto'])['fslm.v1.StageBus'] as unknown as Methods;
+  return methods;
+}
+
+/** Protobuf encoders and decoders; decoders throw on malformed bytes. */
+export const busCodec = {
+  encodeRun: (message: StageRun): Uint8Array => bus().Run.requestSerialize(message),
+  decodeRun: (data: Uint8Array): StageRun__Output => bus().Run.requestDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+  encodeControl: (message: StageControl): Uint8Array => bus().Control.requestSerialize(message),
+  decodeControl: (data: Uint8Array): StageControl__Output => bus().Control.requestDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+  encodeEvent: (message: StageEvent): Uint8Array => bus().Run.responseSerialize(message),
+  decodeEvent: (data: Uint8Array): StageEvent__Output => bus().Run.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+};
+
+/** Headers of a request hop: request id, absolute deadline and whatever trace context the carrier holds. */
+export function requestHeaders(requestId: string, deadlineMs: number, traceCarrier: Record<string, string> = {}): MsgHdrs {
+  const h = natsHeaders();
+  h.set(BusHeader.RequestId, requestId);
+  if (Number.isFinite(deadlineMs)) h.set(BusHeader.Deadline, String(Math.round(deadlineMs)));
+  for (const [key, value] of Object.entries(traceCarrier)) h.set(key, value);
+  return h;
+}
+
+/** The absolute deadline a message carries (Infinity when none or unreadable). */
+export function deadlineOf(h: MsgHdrs | undefined): number {
+  const raw = h?.get(BusHeader.Deadline);
+  const value = raw ? Number(raw) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : Infinity;
+}
+
+/** The trace context headers as a plain carrier for the OpenTelemetry propagator. */
+export function traceCarrierOf(h: MsgHdrs | undefined): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const key of [BusHeader.TraceParent, BusHeader.TraceState]) {
+    const value = h?.get(key);
+    if (value) carrier[key] = value;
+  }
+  return carrier;
+}

@@ -1,0 +1,36 @@
+// Original file: proto/fslm/v1/bus.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { StageControl as _fslm_v1_StageControl, StageControl__Output as _fslm_v1_StageControl__Output } from '../../fslm/v1/StageControl';
+import type { StageEvent as _fslm_v1_StageEvent, StageEvent__Output as _fslm_v1_StageEvent__Output } from '../../fslm/v1/StageEvent';
+import type { StageRun as _fslm_v1_StageRun, StageRun__Output as _fslm_v1_StageRun__Output } from '../../fslm/v1/StageRun';
+
+export interface StageBusClient extends grpc.Client {
+  Control(argument: _fslm_v1_StageControl, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  Control(argument: _fslm_v1_StageControl, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  Control(argument: _fslm_v1_StageControl, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  Control(argument: _fslm_v1_StageControl, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  control(argument: _fslm_v1_StageControl, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  control(argument: _fslm_v1_StageControl, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  control(argument: _fslm_v1_StageControl, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  control(argument: _fslm_v1_StageControl, callback: grpc.requestCallback<_fslm_v1_StageEvent__Output>): grpc.ClientUnaryCall;
+  
+  Run(argument: _fslm_v1_StageRun, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_StageEvent__Output>;
+  Run(argument: _fslm_v1_StageRun, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_StageEvent__Output>;
+  run(argument: _fslm_v1_StageRun, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_StageEvent__Output>;
+  run(argument: _fslm_v1_StageRun, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_StageEvent__Output>;
+  
+}
+
+export interface StageBusHandlers extends grpc.UntypedServiceImplementation {
+  Control: grpc.handleUnaryCall<_fslm_v1_StageControl__Output, _fslm_v1_StageEvent>;
+  
+  Run: grpc.handleServerStreamingCall<_fslm_v1_StageRun__Output, _fslm_v1_StageEvent>;
+  
+}
+
+export interface StageBusDefinition extends grpc.ServiceDefinition {
+  Control: MethodDefinition<_fslm_v1_StageControl, _fslm_v1_StageEvent, _fslm_v1_StageControl__Output, _fslm_v1_StageEvent__Output>
+  Run: MethodDefinition<_fslm_v1_StageRun, _fslm_v1_StageEvent, _fslm_v1_StageRun__Output, _fslm_v1_StageEvent__Output>
+}

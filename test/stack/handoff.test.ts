@@ -1,0 +1,52 @@
+// The streamed hand-off: stage k+1 prefills while stage k streams. Greedy output must be identical
+// with and without it, and the stages must really have taken the incremental path.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { testModels } from '../support/models.ts';
+import { startCluster, type Cluster } from './support/cluster.ts';
+import { run } from './support/grpc-calls.ts';
+import { StackBuilder } from './support/stack-builder.ts';
+
+const INPUTS = [
+  'Why is the sky blue?',
+  'List 3 numbers: 10, 200 and 3,000.   Then   explain  them.',
+  'Écris une phrase — avec des accents, des émojis 🙂 et des "guillemets".',
+];
+
+async function compare(cluster: Cluster, stages: string[], input: string, index: number): Promise<void> {
+  const streamed = await run(cluster.client, { input, request_id: `streamed-${index}` });
+  const plain = await run(cluster.client, { input, request_id: `plain-${index}`, disable_handoff: true });
+  assert.deepEqual(streamed.stages.map((s) => s.text), plain.stages.map((s) => s.text), `identical stage texts for ${JSON.stringify(input)}`);
+  assert.deepEqual(streamed.stages.map((s) => s.streamed_handoff), stages.map((_, i) => i > 0));
+  assert.ok(plain.stages.every((s) => !s.streamed_handoff));
+  for (const name of stages.slice(1)) {
+    const log = await cluster.stages.get(name)![0].waitForEvent((e) => e.event === 'request' && e.request_id === `streamed-${index}.${name}.handoff`);
+    assert.equal(log.handoff, 'incremental', `${name} prefilled the streamed text (not the fallback)`);
+  }
+}
+
+describe('tiny 4-stage stack', () => {
+  const stack = StackBuilder.fourRoles('handoff4', 40);
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ stack, modelDir: testModels('tiny')['tiny-onnx'] });
+  });
+  after(() => cluster?.stop());
+
+  INPUTS.forEach((input, i) => {
+    test(`streamed and plain hand-off give identical greedy text (tiny, input ${i + 1})`, () => compare(cluster, stack.stageNames, input, i));
+  });
+});
+
+describe('SmolLM2-135M 2-stage stack', () => {
+  const stack = new StackBuilder('handoff2', 'smollm2-135m-onnx')
+    .stage({ name: 'keywords', template: 'Write five search keywords for: {input}', params: { maxNewTokens: 24, temperature: 0 } })
+    .stage({ name: 'answer', template: 'Question: {input}\nAnswer briefly, using these keywords: {stages.keywords}', params: { maxNewTokens: 16, temperature: 0 } });
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ stack, modelDir: testModels()['smollm2-135m-onnx'] });
+  });
+  after(() => cluster?.stop());
+
+  test('streamed and plain hand-off give identical greedy text (SmolLM2-135M, real words and digits)', () => compare(cluster, stack.stageNames, INPUTS[1], 10));
+});
