@@ -3,6 +3,7 @@
 //   P6  stage k last token -> stage k+1 first token, streamed hand-off vs plain (SmolLM2-135M)
 //   P7  throughput under concurrent load: one process per stage vs the stages in sequence in one process
 import os from 'node:os';
+import { connect } from 'nats';
 import type { GenerationParams } from '../services/shared/generated/fslm/v1/GenerationParams.ts';
 import type { StackDefinition, StackOutcome } from '../services/router/src/types.ts';
 import { parseTemplate } from '../services/router/src/template.ts';
@@ -25,19 +26,24 @@ const INPUTS = [
 
 const sumGaps = (o: StackOutcome) => o.stages.slice(1).map((s) => s.handoffGapMs);
 
-/** P1: the same engines (ThreadedEngine, as `fslm stage` runs them), called directly vs through the router, NATS and stage processes. */
+/**
+ * P1: the same engine instances (ThreadedEngine, as `fslm stage` runs them), called directly vs
+ * through the router, a real nats-server and NATS stage workers (all but nats-server in this process,
+ * so both paths run the very same engines).
+ */
 async function overheadPerHop(stack: StackDefinition, natsUrl: string, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
   const tokens = 16;
   const rounds = options.quick ? 12 : 40;
   const params = everyStage(stack, { max_new_tokens: tokens });
-  log(`P1: ${rounds} rounds, tiny model, ${stack.stages.length} stages x ${tokens} tokens, direct engine calls vs router + NATS + stage processes`);
+  log(`P1: ${rounds} rounds, tiny model, ${stack.stages.length} stages x ${tokens} tokens, direct engine calls vs router + NATS + stage workers`);
   const local = await loadInProcessStages(stack, options.tinyDir, 'threaded');
-  const children = await startStageProcesses(stack, options.tinyDir, natsUrl);
+  await local.serve(natsUrl);
   const router = await startRouter(natsUrl, stack);
   try {
     const direct: number[] = [];
     const routed: number[] = [];
     const perHop: number[] = [];
+    const engineMs = { direct: [] as number[], routed: [] as number[] };
     let identical = true;
     for (let r = -3; r < rounds; r++) {
       const input = INPUTS[(r + 4) % INPUTS.length];
@@ -51,21 +57,39 @@ async function overheadPerHop(stack: StackDefinition, natsUrl: string, options: 
       direct.push(t1 - t0);
       routed.push(t2 - t1);
       perHop.push((t2 - t1 - (t1 - t0)) / stack.stages.length);
+      engineMs.direct.push(a.reduce((n, x) => n + x.timings.totalMs, 0));
+      engineMs.routed.push(b.stages.reduce((n, x) => n + (x.result.timings?.total_ms ?? 0), 0));
     }
     const hop = median(perHop);
     const ratio = median(routed) / median(direct);
     const figure = atMost('P1', 'router + NATS overhead per stage hop, p50, vs the same engines in-process (tiny)', hop, 0.5, 'ms', {
       stages: stack.stages.length, tokens_per_stage: tokens, rounds, direct_ms_p50: round(median(direct)), routed_ms_p50: round(median(routed)),
       whole_stack_ratio: round(ratio), whole_stack_goal: '<= 1.05', per_hop_ms_p90: round(percentile(perHop, 90)), identical_text: identical,
-      setup: 'router StackRunner in the bench process; one `fslm stage --nats` process per stage (ThreadedEngine, 1 intra-op thread); direct: the same engine class in the bench process, stages in sequence; hand-off off',
+      engine_ms_p50_direct: round(median(engineMs.direct)), engine_ms_p50_routed: round(median(engineMs.routed)),
+      nats_round_trip_ms_p50: round(await natsRoundTrip(natsUrl)),
+      setup: 'router StackRunner and one NatsStageWorker per stage in the bench process, over a real nats-server; the workers serve the same ThreadedEngine instances (1 intra-op thread) that the direct path calls in sequence; hand-off off',
     });
     figure.met = figure.met && ratio <= 1.05;
     return figure;
   } finally {
     await router.close();
-    await Promise.all(children.map((c) => c.stop()));
     await local.close();
   }
+}
+
+/** p50 of a bare NATS request/reply between two connections of this process (the transport's floor). */
+async function natsRoundTrip(natsUrl: string): Promise<number> {
+  const [a, b] = await Promise.all([connect({ servers: natsUrl }), connect({ servers: natsUrl })]);
+  b.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
+  await b.flush();
+  const samples: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t0 = performance.now();
+    await a.request('bench.echo', new Uint8Array(256), { timeout: 2000 });
+    if (i >= 50) samples.push(performance.now() - t0);
+  }
+  await Promise.all([a.close(), b.close()]);
+  return median(samples);
 }
 
 /**
@@ -139,11 +163,20 @@ async function handoffGap(natsUrl: string, stack: StackDefinition, options: Stac
   }
 }
 
-async function load(total: number, concurrency: number, one: (i: number) => Promise<unknown>): Promise<number> {
+/**
+ * Closed-loop load: `clients` clients, each sending `perClient` requests one after another, started a
+ * 1/clients of a request's latency apart so that they sit at different stages (a pipeline) rather
+ * than moving through the stages together in one batch.
+ */
+async function staggeredLoad(clients: number, perClient: number, one: (i: number) => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await one(0);
+  const latency = performance.now() - t;
   let next = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) await one(next++);
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    await new Promise((resolve) => setTimeout(resolve, (c * latency) / clients));
+    for (let k = 0; k < perClient; k++) await one(next++);
   }));
   return performance.now() - start;
 }
@@ -151,27 +184,28 @@ async function load(total: number, concurrency: number, one: (i: number) => Prom
 /** P7: requests/s of one process per stage vs one process running the stages in sequence, same load. */
 async function throughput(router: Router, stack: StackDefinition, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
   const cores = os.availableParallelism();
-  const concurrency = 8;
-  const total = options.quick ? 8 : 16;
+  const clients = stack.stages.length;
+  const perClient = options.quick ? 2 : 4;
   const tokens = 16;
-  const params: Record<string, GenerationParams> = everyStage(stack, { max_new_tokens: tokens });
-  log(`P7: ${total} requests, ${concurrency} at a time, SmolLM2-135M, ${tokens} tokens per stage: stage processes vs one process`);
+  // Greedy without the repetition penalty: the engine's in-graph arg-max, so the figure is about the
+  // engines, not the JavaScript sampler.
+  const params: Record<string, GenerationParams> = everyStage(stack, { max_new_tokens: tokens, repetition_penalty: 1 });
+  log(`P7: ${clients} staggered clients x ${perClient} requests, SmolLM2-135M, ${tokens} tokens per stage: stage processes vs one process`);
   const single = await loadInProcessStages(stack, options.smollmDir, 'onnx');
   try {
-    await single.direct(INPUTS[0], params);
-    await router.run(INPUTS[0], { params, handoff: true });
     const walls = { processes: [] as number[], single: [] as number[] };
     for (let r = 0; r < (options.quick ? 1 : 2); r++) {
-      walls.single.push(await load(total, concurrency, (i) => single.direct(INPUTS[i % INPUTS.length], params)));
-      walls.processes.push(await load(total, concurrency, (i) => router.run(INPUTS[i % INPUTS.length], { params, handoff: true })));
+      walls.single.push(await staggeredLoad(clients, perClient, (i) => single.direct(INPUTS[i % INPUTS.length], params)));
+      walls.processes.push(await staggeredLoad(clients, perClient, (i) => router.run(INPUTS[i % INPUTS.length], { params, handoff: true })));
     }
+    const total = clients * perClient;
     const rps = (ms: number[]) => (total * 1000) / median(ms);
     const ratio = rps(walls.processes) / rps(walls.single);
     return atLeast('P7', `throughput, one process per stage vs stages in sequence in one process (${cores} cores, 1 intra-op thread each)`, ratio, round(0.9 * cores, 2), {
-      cores, requests: total, concurrency, tokens_per_stage: tokens, requests_per_s_processes: round(rps(walls.processes)),
+      cores, requests: total, clients, tokens_per_stage: tokens, requests_per_s_processes: round(rps(walls.processes)),
       requests_per_s_single_process: round(rps(walls.single)), wall_ms_processes: walls.processes.map((w) => round(w, 1)), wall_ms_single: walls.single.map((w) => round(w, 1)),
       load_average_1m: round(os.loadavg()[0], 2),
-      setup: 'processes: 4 `fslm stage --nats` processes + router in the bench process (its default hand-off policy: off above 2 requests in flight); single: 4 OnnxEngines on the bench thread, each request runs its stages in sequence',
+      setup: 'processes: 4 `fslm stage --nats` processes + router in the bench process (its default hand-off policy); single: 4 OnnxEngines on the bench thread, each request runs its stages in sequence; greedy, no repetition penalty',
     });
   } finally {
     await single.close();

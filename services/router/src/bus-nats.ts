@@ -1,5 +1,5 @@
-// MessageBus over a real NATS connection: one reply inbox per stage attempt, StageRun published to the
-// stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica.
+// MessageBus over a real NATS connection: a reply subject per stage attempt (under one muxed inbox),
+// StageRun published to the stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica.
 import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { busCodec, requestHeaders, subjects } from '../../shared/bus-codec.ts';
 import { errorOfReply, isNoResponders } from '../../shared/bus-errors.ts';
@@ -9,27 +9,37 @@ import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
 
 export class NatsBus implements MessageBus {
-  constructor(private readonly nc: NatsConnection) {}
+  /** One wildcard subscription for every conversation's replies (like nats.js request muxing). */
+  private readonly inbox = createInbox();
+  private readonly conversations = new Map<string, NatsConversation>();
+  private readonly subscription: Subscription;
+  private nextId = 0;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.subscription = nc.subscribe(`${this.inbox}.*`, {
+      callback: (_error, msg) => this.conversations.get(msg.subject.slice(this.inbox.length + 1))?.receive(msg),
+    });
+  }
 
   open(address: StageAddress, run: StageRun, headers: HopHeaders): StageConversation {
     const requestId = run.request?.request_id ?? '';
-    const conversation = new NatsConversation(this.nc, address, requestId, headers);
-    const inbox = createInbox();
-    conversation.subscription = this.nc.subscribe(inbox, { callback: (_error, msg) => conversation.receive(msg) });
+    const token = (this.nextId++).toString(36);
+    const conversation = new NatsConversation(this.nc, address, requestId, headers, () => this.conversations.delete(token));
+    this.conversations.set(token, conversation);
     this.nc.publish(subjects.run(address.subjectPrefix), busCodec.encodeRun(run), {
-      reply: inbox,
+      reply: `${this.inbox}.${token}`,
       headers: requestHeaders(headers.requestId, headers.deadlineMs, headers.trace),
     });
     return conversation;
   }
 
   async close(): Promise<void> {
+    this.subscription.unsubscribe();
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 }
 
 class NatsConversation implements StageConversation {
-  subscription: Subscription | null = null;
   private listener: ((event: ConversationEvent) => void) | null = null;
   private readonly buffered: ConversationEvent[] = [];
   private replicaSubject: string | null = null;
@@ -40,6 +50,7 @@ class NatsConversation implements StageConversation {
     private readonly address: StageAddress,
     readonly requestId: string,
     private readonly headers: HopHeaders,
+    private readonly onClose: () => void,
   ) {}
 
   listen(listener: (event: ConversationEvent) => void): void {
@@ -76,7 +87,7 @@ class NatsConversation implements StageConversation {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.subscription?.unsubscribe();
+    this.onClose();
     this.listener = null;
     this.buffered.length = 0;
   }

@@ -19,7 +19,8 @@ export function stableInsertedPrefix(raw: string): string {
 
 export interface PreparedHandoff {
   conversation: StageConversation;
-  accepted: StageAccepted__Output;
+  /** Null while the replica has not answered yet (the stage runner then starts it once it does). */
+  accepted: StageAccepted__Output | null;
   /** Text already sent to the replica (a prefix of what the template will insert). */
   sent: string;
 }
@@ -87,9 +88,9 @@ export class HandoffFeed {
     this.seq = 0;
   }
 
-  /** Hands the opened replica over to the stage runner, or null when it is not ready (plain hand-off then). */
+  /** Hands the opened replica over to the stage runner, or null when it failed (plain hand-off then). */
   take(): PreparedHandoff | null {
-    if (this.state !== 'ready' || !this.conversation || !this.accepted) {
+    if ((this.state !== 'ready' && this.state !== 'opening') || !this.conversation) {
       this.discard();
       return null;
     }

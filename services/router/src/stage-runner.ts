@@ -53,7 +53,9 @@ const RETRYABLE = new Set<string>([ErrorCode.Unavailable, ErrorCode.ResourceExha
 
 export async function runStage(bus: MessageBus, call: StageCall, config: StageRunnerConfig): Promise<StageCallResult> {
   let lastError: FslmError | null = null;
-  for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+  // A replica prepared by the hand-off that fails gets a plain try on top of maxAttempts.
+  const limit = config.maxAttempts + (call.handoff ? 1 : 0);
+  for (let attempt = 1; attempt <= limit; attempt++) {
     const prepared = attempt === 1 ? call.handoff : null;
     const early = call.signal.aborted ? abortError(call.signal)
       : Date.now() >= call.deadlineMs ? errors.deadlineExceeded(`deadline exceeded before stage ${call.address.stage} could ${attempt === 1 ? 'start' : 'be retried'}`)
@@ -64,10 +66,17 @@ export async function runStage(bus: MessageBus, call: StageCall, config: StageRu
     }
     const requestId = `${call.headers.requestId}.${call.address.stage}.${attempt}`;
     let conversation: StageConversation;
+    let startWhenAccepted: (() => void) | null = null;
     if (prepared) {
-      conversation = prepared.prepared.conversation;
-      conversation.control({ request_id: conversation.requestId, start: { text: prepared.text, deadline_unix_ms: String(Math.round(call.deadlineMs)) } }, { ...call.headers, deadlineMs: call.deadlineMs });
-      call.hooks.started(attempt, prepared.prepared.accepted);
+      const handoff = prepared.prepared.conversation;
+      conversation = handoff;
+      const start = () => handoff.control({ request_id: handoff.requestId, start: { text: prepared.text, deadline_unix_ms: String(Math.round(call.deadlineMs)) } }, { ...call.headers, deadlineMs: call.deadlineMs });
+      if (prepared.prepared.accepted) {
+        start();
+        call.hooks.started(attempt, prepared.prepared.accepted);
+      } else {
+        startWhenAccepted = start;
+      }
     } else {
       conversation = bus.open(call.address, {
         request: { ...call.request, request_id: requestId },
@@ -77,18 +86,21 @@ export async function runStage(bus: MessageBus, call: StageCall, config: StageRu
         heartbeat_ms: config.heartbeatMs,
       }, { ...call.headers, deadlineMs: call.deadlineMs });
     }
-    const outcome = await watchAttempt(conversation, call, attempt, config, prepared?.prepared.accepted ?? null);
+    const outcome = await watchAttempt(conversation, call, attempt, config, prepared?.prepared.accepted ?? null, startWhenAccepted);
     if (outcome.kind === 'result') {
       return { result: outcome.result, accepted: outcome.accepted, attempts: attempt, streamedHandoff: prepared !== null, firstDeltaAt: outcome.firstDeltaAt, resultAt: performance.now() };
     }
-    if (outcome.kind === 'error') {
+    if (prepared) {
+      // The replica the hand-off prepared failed: try again with a plain request.
+      lastError = outcome.kind === 'error' ? outcome.error : errors.unavailable(`stage ${call.address.stage}: its hand-off replica stopped sending heartbeats`);
+    } else if (outcome.kind === 'error') {
       if (outcome.noResponders) throw errors.unavailable(`stage ${call.address.stage}: no replica is listening on ${call.address.subjectPrefix}.run`);
       if (!RETRYABLE.has(outcome.error.code)) throw outcome.error;
       lastError = outcome.error;
     } else {
       lastError = errors.unavailable(`stage ${call.address.stage}: its replica stopped sending heartbeats`);
     }
-    if (attempt < config.maxAttempts) call.hooks.retrying(attempt, lastError.message);
+    if (attempt < limit) call.hooks.retrying(attempt, lastError.message);
   }
   throw lastError ?? errors.unavailable(`stage ${call.address.stage} failed`);
 }
@@ -100,6 +112,7 @@ function abortError(signal: AbortSignal): FslmError {
 /** Follows one attempt to its end: a result, an error reply, a lost replica, the deadline or an abort. */
 function watchAttempt(
   conversation: StageConversation, call: StageCall, attempt: number, config: StageRunnerConfig, alreadyAccepted: StageAccepted__Output | null,
+  onAccepted: (() => void) | null,
 ): Promise<AttemptOutcome> {
   return new Promise<AttemptOutcome>((resolve, reject) => {
     let accepted = alreadyAccepted;
@@ -132,6 +145,7 @@ function watchAttempt(
       switch (event.type) {
         case 'accepted':
           accepted = event.accepted;
+          onAccepted?.();
           call.hooks.started(attempt, event.accepted);
           break;
         case 'heartbeat':

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StageControl } from '../../shared/generated/fslm/v1/StageControl.ts';
+import { ErrorCode, FslmError } from '../../shared/errors.ts';
 import { HandoffFeed, insertedText, stableInsertedPrefix } from '../src/handoff-feed.ts';
 import type { ConversationEvent, MessageBus, StageConversation } from '../src/types.ts';
 
@@ -44,10 +45,17 @@ test('appends wait for the replica to accept, then flow in order; take() hands t
   assert.equal(bus.cancelled, 0);
 });
 
-test('a feed whose replica has not accepted is given up at take() (plain hand-off then)', () => {
+test('a feed whose replica has not answered yet is still handed over; a failed one is given up', () => {
   const bus = new RecordingBus();
   const feed = new HandoffFeed(bus, { stack: 's', stage: 'b', subjectPrefix: 'fslm.s.b' }, {}, { requestId: 'r', deadlineMs: Infinity, trace: {} }, 60_000);
   feed.open();
-  assert.equal(feed.take(), null);
+  const prepared = feed.take();
+  assert.equal(prepared?.accepted, null);
+  assert.equal(bus.cancelled, 0);
+
+  const failing = new HandoffFeed(bus, { stack: 's', stage: 'b', subjectPrefix: 'fslm.s.b' }, {}, { requestId: 'r', deadlineMs: Infinity, trace: {} }, 60_000);
+  failing.open();
+  bus.listener!({ type: 'error', error: new FslmError(ErrorCode.Unavailable, 'gone') });
+  assert.equal(failing.take(), null);
   assert.equal(bus.cancelled, 1);
 });

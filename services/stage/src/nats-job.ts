@@ -71,6 +71,20 @@ export class NatsJob {
         [FslmAttr.Handoff]: req.handoff !== null,
       },
     }, req.parent);
+    const callbacks = {
+      signal: this.abort.signal,
+      onDelta: (delta: { text: string; tokens: number }) => {
+        this.tokens += delta.tokens;
+        this.deltas.push(delta.text, delta.tokens);
+      },
+    };
+    // The engine starts first; the bookkeeping below runs while it prefills.
+    const generation = context.with(trace.setSpan(req.parent, span), async () => {
+      if (!req.handoff) return ctx.engine.generate(req.input, callbacks);
+      const text = await this.waitForStart();
+      return req.handoff.start(text, callbacks);
+    });
+    this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } });
     ctx.metrics.started();
     this.setDeadline(req.deadlineMs);
     const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, req.heartbeatMs);
@@ -78,19 +92,7 @@ export class NatsJob {
     let result: GenerateResult | null = null;
     let failure: FslmError | null = null;
     try {
-      this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } });
-      const callbacks = {
-        signal: this.abort.signal,
-        onDelta: (delta: { text: string; tokens: number }) => {
-          this.tokens += delta.tokens;
-          this.deltas.push(delta.text, delta.tokens);
-        },
-      };
-      result = await context.with(trace.setSpan(req.parent, span), async () => {
-        if (!req.handoff) return ctx.engine.generate(req.input, callbacks);
-        const text = await this.waitForStart();
-        return req.handoff.start(text, callbacks);
-      });
+      result = await generation;
       if (result.finishReason === 'deadline') throw errors.deadlineExceeded(`deadline exceeded after ${result.completionTokens} tokens`);
       if (result.finishReason === 'cancelled') {
         const reason = this.abort.signal.reason;
@@ -98,6 +100,9 @@ export class NatsJob {
       }
       this.deltas.flush();
       this.send({ result: toWireResult(result, ctx.modelVersion) });
+      clearInterval(this.heartbeat);
+      // Let the NATS client write the result (a queued microtask) before the bookkeeping.
+      await Promise.resolve();
       span.setAttributes({
         [ATTR_GEN_AI_RESPONSE_MODEL]: ctx.model, [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: result.promptTokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: result.completionTokens,
         [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [result.finishReason], [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: result.timings.firstTokenMs / 1000,
