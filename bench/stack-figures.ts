@@ -66,7 +66,7 @@ async function overheadPerHop(stack: StackDefinition, natsUrl: string, options: 
       stages: stack.stages.length, tokens_per_stage: tokens, rounds, direct_ms_p50: round(median(direct)), routed_ms_p50: round(median(routed)),
       whole_stack_ratio: round(ratio), whole_stack_goal: '<= 1.05', per_hop_ms_p90: round(percentile(perHop, 90)), identical_text: identical,
       engine_ms_p50_direct: round(median(engineMs.direct)), engine_ms_p50_routed: round(median(engineMs.routed)),
-      nats_round_trip_ms_p50: round(await natsRoundTrip(natsUrl)),
+      nats_round_trip_ms_p50: round(await natsRoundTrip(natsUrl)), load_average_1m: round(os.loadavg()[0], 2),
       setup: 'router StackRunner and one NatsStageWorker per stage in the bench process, over a real nats-server; the workers serve the same ThreadedEngine instances (1 intra-op thread) that the direct path calls in sequence; hand-off off',
     });
     figure.met = figure.met && ratio <= 1.05;
@@ -154,6 +154,7 @@ async function handoffGap(natsUrl: string, stack: StackDefinition, options: Stac
       max_new_tokens_per_stage: options.quick ? 48 : stack.stages.map((s) => s.params.max_new_tokens),
       default_stack_ratio: round(shipped.ratio), default_stack_gap_ms_p50_streamed: round(median(shipped.streamed)),
       default_stack_gap_ms_p50_plain: round(median(shipped.plain)),
+      load_average_1m: round(os.loadavg()[0], 2),
       default_stack_note: 'its templates put a one-sentence instruction after the previous text, which is prefilled with the tail',
       setup: 'one `fslm stage --nats` process per stage (1 intra-op thread), router in the bench process; gap on the router clock from stage k result to stage k+1 first delta',
     });
