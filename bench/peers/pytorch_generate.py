@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = AutoModelForCausalLM.from_pretrained(args.model, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
     ids = torch.tensor([json.loads(args.ids)], dtype=torch.long)
 
     def generate(n: int) -> tuple[float, list[int]]:

@@ -1,8 +1,6 @@
 // The router's gRPC door: StackService (Run, RunStream, ListStacks, DescribeStack), plus
 // grpc.health.v1 and server reflection.
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { errors, toFslmError } from '../../shared/errors.ts';
 import type { DescribeStackRequest__Output } from '../../shared/generated/fslm/v1/DescribeStackRequest.ts';
 import type { ListStacksResponse } from '../../shared/generated/fslm/v1/ListStacksResponse.ts';
@@ -12,6 +10,7 @@ import type { RunResponse } from '../../shared/generated/fslm/v1/RunResponse.ts'
 import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescription.ts';
 import type { ProtoGrpcType } from '../../shared/generated/stack.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
+import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import { toStackRunRequest } from './run-request.ts';
 import { failedStageOf, type StackRunner } from './stack-runner.ts';
@@ -21,11 +20,7 @@ import { toRunResponse, toStackDescription, toStageOutput } from './wire.ts';
 export const STACK_SERVICE_NAME = 'fslm.v1.StackService';
 const PROTO_FILES = ['fslm/v1/stack.proto'];
 
-export interface RouterGrpcServer {
-  port: number;
-  health: HealthImplementation;
-  shutdown(): Promise<void>;
-}
+export type RouterGrpcServer = ServingServer;
 
 type AnyCall = grpc.ServerUnaryCall<RunRequest__Output, unknown> | grpc.ServerWritableStream<RunRequest__Output, unknown>;
 
@@ -95,24 +90,5 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
       }
     },
   });
-  const health = new HealthImplementation({ '': 'SERVING', [STACK_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  return {
-    port,
-    health,
-    shutdown: () =>
-      new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(STACK_SERVICE_NAME, 'NOT_SERVING');
-        const force = setTimeout(() => server.forceShutdown(), 5000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
-  };
+  return serveWithHealth(server, definition, STACK_SERVICE_NAME, address);
 }

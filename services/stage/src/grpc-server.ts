@@ -1,12 +1,11 @@
 // The gRPC door of a stage: StageService over the engine, plus grpc.health.v1 and server reflection.
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { errors } from '../../shared/errors.ts';
 import type { DescribeResponse } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
 import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
+import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
@@ -17,12 +16,7 @@ import type { InferenceEngine } from './types.ts';
 export const STAGE_SERVICE_NAME = 'fslm.v1.StageService';
 const PROTO_FILES = ['fslm/v1/stage.proto'];
 
-export interface StageServer {
-  server: grpc.Server;
-  port: number;
-  health: HealthImplementation;
-  shutdown(): Promise<void>;
-}
+export type StageServer = ServingServer;
 
 /** Numeric metrics of a manifest with nested keys joined by dots (the wire carries a flat map of doubles). */
 export function flattenMetrics(value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
@@ -93,21 +87,5 @@ export async function startStageServer(engine: InferenceEngine, artifact: Artifa
     Generate: generateHandler(engine, artifact.version),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
-  const health = new HealthImplementation({ '': 'SERVING', [STAGE_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
-  );
-  return {
-    server,
-    port,
-    health,
-    shutdown: () =>
-      new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
-        server.tryShutdown(() => resolve());
-      }),
-  };
+  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address);
 }
