@@ -94,8 +94,10 @@ export class ThreadedEngine implements InferenceEngine {
     };
   }
 
+  /** Counters as of the last finished request; active and queued from the requests in flight (the engine admits up to maxBatchSize). */
   stats(): EngineStats {
-    return { ...this.lastStats, active: this.pending.size, queued: 0 };
+    const inFlight = this.pending.size;
+    return { ...this.lastStats, active: Math.min(inFlight, this.limits.maxBatchSize), queued: Math.max(0, inFlight - this.limits.maxBatchSize) };
   }
 
   close(): Promise<void> {
