@@ -120,10 +120,7 @@ test('Ctrl-C stops every stage process and records the run as interrupted', { ti
   assert.match(status.stdout, /interrupt\s+Failed\s+0\/2/);
 });
 
-// Known bug, seen once under load: both stages were launched despite --parallel 1, then the executor
-// stopped with "cannot make progress" after the first exit. Skipped until the slot accounting around the
-// asynchronous launch in local-executor.ts is fixed; it passed on every other run.
-test('--parallel 1 runs independent stages one at a time', { timeout: 60_000, skip: 'flaky: slot accounting race in local-executor startAttempts (see comment)' }, async () => {
+test('--parallel 1 runs independent stages one at a time', { timeout: 60_000 }, async () => {
   const quick = nodeStage('setTimeout(() => {}, 300)');
   const file = new LocalRunBuilder('serial').stage('p', quick).stage('q', quick).write(dir);
   const res = await fslm(['train', '--local', file, '--state-dir', state(), '--parallel', '1']);

@@ -84,7 +84,8 @@ export class LocalExecutor {
         clearTimeout(this.progressTimer);
         return { ...this.run, status: this.status };
       }
-      if (!isFinished(plan.phase) && this.live.size === 0 && plan.start.length === 0 && !plan.requeueAt) {
+      // The plan is only stale, not stuck, when an attempt ended after it was evaluated (this.pending).
+      if (!isFinished(plan.phase) && this.live.size === 0 && !this.pending && plan.start.length === 0 && !plan.requeueAt) {
         throw new Error(`run ${this.run.metadata.name} cannot make progress (phase ${plan.phase}: ${plan.message})`);
       }
       await this.sleep(plan.requeueAt);

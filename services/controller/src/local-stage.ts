@@ -2,7 +2,8 @@
 // file://<state>/runs/<run>/<stage>/model, base models and datasets as local-models.ts resolves them),
 // the command (`fslm-trainer ...` runs as `<python> -m fslm_trainer ...`), and the environment: this
 // process's, then the stage's env, then the trainer contract (trainer-env.ts), which always wins.
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResolvedSpec, ResolvedStage } from './defaults.ts';
 import type { StackTrainingRun } from './types.ts';
 import type { LocalRunStore } from './local-store.ts';
@@ -11,6 +12,8 @@ import { trainerEnv, userEnv } from './trainer-env.ts';
 import { datasetUri } from './local-models.ts';
 
 export const TRAINER_PROGRAM = 'fslm-trainer';
+/** The trainer's sources in this checkout: the venv holds only its dependencies (scripts/lib.sh). */
+export const TRAINER_SRC = fileURLToPath(new URL('../../trainer/src', import.meta.url));
 
 export interface LocalizeOptions {
   store: LocalRunStore;
@@ -45,5 +48,9 @@ export function attemptEnv(run: StackTrainingRun, stage: ResolvedStage, parent: 
     traceparent: formatTraceparent(traceId, stageSpanId(run.metadata.uid, stage.name)) });
   const env: NodeJS.ProcessEnv = { ...parent };
   for (const e of [...userEnv(stage, new Set(contract.map((c) => c.name))), ...contract]) env[e.name] = e.value;
+  if (stage.command[0] === TRAINER_PROGRAM) {
+    const rest = (env.PYTHONPATH ?? '').split(path.delimiter).filter((p) => p && p !== TRAINER_SRC);
+    env.PYTHONPATH = [TRAINER_SRC, ...rest].join(path.delimiter);
+  }
   return env;
 }

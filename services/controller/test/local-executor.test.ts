@@ -9,6 +9,7 @@ import { LocalExecutor } from '../src/local-executor.ts';
 import { startAttempt } from '../src/local-attempt.ts';
 import { attemptEnv } from '../src/local-stage.ts';
 import { LocalRunStore } from '../src/local-store.ts';
+import type { AttemptRecord } from '../src/plan.ts';
 import type { StackTrainingRun, StageSpec } from '../src/types.ts';
 import { RunBuilder, stage } from './support/builders.ts';
 
@@ -66,4 +67,33 @@ test('a failed attempt waits out its backoff as Retrying, then the retry succeed
   assert.equal(retrying.lastExitCode, 1);
   const a = done.status!.stages![0];
   assert.deepEqual([a.phase, a.attempts, a.lastExitCode, a.job], ['Succeeded', 2, 0, 'retry-a-2']);
+});
+
+test('an attempt that ends while the status is being written is seen on the next evaluation, not taken for a stuck run', async () => {
+  // a and b run together, c after both. Each status write ends one attempt while it is in flight: the
+  // plan evaluated before the write that ends b still shows b running and nothing to start, yet nothing
+  // is live once that write returns.
+  const run = new RunBuilder('stale', [stage('a', []), stage('b', []), stage('c', ['a', 'b'])]).build();
+  const store = new LocalRunStore(mkdtempSync(path.join(tmpdir(), 'fslm-executor-')));
+  await store.claim(run.metadata.name, false);
+  const finishers: (() => void)[] = [];
+  const write = store.write.bind(store);
+  store.write = async (r) => {
+    await write(r);
+    finishers.shift()?.();
+  };
+  const executor = new LocalExecutor({
+    run, spec: resolveSpec(run.spec, run.metadata.name), store, parallel: Infinity,
+    launch: async (s, start) => {
+      let finish!: () => void;
+      const done = new Promise<AttemptRecord>((resolve) => {
+        finish = () => resolve({ attempt: start.attempt, state: 'succeeded', startedAt: new Date(), finishedAt: new Date(), exitCode: 0 });
+      });
+      finishers.push(finish);
+      return { stage: s.name, attempt: start.attempt, startedAt: new Date(), pid: undefined, progress: undefined, metrics: undefined, done, stop: finish, kill: finish };
+    },
+  });
+  const done = await executor.execute();
+  assert.equal(done.status?.phase, 'Succeeded');
+  assert.deepEqual(phases(done), { a: 'Succeeded', b: 'Succeeded', c: 'Succeeded' });
 });

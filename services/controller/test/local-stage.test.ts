@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveSpec } from '../src/defaults.ts';
-import { attemptCommand, attemptEnv, localizeSpec } from '../src/local-stage.ts';
+import { TRAINER_SRC, attemptCommand, attemptEnv, localizeSpec } from '../src/local-stage.ts';
 import { datasetUri, resolveBaseModels } from '../src/local-models.ts';
 import { LocalRunStore } from '../src/local-store.ts';
 import { RunBuilder, stage } from './support/builders.ts';
@@ -46,6 +46,10 @@ test('the attempt environment is the trainer contract, which stage env and the p
   assert.equal(env.FSLM_LORA_TARGETS, 'all-linear');
   assert.equal(env.FSLM_MAX_STEPS, '1000');
   assert.match(env.TRACEPARENT!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  // The trainer runs from this checkout's sources, ahead of whatever PYTHONPATH the user has.
+  assert.equal(attemptEnv(run, spec.stages[0], { PYTHONPATH: `/mine${path.delimiter}${TRAINER_SRC}` }).PYTHONPATH, `${TRAINER_SRC}${path.delimiter}/mine`);
+  assert.ok(existsSync(path.join(TRAINER_SRC, 'fslm_trainer', '__main__.py')));
+  assert.equal(attemptEnv(run, spec.stages[1], {}).PYTHONPATH, undefined, 'a custom command gets the environment as it is');
 });
 
 test('base models: local directories win, tiny comes from scripts/models, known bases and hub ids pass through', async () => {
