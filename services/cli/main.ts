@@ -8,6 +8,8 @@ commands:
   stage       serve one SLM over gRPC, and over NATS with --nats (fslm stage --model DIR --grpc HOST:PORT)
   train       run a StackTrainingRun on this machine (fslm train --local RUN.yaml [--state-dir DIR] [--parallel N])
   status      local training runs and their stages (fslm status [RUN] [--json])
+  distill     write each stage's training data with a teacher (fslm distill --help)
+  trainer     the Python trainer's other commands: fetch-base, export, finetune, ... (fslm trainer --help)
   bench       run the performance suite and write bench/results/latest.json
   controller  run the StackTrainingRun operator`;
 
@@ -20,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stage: async () => (await import('../stage/src/main.ts')).runStage,
   train: async () => (await import('../controller/src/local-main.ts')).runTrain,
   status: async () => (await import('../controller/src/local-main.ts')).runStatus,
+  distill: async () => (await import('./trainer.ts')).runDistill,
+  trainer: async () => (await import('./trainer.ts')).runTrainerCli,
   bench: async () => (await import('../../bench/main.ts')).runBench,
   controller: async () => (await import('../controller/src/main.ts')).runController,
 };

@@ -56,6 +56,7 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
     }
   });
   await new Promise((r) => setTimeout(r, 500));
+  await env.kubectl(['apply', '-f', 'k8s/examples/trainer-rbac.yaml']);
   await env.kubectl(['apply', '-f', 'k8s/examples/stacktrainingrun.yaml']);
   const done = await waitForPhase(env, 'pythia-4x160m', ['Succeeded', 'Failed'], 90_000);
   watch.kill();
@@ -80,7 +81,12 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
     assert.deepEqual(p.spec.nodeSelector, { 'fslm.dev/gpu-node': 'true' });
     assert.ok(p.spec.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
     assert.equal(p.metadata.ownerReferences[0].kind, 'Job');
+    assert.equal(p.spec.serviceAccountName, 'fslm-trainer');
   }
+  // The trainer may patch its own Pod's progress annotation, and no more than Pods.
+  const trainer = ['--as', 'system:serviceaccount:default:fslm-trainer'];
+  assert.equal((await env.kubectl(['auth', 'can-i', 'patch', 'pods', ...trainer])).stdout.trim(), 'yes');
+  assert.equal((await env.kubectl(['auth', 'can-i', 'create', 'jobs', ...trainer], { allowFail: true })).stdout.trim(), 'no');
   for (const s of done.status.stages) {
     assert.equal(s.phase, 'Succeeded');
     assert.equal(s.attempts, 1);
