@@ -18,7 +18,7 @@ import type { StackDefinition, StackOutcome } from '../services/router/src/types
 import type { GenerationParams } from '../services/shared/generated/fslm/v1/GenerationParams.ts';
 import { OnnxEngine } from '../services/stage/src/engine-onnx.ts';
 import { ThreadedEngine } from '../services/stage/src/engine-threaded.ts';
-import { StageMetrics } from '../services/stage/src/nats-metrics.ts';
+import { StageMetrics } from '../services/stage/src/stage-metrics.ts';
 import { NatsStageWorker } from '../services/stage/src/nats-worker.ts';
 import { resolveSampling } from '../services/stage/src/sampling-params.ts';
 import type { GenerateResult, InferenceEngine } from '../services/stage/src/types.ts';

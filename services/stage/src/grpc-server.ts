@@ -1,6 +1,6 @@
 // The gRPC door of a stage: StageService over the engine, plus grpc.health.v1 and server reflection.
 import * as grpc from '@grpc/grpc-js';
-import { errors } from '../../shared/errors.ts';
+import { errors, toFslmError } from '../../shared/errors.ts';
 import type { DescribeResponse } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
 import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
@@ -11,7 +11,8 @@ import type { Artifact } from './artifact.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { toGenerateInput } from './request-validation.ts';
 import { toWireResult } from './wire.ts';
-import type { InferenceEngine } from './types.ts';
+import type { GenerateResult, InferenceEngine } from './types.ts';
+import type { StageMetrics } from './stage-metrics.ts';
 
 export const STAGE_SERVICE_NAME = 'fslm.v1.StageService';
 const PROTO_FILES = ['fslm/v1/stage.proto'];
@@ -47,8 +48,11 @@ export function describeModel(engine: InferenceEngine, artifact: Artifact): Desc
   };
 }
 
-function generateHandler(engine: InferenceEngine, modelVersion: string) {
+function generateHandler(engine: InferenceEngine, modelVersion: string, metrics: StageMetrics | undefined) {
   return async (call: grpc.ServerWritableStream<GenerateRequest__Output, GenerateResponse>): Promise<void> => {
+    metrics?.started('grpc');
+    let result: GenerateResult | null = null;
+    let errorCode: string | null = null;
     const abort = new AbortController();
     const onCancelled = () => abort.abort(errors.cancelled());
     call.on('cancelled', onCancelled);
@@ -60,7 +64,7 @@ function generateHandler(engine: InferenceEngine, modelVersion: string) {
     }
     try {
       const input = toGenerateInput(call.request, engine.limits, engine.hasChatTemplate);
-      const result = await engine.generate(input, {
+      result = await engine.generate(input, {
         signal: abort.signal,
         onDelta: (delta) => call.write({ delta: { seq: delta.seq, text: delta.text, tokens: delta.tokens } }),
       });
@@ -69,22 +73,24 @@ function generateHandler(engine: InferenceEngine, modelVersion: string) {
       call.write({ result: toWireResult(result, modelVersion) });
       call.end();
     } catch (error) {
-      if (!call.cancelled) call.emit("error", toGrpcStatus(error));
+      errorCode = toFslmError(error).code;
+      if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     } finally {
       clearTimeout(timer);
       call.off('cancelled', onCancelled);
+      metrics?.finished('grpc', result, call.cancelled && !errorCode ? 'CANCELLED' : errorCode);
     }
   };
 }
 
 /** Starts the server; `address` like 127.0.0.1:0 picks a free port. */
-export async function startStageServer(engine: InferenceEngine, artifact: Artifact, address: string): Promise<StageServer> {
+export async function startStageServer(engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics): Promise<StageServer> {
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
   const description = describeModel(engine, artifact);
   server.addService(proto.fslm.v1.StageService.service, {
-    Generate: generateHandler(engine, artifact.version),
+    Generate: generateHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
   return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address);

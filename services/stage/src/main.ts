@@ -9,7 +9,7 @@ import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
 import { readStageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
 import { startStageServer } from './grpc-server.ts';
-import { StageMetrics } from './nats-metrics.ts';
+import { StageMetrics } from './stage-metrics.ts';
 import { NatsStageWorker } from './nats-worker.ts';
 
 export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8] [--threads N]
@@ -85,7 +85,8 @@ export async function runStage(argv: string[]): Promise<number> {
   const env = readStageEnvironment();
   const replica = values.replica ?? defaultReplicaId();
   const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: replica });
-  const stage = await startStageServer(engine, engine.artifact, values.grpc!);
+  const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name));
+  const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics);
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(values.grpc!).host, stage.port),
     model: engine.artifact.manifest.name, version: engine.artifact.version,
@@ -110,7 +111,7 @@ export async function runStage(argv: string[]): Promise<number> {
     worker = new NatsStageWorker(nc, engine, {
       stack: values.stack!, stage: values.stage!, subjectPrefix, replica,
       model: engine.artifact.manifest.name, modelVersion: engine.artifact.version,
-      tracer: telemetry.tracer, metrics: new StageMetrics(telemetry.meter, values.stage!),
+      tracer: telemetry.tracer, metrics,
       log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
     });
     await worker.start();

@@ -13,7 +13,7 @@ import {
 } from '../../shared/telemetry.ts';
 import { DeltaBatcher } from './nats-delta-batcher.ts';
 import type { HandoffPrompt } from './nats-handoff.ts';
-import type { StageMetrics } from './nats-metrics.ts';
+import type { StageMetrics } from './stage-metrics.ts';
 import type { GenerateInput, GenerateResult, InferenceEngine } from './types.ts';
 import { toWireResult } from './wire.ts';
 
@@ -85,7 +85,7 @@ export class NatsJob {
       return req.handoff.start(text, callbacks);
     });
     this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } });
-    ctx.metrics.started();
+    ctx.metrics.started('nats');
     this.setDeadline(req.deadlineMs);
     const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, req.heartbeatMs);
     this.heartbeat = setInterval(() => this.send({ heartbeat: { seq: this.heartbeatSeq++, completion_tokens: this.tokens } }), heartbeatMs);
@@ -118,7 +118,7 @@ export class NatsJob {
     } finally {
       clearInterval(this.heartbeat);
       clearTimeout(this.deadlineTimer);
-      ctx.metrics.finished(result, failure?.code ?? null);
+      ctx.metrics.finished('nats', result, failure?.code ?? null);
       span.end();
       ctx.log({
         event: 'request', request_id: req.input.requestId, attempt: req.attempt,

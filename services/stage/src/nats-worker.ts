@@ -10,7 +10,7 @@ import type { StageRun__Output } from '../../shared/generated/fslm/v1/StageRun.t
 import { extractContext } from '../../shared/telemetry.ts';
 import { NatsJob, type JobContext } from './nats-job.ts';
 import { HandoffPrompt } from './nats-handoff.ts';
-import type { StageMetrics } from './nats-metrics.ts';
+import type { StageMetrics } from './stage-metrics.ts';
 import { toGenerateInput } from './request-validation.ts';
 import type { InferenceEngine } from './types.ts';
 
@@ -160,7 +160,7 @@ export class NatsStageWorker {
 
   /** Answers a message that will not be worked on (when it has somewhere to answer). */
   private refuse(msg: Msg, error: FslmError, requestId?: string): void {
-    this.options.metrics.refused(error.code);
+    this.options.metrics.refused('nats', error.code);
     this.options.log({ event: 'refused', subject: msg.subject, request_id: requestId ?? null, code: error.code, message: error.message });
     if (msg.reply && error.code !== ErrorCode.Cancelled) {
       this.nc.publish(msg.reply, new Uint8Array(0), { headers: errorHeaders(error, requestId) });

@@ -18,7 +18,7 @@ let client: StageServiceClient;
 let address: string;
 
 before(async () => {
-  stage = await startFslm(['stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--max-batch', '1', '--max-queue', '1', '--threads', '1']);
+  stage = await startFslm(['stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--max-batch', '1', '--max-queue', '1', '--threads', '1', '--metrics', '127.0.0.1:0']);
   address = stage.ready.grpc as string;
   const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
   client = new proto.fslm.v1.StageService(address, grpc.credentials.createInsecure());
@@ -141,4 +141,18 @@ test('server reflection lists StageService', async () => {
   reflection.close();
   const names = reply.list_services_response.service.map((s: { name: string }) => s.name);
   assert.ok(names.includes('fslm.v1.StageService'), `services: ${names}`);
+});
+
+test('/metrics counts the gRPC door\'s requests, tokens and errors by code', async () => {
+  const { error } = await generate({ prompt: 'Count me', params: greedy(3) });
+  assert.equal(error, null);
+  assert.equal((await generate({ prompt: '', params: greedy(3) })).error?.code, grpc.status.INVALID_ARGUMENT);
+  const text = await (await fetch(`http://${stage.ready.metrics}/metrics`)).text();
+  const sample = (name: string, labels: RegExp) => text.split('\n').find((l) => l.startsWith(name) && labels.test(l));
+  const requests = sample('gen_ai_server_request_duration_count', /fslm_door="grpc"/);
+  assert.ok(requests && Number(requests.split(' ').at(-1)) >= 2, `request count: ${requests}`);
+  assert.ok(sample('fslm_stage_output_tokens', /fslm_door="grpc"/), 'output tokens counted');
+  assert.ok(sample('fslm_stage_errors', /fslm_door="grpc".*code="INVALID_ARGUMENT"|code="INVALID_ARGUMENT".*fslm_door="grpc"/), text);
+  assert.match(text, /fslm_stage_requests_in_flight\{[^}]*fslm_door="grpc"[^}]*\} 0/);
+  assert.match(requests, /fslm_stage="[^"]+"/, 'a stage served without NATS is named after its model');
 });

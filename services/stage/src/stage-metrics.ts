@@ -1,9 +1,12 @@
-// A stage's Prometheus metrics for the requests its NATS worker serves: latency and time to first
-// token (GenAI server metrics), tokens/s, requests in flight and errors by code.
+// A stage's Prometheus metrics for the requests both its doors serve (attribute `fslm.door`: nats or
+// grpc): latency and time to first token (GenAI server metrics), tokens/s, requests in flight and
+// errors by code.
 import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import type { GenerateResult } from './types.ts';
 
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export type StageDoor = 'nats' | 'grpc';
 
 export class StageMetrics {
   private readonly duration: Histogram;
@@ -20,17 +23,21 @@ export class StageMetrics {
     this.ttft = seconds('gen_ai.server.time_to_first_token', 'Arrival to the first generated token');
     this.perToken = seconds('gen_ai.server.time_per_output_token', 'Decode time per output token after the first');
     this.tokensPerSecond = meter.createHistogram('fslm.stage.tokens_per_second', { unit: '{token}/s', description: 'Output tokens per second of each request', advice: { explicitBucketBoundaries: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] } });
-    this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated for NATS requests' });
+    this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
   }
 
-  started(): void {
-    this.inFlight.add(1, { 'fslm.stage': this.stage });
+  private attributes(door: StageDoor) {
+    return { 'fslm.stage': this.stage, 'fslm.door': door };
   }
 
-  finished(result: GenerateResult | null, errorCode: string | null): void {
-    const attrs = { 'fslm.stage': this.stage };
+  started(door: StageDoor): void {
+    this.inFlight.add(1, this.attributes(door));
+  }
+
+  finished(door: StageDoor, result: GenerateResult | null, errorCode: string | null): void {
+    const attrs = this.attributes(door);
     this.inFlight.add(-1, attrs);
     if (errorCode) this.errors.add(1, { ...attrs, code: errorCode });
     if (!result) return;
@@ -45,7 +52,7 @@ export class StageMetrics {
   }
 
   /** A message refused before any work (malformed, expired, duplicate). */
-  refused(errorCode: string): void {
-    this.errors.add(1, { 'fslm.stage': this.stage, code: errorCode });
+  refused(door: StageDoor, errorCode: string): void {
+    this.errors.add(1, { ...this.attributes(door), code: errorCode });
   }
 }
