@@ -16,6 +16,8 @@ export interface DecoderInfo {
   pad_token_id: number | null;
   dtype: string;
   max_position_embeddings: number;
+  /** How attention was exported (fslm_trainer/export_attention.py); absent in older artifacts. */
+  attention?: 'grouped' | 'native';
 }
 
 export interface ModelManifest {

@@ -73,6 +73,7 @@ test('Describe returns the manifest and limits', async () => {
   assert.equal(description.max_batch_size, 1);
   assert.ok(description.manifest.files['onnx/model.onnx']);
   assert.ok(description.manifest.decoder.num_layers >= 1);
+  assert.equal(description.manifest.decoder.attention, 'grouped');
   assert.equal(description.has_chat_template, true);
 });
 

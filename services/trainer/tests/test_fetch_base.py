@@ -55,6 +55,7 @@ def test_a_local_causal_lm_of_another_family_is_fetched_and_exports_with_parity(
     manifest = json.loads((tmp_path / "art" / "fslm.json").read_text())
     assert manifest["decoder"]["num_layers"] == 2 and manifest["decoder"]["num_key_value_heads"] == 4
     assert manifest["decoder"]["max_position_embeddings"] == 256
+    assert manifest["decoder"]["attention"] == "native"
     assert "int8" not in manifest["onnx"]
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "hf", dtype=torch.float32).eval()
     prompts = [[1, 520, 9531, 198, 33, 34, 35], [4093, 198, 6004]]

@@ -76,6 +76,23 @@ def test_onnx_inputs_and_outputs_have_optimum_names_and_dynamic_axes(tiny):
     assert {i.type.tensor_type.elem_type for i in graph.input if "past" not in i.name} == {onnx.TensorProto.INT64}
 
 
+def test_attention_is_exported_grouped_without_repeating_or_nan_fixing_the_cache(tiny):
+    _, art = tiny
+    assert json.loads((art / "fslm.json").read_text())["decoder"]["attention"] == "grouped"
+    graph = onnx.load(str(art / "onnx/model.onnx"), load_external_data=False).graph
+    assert "IsNaN" not in {n.op_type for n in graph.node}
+    consumers: dict[str, list] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    # What the cache flows into within three ops: never an Expand (transformers' repeat_kv).
+    frontier = [o.name for o in graph.output if o.name.startswith("present.")]
+    for _ in range(3):
+        nodes = [n for name in frontier for n in consumers.get(name, [])]
+        assert "Expand" not in {n.op_type for n in nodes}
+        frontier = [o for n in nodes for o in n.output]
+
+
 def test_the_int8_model_runs_and_greedy_decodes(tiny):
     _, art = tiny
     prompt = [1, 520, 9531, 198]
@@ -89,7 +106,7 @@ def test_the_manifest_describes_the_decoder_and_its_hashes_verify(tiny):
     assert manifest["decoder"] == {
         "num_layers": 2, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 49152,
         "eos_token_ids": [2], "bos_token_id": 1, "pad_token_id": 2, "dtype": "float32",
-        "max_position_embeddings": 2048,
+        "max_position_embeddings": 2048, "attention": "grouped",
     }
     assert manifest["onnx"] == {"fp32": "onnx/model.onnx", "int8": "onnx/model_quantized.onnx"}
     assert manifest["architecture"] == "LlamaForCausalLM"

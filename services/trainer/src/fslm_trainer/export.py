@@ -48,6 +48,8 @@ def decoder_facts(model, gen: GenerationConfig, geometry: dict) -> dict:
         "pad_token_id": None if pad is None else int(pad),
         "dtype": "float32",
         "max_position_embeddings": getattr(text, "max_position_embeddings", None),
+        # How attention was exported: "grouped" (export_attention.py) or the model's own ("native").
+        "attention": geometry.get("attention", "native"),
     }
 
 

@@ -8,6 +8,8 @@ import onnx
 import torch
 from transformers import DynamicCache
 
+from .export_attention import export_attention
+
 # torch.export specialises sizes 0 and 1; these must all be >= 2 and distinct.
 EXAMPLE_BATCH, EXAMPLE_SEQ, EXAMPLE_PAST = 2, 3, 5
 SINGLE_FILE_LIMIT = 1_900_000_000  # bytes of weights; protobuf caps one file at 2 GiB
@@ -98,10 +100,11 @@ def export_decoder(model, out_path: Path, opset: int = 18) -> dict:
         tuple({0: batch, 2: past} for _ in range(2 * layers)),
     )
     inputs, outputs = io_names(layers)
-    program = torch.onnx.export(
-        FlatPastDecoder(model, layers).eval(), args, None, input_names=inputs, output_names=outputs,
-        dynamic_shapes=dynamic, dynamo=True, opset_version=opset, verbose=False,
-    )
+    with export_attention(model) as grouped:
+        program = torch.onnx.export(
+            FlatPastDecoder(model, layers).eval(), args, None, input_names=inputs, output_names=outputs,
+            dynamic_shapes=dynamic, dynamo=True, opset_version=opset, verbose=False,
+        )
     weight_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     external = weight_bytes > SINGLE_FILE_LIMIT
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,4 +112,5 @@ def export_decoder(model, out_path: Path, opset: int = 18) -> dict:
     # Loaded without external data, the rewritten proto keeps pointing at the same data file.
     proto = _add_next_token(_name_total_axis(onnx.load(str(out_path), load_external_data=False)))
     onnx.save(proto, str(out_path))
-    return {"num_layers": layers, "num_key_value_heads": kv_heads, "head_dim": head_dim, "external_data": external}
+    return {"num_layers": layers, "num_key_value_heads": kv_heads, "head_dim": head_dim, "external_data": external,
+            "attention": "grouped" if grouped else "native"}

@@ -11,6 +11,7 @@ export interface DecoderInfo {
   'pad_token_id'?: (number);
   'dtype'?: (string);
   'max_position_embeddings'?: (number);
+  'attention'?: (string);
   '_bos_token_id'?: "bos_token_id";
   '_pad_token_id'?: "pad_token_id";
 }
@@ -25,6 +26,7 @@ export interface DecoderInfo__Output {
   'pad_token_id'?: (number);
   'dtype': (string);
   'max_position_embeddings': (number);
+  'attention': (string);
   '_bos_token_id'?: "bos_token_id";
   '_pad_token_id'?: "pad_token_id";
 }
