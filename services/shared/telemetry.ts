@@ -7,7 +7,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export {
@@ -37,6 +37,8 @@ export interface TelemetryOptions {
   otlpTracesEndpoint?: string;
   /** Milliseconds between span batch exports. */
   exportDelayMs?: number;
+  /** Span and trace ids (the controller presets them so a stage span keeps its id across restarts). */
+  idGenerator?: IdGenerator;
 }
 
 export interface Telemetry {
@@ -61,6 +63,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceInstanceId ? { [ATTR_SERVICE_INSTANCE_ID]: options.serviceInstanceId } : {}),
     }),
     autoDetectResources: false,
+    ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
     spanProcessors: [spanProcessor],
     metricReaders: [prometheus],
     instrumentations: [],

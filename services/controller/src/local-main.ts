@@ -12,6 +12,7 @@ import { resolveBaseModels, scriptModels } from './local-models.ts';
 import { attemptCommand, attemptEnv, localizeSpec } from './local-stage.ts';
 import { startAttempt } from './local-attempt.ts';
 import { LocalExecutor, LocalReason } from './local-executor.ts';
+import { exportLocalRunSpans } from './local-spans.ts';
 import { parseStatusConfig, parseTrainConfig, STATUS_USAGE, TRAIN_USAGE, type TrainConfig } from './local-config.ts';
 import { runDetail, runsTable, type RunRow } from './status-table.ts';
 
@@ -75,6 +76,12 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
     if (stopSignal) executor.interrupt(stopSignal);
     log(`run ${name}: ${local.stages.length} stage(s), state ${store.runDir(name)}`);
     const done = await executor.execute();
+    try {
+      const exported = await exportLocalRunSpans(done, process.env);
+      if (exported > 0) log(`exported ${exported} span(s), trace ${done.status?.traceparent?.split('-')[1]}`);
+    } catch (e) {
+      log(`warning: spans not exported: ${errorMessage(e)}`);
+    }
     const code = done.status?.phase === RunPhase.Succeeded ? 0 : done.status?.reason === LocalReason.Interrupted ? EXIT_INTERRUPTED : 1;
     return { code, run: done };
   } catch (e) {

@@ -10,6 +10,7 @@ import { conditionsFor } from './conditions.ts';
 import { jobName } from './job-builder.ts';
 import { progressOf } from './plan.ts';
 import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
+import { isTerminalStage } from './run-spans.ts';
 
 export interface StageReport {
   progress?: TrainerProgress;
@@ -28,7 +29,6 @@ export interface LocalStatusInput {
 }
 
 const iso = (d: Date | undefined): string | undefined => d?.toISOString();
-const terminal = (p: string): boolean => p === StagePhase.Succeeded || p === StagePhase.Failed || p === StagePhase.Cancelled;
 
 function stageStatus(input: LocalStatusInput, name: string): StageStatus {
   const { run, spec, plan } = input;
@@ -47,7 +47,7 @@ function stageStatus(input: LocalStatusInput, name: string): StageStatus {
     node: started ? hostname() : undefined,
     startTime: iso(attempts[0]?.startedAt),
     // The process's own end; a stage cancelled while its process is still stopping has none yet.
-    finishTime: terminal(ps.phase) && started
+    finishTime: isTerminalStage(ps.phase) && started
       ? iso(last?.finishedAt) ?? (last?.state === 'active' ? undefined : prev?.finishTime ?? iso(ps.finishTime)) : undefined,
     nextAttemptTime: iso(ps.nextAttemptTime),
     lastExitCode: ps.lastExitCode,

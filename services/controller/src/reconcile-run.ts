@@ -11,6 +11,7 @@ import { buildJob, jobName } from './job-builder.ts';
 import { observeStage, toDate, type StageObservation } from './job-observation.ts';
 import { evaluatePlan, progressOf } from './plan.ts';
 import { validateGraph } from './plan-graph.ts';
+import { isTerminalStage, runSpan, stageSpan, type SpanRecord } from './run-spans.ts';
 import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
 import { Label, Reason, RunPhase, StagePhase, isFinished } from './types.ts';
 
@@ -21,17 +22,6 @@ export type Action =
   | { type: 'rollout'; rollout: RolloutSpec; model: string };
 
 /** A finished span to export: the run's root span (no stage) or one stage's. */
-export interface SpanRecord {
-  stage?: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  start: Date;
-  end: Date;
-  ok: boolean;
-  attributes: Record<string, string | number>;
-}
-
 export interface ReconcileDecision {
   status: RunStatus;
   actions: Action[];
@@ -50,7 +40,6 @@ export interface ReconcileInput {
 }
 
 const iso = (d: Date | string | undefined): string | undefined => (d === undefined ? undefined : toDate(d)?.toISOString());
-const terminal = (p: string): boolean => p === StagePhase.Succeeded || p === StagePhase.Failed || p === StagePhase.Cancelled;
 
 /** Drops undefined fields, as the API server would, so statuses compare equal after a round trip. */
 export const normalize = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null)) as T;
@@ -85,7 +74,7 @@ function stageStatus(
     node: cur?.node ?? (sameJob ? prev?.node : undefined),
     // Server times (the first Job's creation), not this replica's clock, so start and finish compare.
     startTime: (prev?.attempts ? prev.startTime : undefined) ?? iso(obs?.attempts[0]?.startedAt),
-    finishTime: terminal(ps.phase) && ps.attempts > 0 ? (prev?.finishTime ?? iso(ps.finishTime)) : undefined,
+    finishTime: isTerminalStage(ps.phase) && ps.attempts > 0 ? (prev?.finishTime ?? iso(ps.finishTime)) : undefined,
     nextAttemptTime: iso(ps.nextAttemptTime),
     lastExitCode: ps.lastExitCode,
     reason: ps.reason,
@@ -164,21 +153,13 @@ export function decide(input: ReconcileInput): ReconcileDecision {
 
   const spans: SpanRecord[] = [];
   for (const s of status.stages ?? []) {
-    if (!terminal(s.phase) || s.traced || !s.startTime || !s.finishTime) continue;
-    spans.push({
-      stage: s.name, traceId, spanId: s.spanId!, parentSpanId: rootSpanId,
-      start: new Date(s.startTime), end: new Date(s.finishTime), ok: s.phase === StagePhase.Succeeded,
-      attributes: { 'fslm.stage': s.name, 'fslm.stage.phase': s.phase, 'fslm.stage.attempts': s.attempts, 'fslm.stage.job': s.job ?? '',
-        'fslm.stage.node': s.node ?? '', ...(s.lastExitCode !== undefined ? { 'fslm.stage.exit_code': s.lastExitCode } : {}) },
-    });
+    const span = s.traced ? undefined : stageSpan(s, { traceId, rootSpanId });
+    if (!span) continue;
+    spans.push(span);
     s.traced = true;
   }
   if (finished && !status.traced) {
-    spans.push({
-      traceId, spanId: rootSpanId,
-      start: toDate(run.metadata.creationTimestamp) ?? now, end: new Date(status.completionTime!), ok: plan.phase === RunPhase.Succeeded,
-      attributes: { 'fslm.run': run.metadata.name, 'fslm.run.namespace': run.metadata.namespace, 'fslm.run.phase': plan.phase, 'fslm.run.progress': status.progress! },
-    });
+    spans.push(runSpan(run, status, { traceId, rootSpanId }, now));
     status.traced = true;
   }
 

@@ -1,7 +1,7 @@
 // Exports the spans the reconciler decided on, with their recorded start and end times and the ids
 // derived from the run (trace-context.ts), so a span looks the same whichever replica exports it.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
-import type { SpanRecord } from './reconcile-run.ts';
+import type { SpanRecord } from './run-spans.ts';
 import type { PresetIdGenerator } from './telemetry.ts';
 
 export interface SpanSink {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SpanRecord } from '../src/reconcile-run.ts';
+import type { SpanRecord } from '../src/run-spans.ts';
 import { RunReconciler } from '../src/run-reconciler.ts';
 import { ClusterFake } from './support/cluster-fake.ts';
 import { RunBuilder, at, job, pod, stage } from './support/builders.ts';

@@ -52,8 +52,8 @@ export interface CliResult {
 }
 
 /** Runs `fslm ARGS`; `onSpawn` gets a way to signal it. */
-export function fslm(args: string[], opts: { timeoutMs?: number; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function fslm(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => { stdout += c; });
