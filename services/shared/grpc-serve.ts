@@ -14,11 +14,15 @@ export interface ServingServer {
   shutdown(): Promise<void>;
 }
 
-/** Adds health (for `serviceName` and the whole server) and reflection over `definition`, then binds `address` (port 0 picks one). */
+/**
+ * Adds health (for `serviceName` and the whole server) and reflection of `serviceName` alone (a
+ * definition also holds the services of the protos it imports, which this server does not serve),
+ * then binds `address` (port 0 picks one).
+ */
 export async function serveWithHealth(server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string): Promise<ServingServer> {
   const health = new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' });
   health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
+  new ReflectionService(definition, { services: [serviceName] }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );

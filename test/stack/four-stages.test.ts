@@ -9,6 +9,7 @@ import { testModels } from '../support/models.ts';
 import { startCluster, type Cluster } from './support/cluster.ts';
 import { run, runStream } from './support/grpc-calls.ts';
 import { StackBuilder } from './support/stack-builder.ts';
+import { reflectedServices } from '../support/grpc-reflection.ts';
 
 const stack = StackBuilder.fourRoles('tiny4');
 const STAGES = stack.stageNames;
@@ -80,7 +81,7 @@ test('the OpenAI client gets the final text and every intermediate text in the f
   assert.deepEqual(finalExtension.stages.map((s) => s.text), fslm.stages.map((s) => s.text));
 });
 
-test('ListStacks, DescribeStack, health and /metrics describe the running stack', async () => {
+test('ListStacks, DescribeStack, health, reflection and /metrics describe the running stack', async () => {
   const list = await new Promise<{ stacks: Array<{ name: string }> }>((resolve, reject) => cluster.client.ListStacks({}, (e, r) => (e ? reject(e) : resolve(r!))));
   assert.deepEqual(list.stacks.map((s) => s.name), ['tiny4']);
   const described = await new Promise<{ stages: Array<{ name: string; subject: string; handoff: boolean }> }>((resolve, reject) => cluster.client.DescribeStack({ stack: 'tiny4' }, (e, r) => (e ? reject(e) : resolve(r!))));
@@ -91,6 +92,8 @@ test('ListStacks, DescribeStack, health and /metrics describe the running stack'
   const status = await new Promise<{ status: string }>((resolve, reject) => health.check({ service: 'fslm.v1.StackService' }, (e: Error | null, r: { status: string }) => (e ? reject(e) : resolve(r))));
   health.close();
   assert.equal(status.status, 'SERVING');
+  const services = await reflectedServices(cluster.grpc);
+  assert.deepEqual(services, ['fslm.v1.StackService'], 'reflection names what the router serves, not the services stack.proto imports');
   const metrics = await (await fetch(`http://${cluster.http}/metrics`)).text();
   for (const name of STAGES) assert.match(metrics, new RegExp(`fslm_router_stage_duration\\w*_count\\{[^}]*fslm_stage="${name}"`));
   const stageMetrics = await (await fetch(`http://${cluster.stages.get('final')![0].ready.metrics}/metrics`)).text();

@@ -11,6 +11,7 @@ import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { loadGrpcObject } from '../../shared/proto.ts';
 import { testModels } from '../../../test/support/models.ts';
 import { startFslm, type Started } from '../../../test/support/processes.ts';
+import { reflectedServices } from '../../../test/support/grpc-reflection.ts';
 
 const require = createRequire(import.meta.url);
 let stage: Started;
@@ -129,18 +130,7 @@ test('grpc.health.v1 reports SERVING', async () => {
 });
 
 test('server reflection lists StageService', async () => {
-  const reflectionPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const reflectionProto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath, { keepCase: true })) as any;
-  const reflection = new reflectionProto.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
-  const call = reflection.ServerReflectionInfo();
-  const reply = await new Promise<any>((resolve, reject) => {
-    call.on('data', resolve);
-    call.on('error', reject);
-    call.write({ list_services: '' });
-  });
-  call.end();
-  reflection.close();
-  const names = reply.list_services_response.service.map((s: { name: string }) => s.name);
+  const names = await reflectedServices(address);
   assert.ok(names.includes('fslm.v1.StageService'), `services: ${names}`);
 });
 

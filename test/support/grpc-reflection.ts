@@ -1,0 +1,28 @@
+// Lists the services a gRPC server names through server reflection (grpc.reflection.v1), as grpcurl does.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+interface ReflectionReply {
+  list_services_response: { service: Array<{ name: string }> };
+}
+
+export async function reflectedServices(address: string): Promise<string[]> {
+  const reflectionPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const proto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath, { keepCase: true })) as any; // generated shape of the reflection package
+  const client = new proto.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  const call = client.ServerReflectionInfo();
+  try {
+    const reply = await new Promise<ReflectionReply>((resolve, reject) => {
+      call.on('data', resolve);
+      call.on('error', reject);
+      call.write({ list_services: '' });
+    });
+    return reply.list_services_response.service.map((s) => s.name);
+  } finally {
+    call.end();
+    client.close();
+  }
+}
