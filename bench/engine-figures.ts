@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { OnnxEngine } from '../services/stage/src/engine-onnx.ts';
+import { ThreadedEngine } from '../services/stage/src/engine-threaded.ts';
 import type { SamplingOptions } from '../services/stage/src/types.ts';
 import { atLeast, atMost, type Figure } from './figure.ts';
 import { decodeMsPerToken, interleave, median, percentile, round, timeMs } from './measure.ts';
@@ -31,7 +31,7 @@ function greedy(maxNewTokens: number): SamplingOptions {
   return { maxNewTokens, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0n, stop: [], ignoreEos: true };
 }
 
-function promptIds(engine: OnnxEngine, length: number): number[] {
+function promptIds(engine: ThreadedEngine, length: number): number[] {
   let ids: number[] = [];
   while (ids.length < length) ids = ids.concat(engine.codec.encode(BENCH_TEXT, false));
   return ids.slice(0, length);
@@ -39,7 +39,9 @@ function promptIds(engine: OnnxEngine, length: number): number[] {
 
 export async function engineFigures(model: BenchModel, options: EngineBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const { threads, rounds, tokens } = options;
-  const engine = await OnnxEngine.load({ modelDir: model.onnxDir, intraOpThreads: threads, maxBatchSize: 16 });
+  // The engine as `fslm stage` serves it: on its own worker thread, whose small heap keeps V8's
+  // collections cheap while onnxruntime-node hands back megabytes of present tensors per step.
+  const engine = await ThreadedEngine.load({ modelDir: model.onnxDir, intraOpThreads: threads, maxBatchSize: 16 });
   const d = engine.artifact.manifest.decoder;
   const bare = await openBareLoop(engine.artifact.onnxPath, d.num_layers, d.num_key_value_heads, d.head_dim, threads);
   const tjs = await openTransformersJs(model.onnxDir, threads);

@@ -5,11 +5,12 @@ import type { EngineLimits, EngineStats, GenerateInput, GenerateResult, Sampling
 import type { ErrorCode } from '../../shared/errors.ts';
 
 export type ToWorker =
-  | { type: 'generate'; id: number; input: GenerateInput }
+  /** `stream`: the caller listens for deltas (none are posted otherwise). */
+  | { type: 'generate'; id: number; input: GenerateInput; stream: boolean }
   | { type: 'abort'; id: number; deadline: boolean }
   | { type: 'begin'; id: number; requestId: string; addSpecialTokens: boolean }
   | { type: 'append'; id: number; text: string }
-  | { type: 'start'; id: number; rest: string; sampling: SamplingOptions }
+  | { type: 'start'; id: number; rest: string; sampling: SamplingOptions; stream: boolean }
   | { type: 'discard'; id: number }
   | { type: 'close' };
 

@@ -32,7 +32,8 @@ export class ThreadedEngine implements InferenceEngine {
     private readonly worker: Worker,
     readonly limits: EngineLimits,
     readonly artifact: Artifact,
-    private readonly codec: TextCodec,
+    /** The engine's tokenizer and chat template, loaded on this thread too (prompt rendering, token counts). */
+    readonly codec: TextCodec,
   ) {
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (error) => this.failAll(errors.internal(`engine thread failed: ${error.message}`, error)));
@@ -67,7 +68,7 @@ export class ThreadedEngine implements InferenceEngine {
   generate(input: GenerateInput, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
     const id = this.nextId++;
     const done = this.track(id, callbacks);
-    this.send({ type: 'generate', id, input });
+    this.send({ type: 'generate', id, input, stream: callbacks.onDelta !== undefined });
     return done;
   }
 
@@ -83,7 +84,7 @@ export class ThreadedEngine implements InferenceEngine {
         if (state !== 'open') return Promise.reject(new Error(`prompt ${requestId} was already ${state}`));
         state = 'started';
         const done = this.track(id, callbacks);
-        this.send({ type: 'start', id, rest, sampling });
+        this.send({ type: 'start', id, rest, sampling, stream: callbacks.onDelta !== undefined });
         return done;
       },
       discard: () => {

@@ -25,12 +25,13 @@ async function serve(engine: OnnxEngine): Promise<void> {
       .catch((error) => post({ type: 'error', id, error: wireError(error) }))
       .finally(() => aborts.delete(id));
   };
-  const callbacks = (id: number, signal: AbortSignal) => ({ signal, onDelta: (delta: { seq: number; text: string; tokens: number }) => post({ type: 'delta', id, delta }) });
+  const callbacks = (id: number, signal: AbortSignal, stream: boolean) =>
+    ({ signal, onDelta: stream ? (delta: { seq: number; text: string; tokens: number }) => post({ type: 'delta', id, delta }) : undefined });
 
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'generate':
-        track(message.id, (signal) => engine.generate(message.input, callbacks(message.id, signal)));
+        track(message.id, (signal) => engine.generate(message.input, callbacks(message.id, signal, message.stream)));
         break;
       case 'abort':
         aborts.get(message.id)?.abort(message.deadline ? errors.deadlineExceeded() : errors.cancelled());
@@ -45,7 +46,7 @@ async function serve(engine: OnnxEngine): Promise<void> {
         const prompt = prompts.get(message.id);
         prompts.delete(message.id);
         if (!prompt) post({ type: 'error', id: message.id, error: wireError(errors.failedPrecondition('unknown prompt')) });
-        else track(message.id, (signal) => prompt.start(message.rest, message.sampling, callbacks(message.id, signal)));
+        else track(message.id, (signal) => prompt.start(message.rest, message.sampling, callbacks(message.id, signal, message.stream)));
         break;
       }
       case 'discard':
