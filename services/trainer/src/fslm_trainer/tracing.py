@@ -1,26 +1,30 @@
-"""W3C trace context for the trainer: TRACEPARENT joins the job to the run's trace.
+"""W3C trace context and spans for the trainer, on the OpenTelemetry SDK.
 
-The trace id goes into progress lines and fslm.json; HTTP calls (the teacher) carry a `traceparent`
-header whose parent is this job's span. When OTEL_EXPORTER_OTLP_ENDPOINT is set, the job's spans are
-also sent as OTLP/HTTP JSON (no OpenTelemetry package needed); without it, nothing is sent.
+TRACEPARENT joins the job to the run's trace: its trace id goes into progress lines and fslm.json,
+and the job's spans are children of the span it names. HTTP calls (the teacher) carry a
+`traceparent` whose parent is the innermost open span. When OTEL_EXPORTER_OTLP_ENDPOINT (or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, the spans are exported over OTLP/HTTP at the end of
+the command; without it, nothing is sent.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import secrets
-import threading
-import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from .log import log
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 
 @dataclass(frozen=True)
@@ -29,26 +33,16 @@ class TraceContext:
     parent_span_id: str | None  # the caller's span (None: this job started the trace)
     sampled: bool = True
 
-    def child_header(self, span_id: str | None = None) -> str:
-        """A traceparent for an outgoing call made within `span_id` (default: a fresh span)."""
-        return f"00-{self.trace_id}-{span_id or new_span_id()}-{'01' if self.sampled else '00'}"
-
-
-def new_span_id() -> str:
-    return secrets.token_hex(8)
-
 
 def parse_traceparent(value: str | None) -> TraceContext | None:
     """The context of a valid W3C traceparent; None for an empty or invalid one (W3C: ignore it)."""
     if not value:
         return None
-    m = _TRACEPARENT.match(value.strip().lower())
-    if not m:
+    span = trace.get_current_span(_PROPAGATOR.extract({"traceparent": value.strip()}))
+    sc = span.get_span_context()
+    if not sc.is_valid:
         return None
-    version, trace_id, span_id, flags, rest = m.groups()
-    if version == "ff" or (version == "00" and rest) or set(trace_id) == {"0"} or set(span_id) == {"0"}:
-        return None
-    return TraceContext(trace_id, span_id, bool(int(flags, 16) & 1))
+    return TraceContext(trace.format_trace_id(sc.trace_id), trace.format_span_id(sc.span_id), sc.trace_flags.sampled)
 
 
 def context_from(traceparent: str) -> TraceContext:
@@ -61,77 +55,72 @@ def context_from(traceparent: str) -> TraceContext:
     return ctx
 
 
-@dataclass
-class Tracer:
-    """Records spans of one command and sends them once, at the end, when an OTLP endpoint is set."""
+class _JobTraceIds(RandomIdGenerator):
+    """Root spans of the job use its trace id (a new trace's id is chosen before any span starts)."""
 
-    ctx: TraceContext
-    service: str = "fslm-trainer"
-    attributes: dict = field(default_factory=dict)
-    spans: list = field(default_factory=list)
-    _stack: list = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, trace_id: str):
+        self._trace_id = int(trace_id, 16)
+
+    def generate_trace_id(self) -> int:
+        return self._trace_id
+
+
+def _otlp_endpoint() -> str:
+    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").rstrip("/")
+    return traces or (f"{base}/v1/traces" if base else "")
+
+
+class Tracer:
+    """The spans of one command, exported when it flushes (OTLP/HTTP when configured, or `exporter`)."""
+
+    def __init__(self, ctx: TraceContext, service: str = "fslm-trainer", attributes: dict | None = None,
+                 exporter: SpanExporter | None = None):
+        self.ctx = ctx
+        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service),
+                                    **{k: v for k, v in (attributes or {}).items() if v is not None}})
+        self._provider = TracerProvider(resource=resource, id_generator=_JobTraceIds(ctx.trace_id))
+        if exporter is None and _otlp_endpoint():
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            exporter = OTLPSpanExporter(endpoint=_otlp_endpoint(), timeout=5)
+        if exporter is not None:
+            # Exported in the background and at flush(), never in the way of a training step.
+            self._provider.add_span_processor(BatchSpanProcessor(exporter))
+        self._tracer = self._provider.get_tracer("fslm_trainer")
+        self._open: list[trace.Span] = []
+        parent = trace.NonRecordingSpan(trace.SpanContext(
+            int(ctx.trace_id, 16), int(ctx.parent_span_id, 16), is_remote=True,
+            trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED if ctx.sampled else trace.TraceFlags.DEFAULT),
+        )) if ctx.parent_span_id else None
+        self._remote = trace.set_span_in_context(parent) if parent else None
+
+    def _parent_context(self):
+        return trace.set_span_in_context(self._open[-1]) if self._open else self._remote
 
     @property
     def current_span_id(self) -> str | None:
-        return self._stack[-1] if self._stack else self.ctx.parent_span_id
+        return trace.format_span_id(self._open[-1].get_span_context().span_id) if self._open else self.ctx.parent_span_id
 
     def header(self) -> str:
-        """traceparent for an outgoing call: a child of the innermost open span."""
-        return self.ctx.child_header(self._stack[-1] if self._stack else None)
+        """traceparent for an outgoing call: a child of the innermost open span (else of the job's parent)."""
+        carrier: dict[str, str] = {}
+        _PROPAGATOR.inject(carrier, context=self._parent_context())
+        return carrier.get("traceparent") or f"00-{self.ctx.trace_id}-{secrets.token_hex(8)}-{'01' if self.ctx.sampled else '00'}"
 
     @contextlib.contextmanager
     def span(self, name: str, **attributes) -> Iterator[str]:
-        span_id = new_span_id()
-        parent = self.current_span_id
-        self._stack.append(span_id)
-        start = time.time_ns()
-        status = {"code": 1}
+        attrs = {k: v for k, v in attributes.items() if v is not None}
+        span = self._tracer.start_span(name, context=self._parent_context(), attributes=attrs)
+        self._open.append(span)
         try:
-            yield span_id
-        except BaseException as e:
-            status = {"code": 2, "message": str(e)[:200]}
-            raise
+            with trace.use_span(span, end_on_exit=True, record_exception=True, set_status_on_exception=True):
+                yield trace.format_span_id(span.get_span_context().span_id)
         finally:
-            self._stack.pop()
-            with self._lock:
-                self.spans.append({
-                    "traceId": self.ctx.trace_id, "spanId": span_id, "parentSpanId": parent or "",
-                    "name": name, "kind": 1, "startTimeUnixNano": str(start), "endTimeUnixNano": str(time.time_ns()),
-                    "attributes": _attrs(attributes), "status": status,
-                })
+            self._open.remove(span)
 
     def flush(self) -> None:
-        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
-            os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").rstrip("/") + "/v1/traces"
-            if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else "")
-        if not endpoint or not self.spans or not self.ctx.sampled:
-            return
-        body = {"resourceSpans": [{
-            "resource": {"attributes": _attrs({"service.name": os.environ.get("OTEL_SERVICE_NAME", self.service),
-                                               **self.attributes})},
-            "scopeSpans": [{"scope": {"name": "fslm_trainer"}, "spans": self.spans}],
-        }]}
-        req = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+        """Sends what is left and stops; telemetry never fails a job."""
         try:
-            urllib.request.urlopen(req, timeout=5).read()
-        except Exception as e:  # telemetry never fails a job
-            log(f"warning: could not send {len(self.spans)} spans to {endpoint}: {e}")
-
-
-def _attrs(values: dict) -> list[dict]:
-    out = []
-    for k, v in values.items():
-        if v is None:
-            continue
-        if isinstance(v, bool):
-            val = {"boolValue": v}
-        elif isinstance(v, int):
-            val = {"intValue": str(v)}
-        elif isinstance(v, float):
-            val = {"doubleValue": v}
-        else:
-            val = {"stringValue": str(v)}
-        out.append({"key": k, "value": val})
-    return out
+            self._provider.shutdown()
+        except Exception as e:  # noqa: BLE001 - an exporter error must not fail the command
+            log(f"warning: could not send spans: {e}")
