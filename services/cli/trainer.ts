@@ -8,7 +8,7 @@ import { TRAINER_SRC } from '../controller/src/local-stage.ts';
 
 const SETUP = path.resolve(TRAINER_SRC, '../../../scripts/setup');
 
-/** Runs `python -m fslm_trainer ARGV`, forwarding Ctrl-C/SIGTERM, and resolves with its exit code. */
+/** Runs `python -m fslm_trainer ARGV` and resolves with its exit code. */
 export async function runTrainerCli(argv: string[]): Promise<number> {
   const python = trainerPython(process.env);
   if (!existsSync(python)) {
@@ -17,15 +17,18 @@ export async function runTrainerCli(argv: string[]): Promise<number> {
   }
   const env = { ...process.env, PYTHONPATH: [TRAINER_SRC, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
   const child = spawn(python, ['-m', 'fslm_trainer', ...argv], { env, stdio: 'inherit' });
+  // Ctrl-C reaches the trainer from the terminal (same process group) and it stops in order; this
+  // process only waits for it. SIGTERM, sent to this process alone, is passed on.
+  const ignore = () => undefined;
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward).on('SIGTERM', forward);
+  process.on('SIGINT', ignore).on('SIGTERM', forward);
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
     });
   } finally {
-    process.off('SIGINT', forward).off('SIGTERM', forward);
+    process.off('SIGINT', ignore).off('SIGTERM', forward);
   }
 }
 
