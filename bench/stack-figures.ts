@@ -9,7 +9,8 @@ import type { StackDefinition, StackOutcome } from '../services/router/src/types
 import { parseTemplate } from '../services/router/src/template.ts';
 import { atLeast, atMost, type Figure } from './figure.ts';
 import { median, percentile, round } from './measure.ts';
-import { everyStage, loadDefaultStack, loadInProcessStages, spawnNatsServer, startRouter, startStageProcesses, type Router } from './stack-harness.ts';
+import { spawnNatsServer } from '../services/cli/up-processes.ts';
+import { everyStage, loadDefaultStack, loadInProcessStages, startRouter, startStageProcesses, type Router } from './stack-harness.ts';
 
 export interface StackBenchOptions {
   quick: boolean;
@@ -202,7 +203,7 @@ async function throughput(router: Router, stack: StackDefinition, options: Stack
     const total = clients * perClient;
     const rps = (ms: number[]) => (total * 1000) / median(ms);
     const ratio = rps(walls.processes) / rps(walls.single);
-    return atLeast('P7', `throughput, one process per stage vs stages in sequence in one process (${cores} cores, 1 intra-op thread each)`, ratio, round(0.9 * cores, 2), {
+    return atLeast('P7', `throughput, one process per stage vs stages in sequence in one process (${cores} cores, 1 intra-op thread each)`, ratio, round(0.9 * Math.min(cores, stack.stages.length), 2), {
       cores, requests: total, clients, tokens_per_stage: tokens, requests_per_s_processes: round(rps(walls.processes)),
       requests_per_s_single_process: round(rps(walls.single)), wall_ms_processes: walls.processes.map((w) => round(w, 1)), wall_ms_single: walls.single.map((w) => round(w, 1)),
       load_average_1m: round(os.loadavg()[0], 2),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { metrics, trace } from '@opentelemetry/api';
-import { spawnChild, spawnNatsServer, jsonEvent, type Child } from '../services/cli/up-processes.ts';
+import { spawnChild, jsonEvent, type Child } from '../services/cli/up-processes.ts';
 import { Admission } from '../services/router/src/admission.ts';
 import { DEFAULT_HANDOFF_MAX_IN_FLIGHT } from '../services/router/src/defaults.ts';
 import { NatsBus } from '../services/router/src/bus-nats.ts';
@@ -132,4 +132,3 @@ export async function startStageProcesses(stack: StackDefinition, modelDir: stri
   return children;
 }
 
-export { spawnNatsServer };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT, testModels } from '../support/models.ts';
-import { startFslmProcess, type FslmProcess } from './support/fslm-process.ts';
+import { startFslm, type FslmProcess } from '../support/processes.ts';
 import { StackBuilder } from './support/stack-builder.ts';
 
 const run = promisify(execFile);
@@ -26,7 +26,7 @@ before(async () => {
   const model = testModels('tiny')['tiny-onnx'];
   // The default stack's four roles, pointed at the tiny artifact directory (so up needs no scripts/models).
   stackFile = StackBuilder.fourRoles('upstack', 16, model).write();
-  up = await startFslmProcess(['up', '--stack', stackFile, '--no-setup', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], { readyEvent: 'up', timeoutMs: 180_000 });
+  up = await startFslm(['up', '--stack', stackFile, '--no-setup', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], { readyEvent: 'up', timeoutMs: 180_000 });
 });
 after(() => up?.stop('SIGKILL'));
 

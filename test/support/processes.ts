@@ -1,47 +1,80 @@
-// Starts fslm commands as real child processes for tests and waits for their "listening" line.
+// Starts fslm commands as real child processes for tests: waits for their ready line ("listening" by
+// default) and keeps every JSON event they print afterwards (stage request logs), so tests can show
+// what a process did.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { REPO_ROOT } from './models.ts';
 
-export interface Started {
+export interface FslmProcess {
   child: ChildProcess;
-  /** The JSON line the command printed once ready. */
   ready: Record<string, unknown>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  events: Array<Record<string, unknown>>;
+  /** Resolves with the first event (already seen or coming) that matches. */
+  waitForEvent(match: (event: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startFslm(args: string[], readyEvent = 'listening', timeoutMs = 120_000): Promise<Started> {
+export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number } = {}): Promise<FslmProcess> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fslm ${args.join(' ')} not ready after ${timeoutMs} ms\n${stderr}`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const event = JSON.parse(line);
-        if (event.event === readyEvent) {
-          clearTimeout(timer);
-          resolve(event);
-        }
-      } catch {
-        // not a JSON line
+  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-6000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const events: Array<Record<string, unknown>> = [];
+  const waiters = new Set<{ match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    events.push(event);
+    for (const w of waiters) {
+      if (w.match(event)) {
+        waiters.delete(w);
+        w.resolve(event);
       }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`fslm ${args.join(' ')} exited with ${code}\n${stderr}`));
-    });
+    }
   });
+  const waitForEvent = (match: (e: Record<string, unknown>) => boolean, timeoutMs = 60_000) => {
+    const seen = events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (e: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`fslm ${args[0]}: no matching event after ${timeoutMs} ms; saw ${JSON.stringify(events.slice(-5))}\n${stderr}`));
+      }, timeoutMs);
+      waiters.add(waiter);
+    });
+  };
+  const readyEvent = options.readyEvent ?? 'listening';
+  const ready = await Promise.race([
+    waitForEvent((e) => e.event === readyEvent, options.timeoutMs ?? 120_000),
+    exited.then(({ code, signal }) => {
+      throw new Error(`fslm ${args.join(' ')} exited (${code ?? signal}) before it was ready\n${stderr}`);
+    }),
+  ]);
   return {
     child,
     ready,
+    events,
+    waitForEvent,
+    exited,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };

@@ -2,23 +2,12 @@
 // PYTHONPATH in the caller's environment, and pass its exit codes through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { REPO_ROOT, testModels } from '../../../test/support/models.ts';
+import { fslm as runFslm } from '../../../test/controller/support/local-run.ts';
 
-const run = promisify(execFile);
-const { PYTHONPATH: _ignored, ...callerEnv } = process.env;
-
-async function fslm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], { env: callerEnv, cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+// No PYTHONPATH from the caller: the command finds the trainer's sources itself.
+const fslm = (args: string[]) => runFslm(args, { env: { PYTHONPATH: '' } });
 
 test('fslm trainer verify checks a real artifact, and refuses a directory that is not one with exit 2', { timeout: 120_000 }, async () => {
   const artifact = testModels('tiny')['tiny-onnx'];

@@ -28,7 +28,7 @@ test('greedy text and streamed deltas match the in-process engine', async () => 
   const result = await threaded.generate({ prompt: text('Threads and engines'), sampling, requestId: 'b' }, { onDelta: (d) => (streamed += d.text) });
   assert.deepEqual(result.tokenIds, expected.tokenIds);
   assert.equal(streamed, result.text);
-  assert.equal(threaded.artifact.manifest.decoder.num_layers, inProcess.artifact.manifest.decoder.num_layers);
+  assert.deepEqual([threaded.limits.maxBatchSize, threaded.limits.maxQueue], [2, 1], 'the limits the engine thread applies come back');
 });
 
 test('engine errors keep their codes across the thread', async () => {

@@ -10,11 +10,11 @@ import type { StageServiceClient } from '../../shared/generated/fslm/v1/StageSer
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { loadGrpcObject } from '../../shared/proto.ts';
 import { testModels } from '../../../test/support/models.ts';
-import { startFslm, type Started } from '../../../test/support/processes.ts';
+import { startFslm, type FslmProcess } from '../../../test/support/processes.ts';
 import { reflectedServices } from '../../../test/support/grpc-reflection.ts';
 
 const require = createRequire(import.meta.url);
-let stage: Started;
+let stage: FslmProcess;
 let client: StageServiceClient;
 let address: string;
 
@@ -26,7 +26,7 @@ before(async () => {
 });
 after(async () => {
   client.close();
-  assert.equal(await stage.stop(), 0, 'the stage exits cleanly on SIGTERM');
+  assert.equal((await stage.stop()).code, 0, 'the stage exits cleanly on SIGTERM');
 });
 
 interface Collected {
@@ -135,15 +135,24 @@ test('server reflection lists StageService', async () => {
 });
 
 test('/metrics counts the gRPC door\'s requests, tokens and errors by code', async () => {
-  const { error } = await generate({ prompt: 'Count me', params: greedy(3) });
+  const scrape = async () => (await (await fetch(`http://${stage.ready.metrics}/metrics`)).text()).split('\n');
+  // The value of the first sample named `name` whose labels match, 0 before the series exists.
+  const value = (lines: string[], name: string, labels: RegExp) => {
+    const line = lines.find((l) => l.startsWith(`${name}{`) && labels.test(l));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const grpcDoor = /fslm_door="grpc"/;
+  const invalid = /fslm_door="grpc".*code="INVALID_ARGUMENT"/;
+  const before = await scrape();
+  const { responses, error } = await generate({ prompt: 'Count me', params: greedy(3) });
   assert.equal(error, null);
   assert.equal((await generate({ prompt: '', params: greedy(3) })).error?.code, grpc.status.INVALID_ARGUMENT);
-  const text = await (await fetch(`http://${stage.ready.metrics}/metrics`)).text();
-  const sample = (name: string, labels: RegExp) => text.split('\n').find((l) => l.startsWith(name) && labels.test(l));
-  const requests = sample('gen_ai_server_request_duration_count', /fslm_door="grpc"/);
-  assert.ok(requests && Number(requests.split(' ').at(-1)) >= 2, `request count: ${requests}`);
-  assert.ok(sample('fslm_stage_output_tokens', /fslm_door="grpc"/), 'output tokens counted');
-  assert.ok(sample('fslm_stage_errors', /fslm_door="grpc".*code="INVALID_ARGUMENT"|code="INVALID_ARGUMENT".*fslm_door="grpc"/), text);
-  assert.match(text, /fslm_stage_requests_in_flight\{[^}]*fslm_door="grpc"[^}]*\} 0/);
-  assert.match(requests, /fslm_stage="[^"]+"/, 'a stage served without NATS is named after its model');
+  const after = await scrape();
+  const delta = (name: string, labels: RegExp) => value(after, name, labels) - value(before, name, labels);
+  const finished = /fslm_door="grpc".*finish_reason="length"/;
+  assert.equal(delta('gen_ai_server_request_duration_count', finished), 1, 'the answered request is counted once');
+  assert.equal(delta('fslm_stage_output_tokens_total', grpcDoor), responses.at(-1)!.result!.usage!.completion_tokens);
+  assert.equal(delta('fslm_stage_errors_total', invalid), 1, 'the refused request is counted by its code');
+  assert.equal(value(after, 'fslm_stage_requests_in_flight', grpcDoor), 0);
+  assert.ok(after.some((l) => l.startsWith('gen_ai_server_request_duration_count{') && /fslm_stage="[^"]+"/.test(l)), 'a stage served without NATS is named after its model');
 });

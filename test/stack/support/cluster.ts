@@ -2,8 +2,8 @@
 // `fslm router` process, plus a gRPC client of the router.
 import type { StackServiceClient } from '../../../services/shared/generated/fslm/v1/StackService.ts';
 import { stackServiceClient } from '../../../services/router/src/client.ts';
-import { startFslmProcess, type FslmProcess } from './fslm-process.ts';
-import { startNatsServer, type NatsServer } from './nats-server.ts';
+import { startFslm, type FslmProcess } from '../../support/processes.ts';
+import { spawnNatsServer } from '../../../services/cli/up-processes.ts';
 import type { StackBuilder } from './stack-builder.ts';
 
 export interface ClusterOptions {
@@ -18,8 +18,7 @@ export interface ClusterOptions {
 }
 
 export interface Cluster {
-  nats: NatsServer;
-  stackFile: string;
+  nats: { url: string };
   stages: Map<string, FslmProcess[]>;
   router: FslmProcess;
   grpc: string;
@@ -31,14 +30,15 @@ export interface Cluster {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const nats = await startNatsServer();
+  const natsServer = spawnNatsServer();
+  const nats = { url: String((await natsServer.ready).url) };
   const stackFile = options.stack.write();
   const stackName = String(options.stack.toObject().metadata && (options.stack.toObject().metadata as { name: string }).name);
   const started: FslmProcess[] = [];
   const stages = new Map<string, FslmProcess[]>();
   try {
     const launches = options.stack.stageNames.flatMap((name) => Array.from({ length: options.replicas?.[name] ?? 1 }, (_, i) =>
-      startFslmProcess(['stage', '--model', options.modelDir, '--grpc', '127.0.0.1:0', '--nats', nats.url, '--stack', stackName, '--stage', name,
+      startFslm(['stage', '--model', options.modelDir, '--grpc', '127.0.0.1:0', '--nats', nats.url, '--stack', stackName, '--stage', name,
         '--threads', '1', '--metrics', '127.0.0.1:0', '--replica', `${name}-${i + 1}`], { env: options.stageEnv })
         .then((p) => {
           started.push(p);
@@ -47,12 +47,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const settled = await Promise.allSettled(launches);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const router = await startFslmProcess(['router', '--stack', stackFile, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--nats', nats.url, ...(options.routerArgs ?? [])], { env: options.routerEnv });
+    const router = await startFslm(['router', '--stack', stackFile, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--nats', nats.url, ...(options.routerArgs ?? [])], { env: options.routerEnv });
     started.push(router);
     const grpc = String(router.ready.grpc);
     const client = stackServiceClient(grpc);
     return {
-      nats, stackFile, stages, router, grpc, http: String(router.ready.http), client,
+      nats, stages, router, grpc, http: String(router.ready.http), client,
       replica: (id) => {
         const found = started.find((p) => p.ready.replica === id);
         if (!found) throw new Error(`no stage replica ${id}`);
@@ -61,12 +61,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       stop: async () => {
         client.close();
         await Promise.all(started.map((p) => p.stop()));
-        await nats.stop();
+        await natsServer.stop();
       },
     };
   } catch (error) {
     await Promise.all(started.map((p) => p.stop()));
-    await nats.stop();
+    await natsServer.stop();
     throw error;
   }
 }
