@@ -49,7 +49,7 @@ export async function startRouter(natsUrl: string, stack: StackDefinition): Prom
     metrics: new RouterMetrics(metrics.getMeter('bench')), config: { heartbeatMs: 250, heartbeatTimeoutMs: 10_000, maxAttempts: 1, handoffMaxInFlight: DEFAULT_HANDOFF_MAX_IN_FLIGHT },
   });
   return {
-    run: (input, { params, handoff }) => runner.run(stack.name, {
+    run: (input, { params, handoff }) => runner.run(stack, {
       requestId: `bench-${requestCount++}`, input, deadlineMs: Infinity, params, handoff, signal: new AbortController().signal,
     }),
     close: () => bus.close(),

@@ -21,22 +21,6 @@ function stageLine(s: StageOutput__Output): string {
   return `── ${s.index + 1}. ${s.stage} · ${tokens} · first token ${ms(t?.first_token_ms)} · total ${ms(s.duration_ms)}${handoff}`;
 }
 
-export function toJson(response: RunResponse__Output) {
-  return {
-    request_id: response.request_id,
-    stack: response.stack,
-    text: response.text,
-    stages: response.stages.map((s) => ({
-      stage: s.stage, text: s.text, finish_reason: s.finish_reason, model: s.model, model_version: s.model_version, replica: s.replica,
-      attempts: s.attempts, streamed_handoff: s.streamed_handoff, usage: s.usage, timings: s.timings,
-      handoff_gap_ms: s.handoff_gap_ms, duration_ms: s.duration_ms,
-    })),
-    usage: response.usage,
-    total_ms: response.total_ms,
-    trace_id: response.trace_id,
-  };
-}
-
 export async function runAsk(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   let values;
   let positionals;
@@ -89,7 +73,7 @@ export async function runAsk(argv: string[], env: Record<string, string | undefi
     console.error('fslm ask: the router ended the stream without a final response');
     return 1;
   }
-  if (values.json) console.log(JSON.stringify(toJson(response), null, 2));
+  if (values.json) console.log(JSON.stringify(response, null, 2));
   else console.log(`══ answer (${response.stack} · ${response.stages.length} stages · ${ms(response.total_ms)} · trace ${response.trace_id})\n${response.text.trim()}`);
   return 0;
 }

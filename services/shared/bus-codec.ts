@@ -32,6 +32,12 @@ export const subjects = {
 /** A subject prefix: dot-separated tokens without wildcards or whitespace. */
 export const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
+/** Stack and stage names: lowercase DNS labels, usable as Kubernetes names and as NATS subject tokens. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** How often a stage replica reports that it is alive while it holds a request, unless the run asks otherwise. */
+export const DEFAULT_HEARTBEAT_MS = 250;
+
 type Methods = {
   Run: MethodDefinition<StageRun, StageEvent, StageRun__Output, StageEvent__Output>;
   Control: MethodDefinition<StageControl, StageEvent, StageControl__Output, StageEvent__Output>;

@@ -34,7 +34,8 @@ function stageLog(replica: string, requestId: string) {
 async function inFlight(replica: string): Promise<number> {
   const text = await (await fetch(`http://${cluster.replica(replica).ready.metrics}/metrics`)).text();
   const match = /fslm_stage_requests_in_flight\w*\{[^}]*\} (\d+)/.exec(text);
-  return match ? Number(match[1]) : 0;
+  assert.ok(match, `the replica's /metrics has no fslm_stage_requests_in_flight line:\n${text}`);
+  return Number(match[1]);
 }
 
 test('a client cancel stops the stage replica working on the request', async () => {
@@ -52,9 +53,7 @@ test('a client cancel stops the stage replica working on the request', async () 
 });
 
 test('a gRPC deadline returns DEADLINE_EXCEEDED and the stage stops generating', async () => {
-  const started = Date.now();
   await assert.rejects(run(cluster.client, { input: 'mountains', request_id: 'late-grpc' }, { deadline: new Date(Date.now() + 300) }), (e) => grpcCode(e) === 'DEADLINE_EXCEEDED');
-  assert.ok(Date.now() - started < 5000, 'the call did not wait for the generation to end');
   const logs = await Promise.race(['work-1', 'work-2'].map((r) => stageLog(r, 'late-grpc')));
   assert.notEqual(logs.outcome, 'OK');
   assert.ok(Number(logs.completion_tokens) < LONG);

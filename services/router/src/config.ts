@@ -21,12 +21,16 @@ export interface RouterEnvironment {
   telemetry: TelemetryOptions;
 }
 
+/** A positive integer, or an error that names where it came from (a variable or a flag). */
+export function parsePositiveInt(raw: string, name: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 function positive(env: Record<string, string | undefined>, key: string, fallback: number): number {
   const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
+  return raw === undefined || raw === '' ? fallback : parsePositiveInt(raw, key);
 }
 
 export function readRouterEnvironment(env: Record<string, string | undefined> = process.env): RouterEnvironment {

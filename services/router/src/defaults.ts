@@ -13,8 +13,8 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /** Requests run at once; more get RESOURCE_EXHAUSTED (HTTP 429). */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
-/** How often a stage replica reports that it is alive while it holds a request. */
-export const DEFAULT_HEARTBEAT_MS = 250;
+/** How often a stage replica reports that it is alive while it holds a request (one value for router and stages). */
+export { DEFAULT_HEARTBEAT_MS } from '../../shared/bus-codec.ts';
 /** Silence after which a replica counts as lost and the stage is retried on another one. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 3000;
 /** Requests in flight up to which the streamed hand-off is used (see StackRunnerConfig). */

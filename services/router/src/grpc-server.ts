@@ -45,18 +45,16 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
   const server = new grpc.Server();
   const ask = (call: AnyCall) => {
     const { abort, deadlineMs, trace } = callContext(call);
-    const stack = runner.resolve(call.request.stack);
-    const request = toStackRunRequest(stack, {
+    return runner.prepare(call.request.stack, (stack) => toStackRunRequest(stack, {
       input: call.request.input, requestId: call.request.request_id, params: call.request.params,
       disableHandoff: call.request.disable_handoff, deadlineMs, signal: abort.signal, trace,
-    }, handoff);
-    return { stack, request };
+    }, handoff));
   };
   server.addService(proto.fslm.v1.StackService.service, {
     Run: async (call: grpc.ServerUnaryCall<RunRequest__Output, RunResponse>, callback: grpc.sendUnaryData<RunResponse>) => {
       try {
         const { stack, request } = ask(call);
-        const outcome = await runner.run(stack.name, request);
+        const outcome = await runner.run(stack, request);
         callback(null, toRunResponse(outcome));
       } catch (error) {
         if (!call.cancelled) callback(toGrpcStatus(error) as grpc.ServiceError);
@@ -65,7 +63,7 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
     RunStream: async (call: grpc.ServerWritableStream<RunRequest__Output, RunEvent>) => {
       try {
         const { stack, request } = ask(call);
-        const outcome = await runner.run(stack.name, request, {
+        const outcome = await runner.run(stack, request, {
           stageStarted: (e) => call.write({ stage_started: { stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
           stageDelta: (e) => call.write({ stage_delta: { stage: e.stage, index: e.index, attempt: e.attempt, delta: e.delta } }),
           stageFinished: (outcome) => call.write({ stage_finished: { output: toStageOutput(outcome) } }),

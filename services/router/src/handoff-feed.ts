@@ -10,7 +10,10 @@ export function insertedText(raw: string): string {
   return raw.trim();
 }
 
-/** The part of a still-growing raw text that insertedText() of any continuation starts with. */
+/**
+ * The part of a still-growing raw text that insertedText() of any continuation starts with (what
+ * HandoffFeed has sent once a text is flushed; the feed keeps it incrementally).
+ */
 export function stableInsertedPrefix(raw: string): string {
   const start = raw.trimStart();
   const end = start.search(/\s+$/);
@@ -31,8 +34,10 @@ export class HandoffFeed {
   private state: State = 'idle';
   private conversation: StageConversation | null = null;
   private accepted: StageAccepted__Output | null = null;
-  private raw = '';
+  /** Text sent to the replica: stableInsertedPrefix() of the raw text so far, once flushed. */
   private sent = '';
+  /** The raw text after `sent` (leading whitespace of the whole text dropped): sent + pending = raw.trimStart(). */
+  private pending = '';
   private seq = 0;
   private lastHeard = 0;
   private watchdog: NodeJS.Timeout | null = null;
@@ -74,7 +79,7 @@ export class HandoffFeed {
 
   /** More raw text of the previous stage. */
   append(text: string): void {
-    this.raw += text;
+    this.pending += this.sent === '' && this.pending === '' ? text.trimStart() : text;
     this.flush();
   }
 
@@ -83,8 +88,8 @@ export class HandoffFeed {
     if (this.state === 'taken') return;
     this.stop('cancelled');
     this.state = 'idle';
-    this.raw = '';
     this.sent = '';
+    this.pending = '';
     this.seq = 0;
   }
 
@@ -108,10 +113,11 @@ export class HandoffFeed {
 
   private flush(): void {
     if (this.state !== 'ready' || !this.conversation) return;
-    const stable = stableInsertedPrefix(this.raw);
-    if (stable.length <= this.sent.length || !stable.startsWith(this.sent)) return;
-    const text = stable.slice(this.sent.length);
-    this.sent = stable;
+    // Trailing whitespace stays pending: insertedText() drops it unless more text follows.
+    const text = this.pending.trimEnd();
+    if (text === '') return;
+    this.pending = this.pending.slice(text.length);
+    this.sent += text;
     this.conversation.control({ request_id: this.conversation.requestId, append: { seq: this.seq++, text } }, this.headers);
   }
 

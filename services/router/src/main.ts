@@ -6,7 +6,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import { startTelemetry } from '../../shared/telemetry.ts';
 import { Admission } from './admission.ts';
 import { NatsBus } from './bus-nats.ts';
-import { readRouterEnvironment } from './config.ts';
+import { parsePositiveInt, readRouterEnvironment } from './config.ts';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, DEFAULT_NATS_URL } from './defaults.ts';
 import { startRouterGrpcServer } from './grpc-server.ts';
 import { startRouterHttpServer } from './openai-http.ts';
@@ -43,7 +43,7 @@ export async function runRouter(argv: string[]): Promise<number> {
     splitHostPort(values.grpc!, '--grpc');
     splitHostPort(values.http!, '--http');
     env = readRouterEnvironment();
-    if (values['max-in-flight'] !== undefined) env.maxInFlight = readRouterEnvironment({ FSLM_ROUTER_MAX_IN_FLIGHT: values['max-in-flight'] }).maxInFlight;
+    if (values['max-in-flight'] !== undefined) env.maxInFlight = parsePositiveInt(values['max-in-flight'], '--max-in-flight');
     if (values['no-handoff']) env.handoff = false;
     for (const file of values.stack) {
       const stack = await loadStackFile(file);

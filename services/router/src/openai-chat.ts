@@ -4,7 +4,7 @@
 import { errors } from '../../shared/errors.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import type { StackDefinition, StackOutcome } from './types.ts';
-import { toStageOutput } from './wire.ts';
+import { roundMs, toStageOutput, totalUsage } from './wire.ts';
 
 export interface ChatRequest {
   model: string;
@@ -82,14 +82,13 @@ export function finishReasonOf(wire: string | undefined): 'stop' | 'length' {
 }
 
 export function usageOf(outcome: StackOutcome) {
-  const prompt = outcome.stages.reduce((n, s) => n + (s.result.usage?.prompt_tokens ?? 0), 0);
-  const completion = outcome.stages.reduce((n, s) => n + (s.result.usage?.completion_tokens ?? 0), 0);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const usage = totalUsage(outcome.stages);
+  return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
 }
 
 /** The `fslm` extension: every stage's text, model version and timings. */
 export function extensionOf(outcome: StackOutcome) {
-  return { request_id: outcome.requestId, trace_id: outcome.traceId, total_ms: Math.round(outcome.totalMs * 1000) / 1000, stages: outcome.stages.map(toStageOutput) };
+  return { request_id: outcome.requestId, trace_id: outcome.traceId, total_ms: roundMs(outcome.totalMs), stages: outcome.stages.map(toStageOutput) };
 }
 
 export function toCompletion(outcome: StackOutcome, created: number) {

@@ -79,9 +79,10 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
   };
 }
 
+const finalStageOf = (stack: StackDefinition) => stack.stages[stack.stages.length - 1].name;
+
 async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chat = parseChatRequest(await readJson(req));
-  const stack = deps.runner.resolve(chat.model);
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort(errors.cancelled('the HTTP client disconnected'));
@@ -90,14 +91,14 @@ async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: Server
   const timeoutMs = chat.timeoutMs ?? (Number.isFinite(headerTimeout) && headerTimeout > 0 ? headerTimeout : null);
   const trace: Record<string, string> = {};
   if (typeof req.headers.traceparent === 'string') trace.traceparent = req.headers.traceparent;
-  const last = stack.stages[stack.stages.length - 1].name;
-  const request = toStackRunRequest(stack, {
-    input: chat.input, requestId: chat.requestId, params: { [last]: chat.finalParams }, disableHandoff: chat.disableHandoff,
+  const { stack, request } = deps.runner.prepare(chat.model, (stack) => toStackRunRequest(stack, {
+    input: chat.input, requestId: chat.requestId, params: { [finalStageOf(stack)]: chat.finalParams }, disableHandoff: chat.disableHandoff,
     deadlineMs: timeoutMs === null ? Infinity : Date.now() + timeoutMs, signal: abort.signal, trace,
-  }, deps.handoff);
+  }, deps.handoff));
+  const last = finalStageOf(stack);
   const created = Math.floor(Date.now() / 1000);
   if (!chat.stream) {
-    const outcome = await deps.runner.run(stack.name, request);
+    const outcome = await deps.runner.run(stack, request);
     sendJson(res, 200, toCompletion(outcome, created));
     return;
   }
@@ -117,7 +118,7 @@ async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: Server
     stageFinished: (outcome) => chunk({ delta: {} }, { fslm: { event: 'stage_finished', output: toStageOutput(outcome) } }),
   };
   try {
-    const outcome = await deps.runner.run(stack.name, request, observer);
+    const outcome = await deps.runner.run(stack, request, observer);
     const lastStage = outcome.stages[outcome.stages.length - 1];
     chunk({ delta: {}, finish_reason: finishReasonOf(lastStage.result.finish_reason) }, { fslm: { event: 'final', ...extensionOf(outcome) } });
     if (chat.includeUsage) chunk(null, { usage: usageOf(outcome) });

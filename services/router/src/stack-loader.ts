@@ -2,7 +2,7 @@
 // Stack) and validates them, reporting every problem with its field path.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
+import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import { DEFAULT_STAGE_BUDGET_MS, MAX_STAGE_NEW_TOKENS, STACK_API_VERSION, STACK_KIND } from './defaults.ts';
 import { parseTemplate, stageReferences, TemplateSyntaxError, type Template } from './template.ts';
@@ -20,8 +20,6 @@ export class StackDefinitionError extends Error {
   }
 }
 
-/** DNS-label names: usable as Kubernetes names and as NATS subject tokens. */
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const STAGE_KEYS = new Set(['name', 'model', 'subject', 'system', 'template', 'params', 'budgetMs']);
 const PARAM_KEYS = new Set(['maxNewTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed', 'stop']);
 
@@ -54,7 +52,7 @@ export function validateStack(doc: unknown, source = '(stack)'): StackDefinition
   if (root.kind !== STACK_KIND) problem('kind', `must be ${STACK_KIND}`);
   const metadata = asObject(root.metadata, 'metadata', problem) ?? {};
   const name = metadata.name;
-  if (typeof name !== 'string' || !NAME.test(name)) problem('metadata.name', 'must be a lowercase DNS label ([a-z0-9-], at most 63 characters)');
+  if (typeof name !== 'string' || !DNS_LABEL.test(name)) problem('metadata.name', 'must be a lowercase DNS label ([a-z0-9-], at most 63 characters)');
   const spec = asObject(root.spec, 'spec', problem) ?? {};
   if (spec.description !== undefined && typeof spec.description !== 'string') problem('spec.description', 'must be a string');
   const stackName = typeof name === 'string' ? name : '';
@@ -95,7 +93,7 @@ function validateStage(raw: unknown, path: string, stack: string, earlier: Stage
   for (const key of Object.keys(obj)) if (!STAGE_KEYS.has(key)) problem(`${path}.${key}`, `unknown field (known: ${[...STAGE_KEYS].join(', ')})`);
   const before = problems.list.length;
   const name = obj.name;
-  if (typeof name !== 'string' || !NAME.test(name)) problem(`${path}.name`, 'must be a lowercase DNS label ([a-z0-9-])');
+  if (typeof name !== 'string' || !DNS_LABEL.test(name)) problem(`${path}.name`, 'must be a lowercase DNS label ([a-z0-9-])');
   else if (earlier.some((s) => s.name === name)) problem(`${path}.name`, `duplicate stage name ${JSON.stringify(name)}`);
   if (typeof obj.model !== 'string' || obj.model.trim() === '') problem(`${path}.model`, 'must name an artifact (a scripts/models name or a directory)');
   if (obj.system !== undefined && typeof obj.system !== 'string') problem(`${path}.system`, 'must be a string');

@@ -6,7 +6,7 @@ import { errors, toFslmError } from '../../shared/errors.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  extractContext, FslmAttr, injectContext,
+  extractContext, FslmAttr, injectContext, traceIdOf,
 } from '../../shared/telemetry.ts';
 import type { Admission } from './admission.ts';
 import { defaultDeadline, stageDeadline } from './budget.ts';
@@ -15,6 +15,7 @@ import type { RouterMetrics } from './router-metrics.ts';
 import { mergeParams, stageRequest } from './stage-prompt.ts';
 import { runStage, type StageRunnerConfig } from './stage-runner.ts';
 import type { MessageBus, RunObserver, StackDefinition, StackOutcome, StackRunRequest, StageAddress, StageOutcome } from './types.ts';
+import { totalUsage } from './wire.ts';
 
 const failedStages = new WeakMap<Error, string>();
 
@@ -53,15 +54,28 @@ export class StackRunner {
     return stack;
   }
 
-  async run(stackName: string, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
+  /**
+   * Resolves the stack a caller names and checks what it asks of it (`build` throws on an invalid
+   * request); a refusal is counted as a rejection, like one for too many requests in flight.
+   */
+  prepare(stackName: string, build: (stack: StackDefinition) => StackRunRequest): { stack: StackDefinition; request: StackRunRequest } {
+    try {
+      const stack = this.resolve(stackName);
+      return { stack, request: build(stack) };
+    } catch (error) {
+      this.deps.metrics.rejected(stackName, toFslmError(error).code);
+      throw error;
+    }
+  }
+
+  /** Runs a request on a stack (the definition `prepare` resolved). */
+  async run(stack: StackDefinition, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
     const { metrics, tracer } = this.deps;
-    let stack: StackDefinition;
     let release: () => void;
     try {
-      stack = this.resolve(stackName);
       release = this.deps.admission.acquire();
     } catch (error) {
-      metrics.rejected(stackName, toFslmError(error).code);
+      metrics.rejected(stack.name, toFslmError(error).code);
       throw error;
     }
     const started = performance.now();
@@ -74,10 +88,8 @@ export class StackRunner {
     try {
       const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
       const outcome = await new RunOfStack(this.deps, stack, { ...request, handoff }, observer, span).run();
-      span.setAttributes({
-        [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: outcome.stages.reduce((n, s) => n + (s.result.usage?.prompt_tokens ?? 0), 0),
-        [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: outcome.stages.reduce((n, s) => n + (s.result.usage?.completion_tokens ?? 0), 0),
-      });
+      const usage = totalUsage(outcome.stages);
+      span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
       metrics.requestFinished(stack.name, performance.now() - started, null);
       return { ...outcome, totalMs: performance.now() - started };
     } catch (error) {
@@ -109,7 +121,8 @@ class RunOfStack {
     this.deadlineMs = Number.isFinite(request.deadlineMs) ? request.deadlineMs : defaultDeadline(stack.stages, Date.now());
   }
 
-  async run(): Promise<StackOutcome> {
+  /** The outcome but its total time, which the caller measures. */
+  async run(): Promise<Omit<StackOutcome, 'totalMs'>> {
     const outcomes: StageOutcome[] = [];
     let feed: HandoffFeed | null = null;
     let previousResultAt = 0;
@@ -127,7 +140,7 @@ class RunOfStack {
       throw error;
     }
     const last = outcomes[outcomes.length - 1];
-    return { requestId: this.request.requestId, stack: this.stack.name, text: last.text, stages: outcomes, totalMs: 0, traceId: this.root.spanContext().traceId };
+    return { requestId: this.request.requestId, stack: this.stack.name, text: last.text, stages: outcomes, traceId: traceIdOf(this.root) };
   }
 
   private address(index: number): StageAddress {

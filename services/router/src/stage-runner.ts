@@ -18,7 +18,7 @@ export interface StageHooks {
   started(attempt: number, accepted: StageAccepted__Output): void;
   delta(attempt: number, delta: TextDelta__Output): void;
   /** The attempt failed and the stage starts over on another replica. */
-  retrying(attempt: number, reason: string): void;
+  retrying(): void;
 }
 
 export interface StageCall {
@@ -100,7 +100,7 @@ export async function runStage(bus: MessageBus, call: StageCall, config: StageRu
     } else {
       lastError = errors.unavailable(`stage ${call.address.stage}: its replica stopped sending heartbeats`);
     }
-    if (attempt < limit) call.hooks.retrying(attempt, lastError.message);
+    if (attempt < limit) call.hooks.retrying();
   }
   throw lastError ?? errors.unavailable(`stage ${call.address.stage} failed`);
 }

@@ -3,9 +3,22 @@ import type { GenerationParams } from '../../shared/generated/fslm/v1/Generation
 import type { RunResponse } from '../../shared/generated/fslm/v1/RunResponse.ts';
 import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescription.ts';
 import type { StageOutput } from '../../shared/generated/fslm/v1/StageOutput.ts';
+import { totalBudgetMs } from './budget.ts';
 import type { StackDefinition, StackOutcome, StageOutcome } from './types.ts';
 
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
+/** Milliseconds rounded to the microsecond, for responses. */
+export const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The tokens of all stages of a run together. */
+export function totalUsage(stages: readonly StageOutcome[]): { prompt_tokens: number; completion_tokens: number } {
+  let prompt = 0;
+  let completion = 0;
+  for (const s of stages) {
+    prompt += s.result.usage?.prompt_tokens ?? 0;
+    completion += s.result.usage?.completion_tokens ?? 0;
+  }
+  return { prompt_tokens: prompt, completion_tokens: completion };
+}
 
 export function toStageOutput(outcome: StageOutcome): StageOutput {
   const r = outcome.result;
@@ -21,25 +34,19 @@ export function toStageOutput(outcome: StageOutcome): StageOutput {
     replica: outcome.replica,
     attempts: outcome.attempts,
     streamed_handoff: outcome.streamedHandoff,
-    handoff_gap_ms: round(outcome.handoffGapMs),
-    duration_ms: round(outcome.durationMs),
+    handoff_gap_ms: roundMs(outcome.handoffGapMs),
+    duration_ms: roundMs(outcome.durationMs),
   };
 }
 
 export function toRunResponse(outcome: StackOutcome): RunResponse {
-  let prompt = 0;
-  let completion = 0;
-  for (const s of outcome.stages) {
-    prompt += s.result.usage?.prompt_tokens ?? 0;
-    completion += s.result.usage?.completion_tokens ?? 0;
-  }
   return {
     request_id: outcome.requestId,
     stack: outcome.stack,
     text: outcome.text,
     stages: outcome.stages.map(toStageOutput),
-    usage: { prompt_tokens: prompt, completion_tokens: completion },
-    total_ms: round(outcome.totalMs),
+    usage: totalUsage(outcome.stages),
+    total_ms: roundMs(outcome.totalMs),
     trace_id: outcome.traceId,
   };
 }
@@ -48,7 +55,7 @@ export function toStackDescription(stack: StackDefinition): StackDescription {
   return {
     name: stack.name,
     description: stack.description,
-    default_deadline_ms: stack.stages.reduce((sum, s) => sum + s.budgetMs, 0),
+    default_deadline_ms: totalBudgetMs(stack.stages),
     stages: stack.stages.map((s) => ({
       name: s.name,
       model: s.model,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
-import { SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
+import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
 import { readStageEnvironment } from './config.ts';
@@ -16,7 +16,6 @@ export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--
                   [--max-batch N] [--max-queue N] [--max-prompt-tokens N]
                   [--nats URL --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]`;
 
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -57,8 +56,8 @@ export async function runStage(argv: string[]): Promise<number> {
     splitHostPort(values.grpc!, '--grpc');
     if (values.metrics) splitHostPort(values.metrics, '--metrics');
     if (values.nats) {
-      if (!values.stack || !NAME.test(values.stack)) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
-      if (!values.stage || !NAME.test(values.stage)) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
+      if (!values.stack || !DNS_LABEL.test(values.stack)) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
+      if (!values.stage || !DNS_LABEL.test(values.stage)) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
       if (values.subject && !SUBJECT_PREFIX.test(values.subject)) throw new Error('--subject must be a NATS subject prefix');
       if (values.replica && !TOKEN.test(values.replica)) throw new Error('--replica must be 1-64 characters of [A-Za-z0-9_-]');
     } else if (values.stack || values.stage || values.subject || values.replica) {

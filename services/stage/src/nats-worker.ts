@@ -3,7 +3,7 @@
 // (hand-off appends and starts). Malformed or expired messages get an error reply, never a crash.
 import type { Tracer } from '@opentelemetry/api';
 import type { Msg, NatsConnection, Subscription } from 'nats';
-import { busCodec, deadlineOf, subjects, traceCarrierOf } from '../../shared/bus-codec.ts';
+import { busCodec, deadlineOf, DEFAULT_HEARTBEAT_MS, subjects, traceCarrierOf } from '../../shared/bus-codec.ts';
 import { errorHeaders } from '../../shared/bus-errors.ts';
 import { ErrorCode, errors, errorMessage, toFslmError, type FslmError } from '../../shared/errors.ts';
 import type { StageRun__Output } from '../../shared/generated/fslm/v1/StageRun.ts';
@@ -28,7 +28,6 @@ export interface NatsWorkerOptions {
   log(event: Record<string, unknown>): void;
 }
 
-export const DEFAULT_HEARTBEAT_MS = 250;
 /** How long cancels for requests not seen yet are remembered (a cancel can overtake its run). */
 const CANCEL_MEMORY_MS = 60_000;
 
@@ -59,10 +58,6 @@ export class NatsStageWorker {
       this.nc.subscribe(this.context.controlSubject, { callback: guard((msg) => this.onControl(msg)) }),
     );
     await this.nc.flush();
-  }
-
-  get active(): number {
-    return this.jobs.size;
   }
 
   /** Stops taking work; requests in flight end with UNAVAILABLE so the router retries them elsewhere. */

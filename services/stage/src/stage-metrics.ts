@@ -2,9 +2,8 @@
 // grpc): latency and time to first token (GenAI server metrics), tokens/s, requests in flight and
 // errors by code.
 import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { GenerateResult } from './types.ts';
-
-const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export type StageDoor = 'nats' | 'grpc';
 
@@ -18,11 +17,11 @@ export class StageMetrics {
   private readonly errors: Counter;
 
   constructor(meter: Meter, private readonly stage: string) {
-    const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description, advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S } });
+    const seconds = (name: string, description: string) => secondsHistogram(meter, name, description);
     this.duration = seconds('gen_ai.server.request.duration', 'Stage request latency, arrival to result');
     this.ttft = seconds('gen_ai.server.time_to_first_token', 'Arrival to the first generated token');
     this.perToken = seconds('gen_ai.server.time_per_output_token', 'Decode time per output token after the first');
-    this.tokensPerSecond = meter.createHistogram('fslm.stage.tokens_per_second', { unit: '{token}/s', description: 'Output tokens per second of each request', advice: { explicitBucketBoundaries: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] } });
+    this.tokensPerSecond = tokensPerSecondHistogram(meter, 'fslm.stage.tokens_per_second', 'Output tokens per second of each request');
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
