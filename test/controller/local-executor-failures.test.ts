@@ -43,9 +43,10 @@ test('a failing stage is retried with backoff up to the limit, then the run fail
   assert.equal(f.attempts, 3);
   assert.equal(f.lastExitCode, 3);
   assert.match(f.message!, /boom: flaky failure/);
-  const times = readFileSync(path.join(dir, 'flaky.times'), 'utf8').trim().split('\n').map(Number);
-  assert.equal(times.length, 3);
-  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 900, `backoff between attempts: ${times}`);
+  assert.equal(readFileSync(path.join(dir, 'flaky.times'), 'utf8').trim().split('\n').length, 3, 'three processes ran');
+  // The status keeps only the first attempt's start and the last one's finish: they enclose two 1s backoffs.
+  const span = Date.parse(f.finishTime!) - Date.parse(f.startTime!);
+  assert.ok(span >= 2000, `attempts 1 to 3 took ${span}ms, less than their two 1s backoffs`);
   const s = stageOf(run, 'slow');
   assert.equal(s.phase, 'Cancelled');
   assert.match(s.message!, /attempt 1 stopped/);

@@ -68,7 +68,10 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
   const firstDone = (stage: string) => events.findIndex((e) => e.stage === stage && e.succeeded);
   for (const [stage, ds] of Object.entries(deps)) {
     assert.ok(firstSeen(stage) >= 0, `no Job seen for ${stage}`);
-    for (const d of ds) assert.ok(firstDone(d) < firstSeen(stage), `${stage}'s Job appeared before ${d} succeeded: ${JSON.stringify(events)}`);
+    for (const d of ds) {
+      assert.ok(firstDone(d) >= 0, `${d} never seen succeeded: ${JSON.stringify(events)}`);
+      assert.ok(firstDone(d) < firstSeen(stage), `${stage}'s Job appeared before ${d} succeeded: ${JSON.stringify(events)}`);
+    }
   }
   assert.deepEqual([...new Set(events.map((e) => e.job))].sort(),
     ['pythia-4x160m-answer-1', 'pythia-4x160m-final-1', 'pythia-4x160m-keywords-1', 'pythia-4x160m-understand-1']);

@@ -12,9 +12,6 @@ export function setCondition(conditions: Condition[], next: Omit<Condition, 'las
 
 const ORDER: ConditionType[] = [C.Created, C.Running, C.Suspended, C.Succeeded, C.Failed];
 
-export const findCondition = (conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined =>
-  conditions?.find((c) => c.type === type);
-
 /** The five conditions as they follow from the run's phase, reason and message. */
 export function conditionsFor(
   previous: Condition[] | undefined,

@@ -1,15 +1,19 @@
 // The controller's configuration: flags of `fslm controller`, plus the few environment variables it
 // honours, resolved once into a fully-required shape. The only file here that reads process.env.
 import { hostname } from 'node:os';
-import { errors } from '../../shared/errors.ts';
+import { splitHostPort } from '../../shared/address.ts';
+import { errorMessage, errors } from '../../shared/errors.ts';
+import { telemetryFromEnv } from '../../shared/telemetry.ts';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_LEASE_NAME, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from './leader-election.ts';
+import { SERVICE_NAME } from './telemetry.ts';
 import { DEFAULT_QUEUE_WORKERS } from './work-queue.ts';
 
 export const USAGE = `usage: fslm controller [--kubeconfig FILE] [--namespace NS] [--leader-elect=true|false]
                        [--metrics HOST:PORT] [--otlp URL] [--identity NAME] [--workers N]
                        [--leader-elect-namespace NS] [--lease-duration DUR] [--renew-deadline DUR] [--retry-period DUR]
   Runs the StackTrainingRun operator. Without --kubeconfig it uses $KUBECONFIG, then the in-cluster config.
-  DUR is a number with ms, s or m, e.g. 15s. --otlp takes an OTLP/HTTP traces URL (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).`;
+  DUR is a number with ms, s or m, e.g. 15s. --otlp takes an OTLP/HTTP traces URL (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  else $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces); $OTEL_SERVICE_NAME overrides the service name.`;
 
 export interface ControllerConfig {
   kubeconfig: string | undefined;
@@ -23,6 +27,7 @@ export interface ControllerConfig {
   identity: string;
   metrics: { host: string; port: number } | undefined;
   otlpUrl: string | undefined;
+  serviceName: string;
   workers: number;
 }
 
@@ -64,11 +69,16 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   let metrics: ControllerConfig['metrics'];
   const mv = flags.get('metrics');
   if (mv !== undefined) {
-    const mm = /^(.*):(\d+)$/.exec(mv);
-    if (!mm || Number(mm[2]) > 65535) problems.push(`--metrics: "${mv}" is not HOST:PORT`);
-    else metrics = { host: mm[1] || '0.0.0.0', port: Number(mm[2]) };
+    try {
+      // An empty host (":9464") means every interface.
+      if (!/:\d+$/.test(mv)) throw new Error(`--metrics must be HOST:PORT, got ${JSON.stringify(mv)}`);
+      metrics = splitHostPort(mv.startsWith(':') ? `0.0.0.0${mv}` : mv, '--metrics');
+    } catch (e) {
+      problems.push(errorMessage(e));
+    }
   }
-  const otlp = flags.get('otlp') ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const fromEnv = telemetryFromEnv(env, SERVICE_NAME);
+  const otlp = flags.get('otlp') ?? fromEnv.otlpTracesEndpoint;
   if (otlp !== undefined && !/^https?:\/\//.test(otlp)) problems.push(`--otlp: "${otlp}" is not an http(s) URL`);
   const workers = Number(flags.get('workers') ?? DEFAULT_QUEUE_WORKERS);
   if (!Number.isInteger(workers) || workers < 1) problems.push(`--workers: "${flags.get('workers')}" is not a positive integer`);
@@ -85,6 +95,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     identity: flags.get('identity') ?? env.POD_NAME ?? `${hostname()}_${process.pid}`,
     metrics,
     otlpUrl: otlp,
+    serviceName: fromEnv.serviceName,
     workers,
   };
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) problems.push('--renew-deadline: must be shorter than --lease-duration');

@@ -43,10 +43,6 @@ export class LeaderElector {
     };
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /** Campaigns until it leads, then renews until it loses the lease or stop() is called. */
   async run(): Promise<void> {
     while (!this.stopped) {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import type { AttemptRecord } from './plan.ts';
 import type { TrainerProgress } from './types.ts';
 import { Reason } from './types.ts';
-import { MAX_REPORT_CHARS, parseMetrics, parseProgress } from './trainer-report.ts';
+import { MAX_REPORT_CHARS, metricsFromReport, parseReport, progressFromReport } from './trainer-report.ts';
 
 /** After SIGTERM, how long a stopped attempt gets before SIGKILL. */
 export const DEFAULT_KILL_GRACE_MS = 5000;
@@ -57,33 +57,30 @@ const lastLine = (text: string): string | undefined =>
  */
 export function readTrainerLine(line: string, last?: TrainerProgress): { progress?: TrainerProgress; metrics?: Record<string, number> } {
   const text = line.trim();
-  if (!text.startsWith('{') || text.length > MAX_REPORT_CHARS) return {};
-  let obj: Record<string, unknown>;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    return {};
-  }
+  // Most lines are plain log output: skip them without a JSON.parse.
+  const obj = text.startsWith('{') ? parseReport(text) : undefined;
+  if (!obj) return {};
   if (obj.event === 'step' || obj.event === 'eval') {
-    const p = parseProgress(text);
+    const p = progressFromReport(obj);
     return p ? { progress: { ...last, ...p } } : {};
   }
-  if (obj.event !== undefined || !obj.metrics || typeof obj.metrics !== 'object') return {};
-  return { metrics: parseMetrics(JSON.stringify(obj.metrics)) };
+  const metrics = obj.event === undefined ? metricsFromReport(obj.metrics) : undefined;
+  return metrics ? { metrics } : {};
 }
 
 /** The trainer's termination message (FSLM_TERMINATION_LOG): final metrics, or `{"error"}` on failure. */
 async function readTermination(file: string): Promise<{ metrics?: Record<string, number>; error?: string }> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (!text) return {};
-  let error: string | undefined;
+  let obj: unknown;
   try {
-    const obj = JSON.parse(text);
-    if (typeof obj?.error === 'string') error = obj.error.slice(0, 512);
+    obj = JSON.parse(text);
   } catch {
     return {};
   }
-  return { error, metrics: error ? undefined : parseMetrics(text) };
+  const reported = (obj as { error?: unknown } | null)?.error;
+  const error = typeof reported === 'string' ? reported.slice(0, 512) : undefined;
+  return { error, metrics: error || text.trim().length > MAX_REPORT_CHARS ? undefined : metricsFromReport(obj) };
 }
 
 export async function startAttempt(spec: AttemptSpec, onChange: () => void): Promise<RunningAttempt> {

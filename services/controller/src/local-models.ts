@@ -51,7 +51,7 @@ export async function resolveBaseModels(refs: readonly string[], baseDir: string
   const out = new Map<string, string>();
   let built: ModelPaths | undefined;
   for (const ref of new Set(refs)) {
-    const p = hasScheme(ref) && !ref.startsWith('file://') ? undefined : localPath(ref, baseDir);
+    const p = localPath(ref, baseDir);
     if (p !== undefined && existsSync(p)) out.set(ref, p);
     else if ((SCRIPT_MODELS as readonly string[]).includes(ref)) {
       built ??= await models();

@@ -11,6 +11,7 @@ import { jobName } from './job-builder.ts';
 import { progressOf } from './plan.ts';
 import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
 import { isTerminalStage } from './run-spans.ts';
+import { completionOf, iso, normalize } from './status-common.ts';
 
 export interface StageReport {
   progress?: TrainerProgress;
@@ -27,8 +28,6 @@ export interface LocalStatusInput {
   previous: RunStatus | undefined;
   now: Date;
 }
-
-const iso = (d: Date | undefined): string | undefined => d?.toISOString();
 
 function stageStatus(input: LocalStatusInput, name: string): StageStatus {
   const { run, spec, plan } = input;
@@ -60,12 +59,6 @@ function stageStatus(input: LocalStatusInput, name: string): StageStatus {
   };
 }
 
-/** When a run finished: its last stage's finish when all succeeded, else now. */
-function completionOf(stages: readonly StageStatus[], succeeded: boolean, now: Date): string {
-  const last = Math.max(0, ...stages.map((s) => (s.finishTime ? Date.parse(s.finishTime) : 0)));
-  return new Date(succeeded && last > 0 ? last : now.getTime()).toISOString();
-}
-
 export function localStatus(input: LocalStatusInput): RunStatus {
   const { run, plan, now } = input;
   const prev = input.previous ?? {};
@@ -77,12 +70,12 @@ export function localStatus(input: LocalStatusInput): RunStatus {
     phase: plan.phase,
     progress: progressOf(plan),
     startTime: prev.startTime ?? iso(plan.startTime),
-    completionTime: finished ? (prev.completionTime ?? completionOf(stages, plan.phase === 'Succeeded', now)) : undefined,
+    completionTime: finished ? (prev.completionTime ?? completionOf(stages.map((s) => s.finishTime), plan.phase === 'Succeeded', now)) : undefined,
     reason: plan.reason,
     message: plan.message.slice(0, 2048),
     conditions: conditionsFor(prev.conditions, plan.phase, plan.reason, plan.message.slice(0, 1024), run.metadata.generation, now),
     stages,
     traceparent: formatTraceparent(traceId, rootSpanId),
   };
-  return JSON.parse(JSON.stringify(status)) as RunStatus;
+  return normalize(status);
 }

@@ -34,7 +34,7 @@ export async function runController(argv: string[]): Promise<number> {
     process.stderr.write(`fslm controller: cannot load a kubeconfig: ${errorMessage(e)}\n`);
     return 1;
   }
-  const telemetry = await startTelemetry({ otlpUrl: config.otlpUrl, metrics: config.metrics, identity: config.identity });
+  const telemetry = await startTelemetry({ otlpUrl: config.otlpUrl, metrics: config.metrics, identity: config.identity, serviceName: config.serviceName });
   const log = jsonLog;
   log('starting', { identity: config.identity, server: kubeConfig.getCurrentCluster()?.server, leaderElect: config.leaderElect,
     metrics: config.metrics ? `${config.metrics.host}:${config.metrics.port}` : undefined });

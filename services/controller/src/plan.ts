@@ -37,6 +37,8 @@ export interface PlanInput {
   activeDeadlineSeconds?: number;
   /** The run's phase as last recorded; Succeeded and Failed are final. */
   previous?: { phase?: RunPhase; reason?: string; message?: string };
+  /** Problems with the spec that the caller found beyond the stage graph (checked here); any fails the run as InvalidSpec. */
+  specProblems?: readonly string[];
 }
 
 export interface StagePlanStatus {
@@ -156,7 +158,7 @@ export function evaluatePlan(input: PlanInput): PlanEvaluation {
     phase: RunPhase.Pending, reason: Reason.Created, message: '', startTime: input.startTime,
     stages: [], start: [], cancel: [], setSuspended: [], succeeded: 0, total,
   };
-  const problems = validateGraph(input.stages);
+  const problems = [...validateGraph(input.stages).map((p) => `${p.field}: ${p.message}`), ...(input.specProblems ?? [])];
   const prev = input.previous;
   const evals = input.stages.map((s) => evaluateStage(s, input.attempts.get(s.name) ?? [], input));
   const byName = new Map(evals.map((e) => [e.status.name, e]));
@@ -185,7 +187,7 @@ export function evaluatePlan(input: PlanInput): PlanEvaluation {
     return finish(prev.phase, (prev.reason as Reason) ?? Reason.RunFinished, prev.message ?? '');
   }
   if (problems.length > 0) {
-    return finish(RunPhase.Failed, Reason.InvalidSpec, problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    return finish(RunPhase.Failed, Reason.InvalidSpec, problems.join('; '));
   }
   const failedStage = evals.find((e) => e.status.phase === StagePhase.Failed);
   if (failedStage) {

@@ -10,10 +10,10 @@ import { conditionsFor } from './conditions.ts';
 import { buildJob, jobName } from './job-builder.ts';
 import { observeStage, toDate, type StageObservation } from './job-observation.ts';
 import { evaluatePlan, progressOf } from './plan.ts';
-import { validateGraph } from './plan-graph.ts';
 import { isTerminalStage, runSpan, stageSpan, type SpanRecord } from './run-spans.ts';
+import { completionOf, iso } from './status-common.ts';
 import { formatTraceparent, runTraceIds, stageSpanId } from './trace-context.ts';
-import { Label, Reason, RunPhase, StagePhase, isFinished } from './types.ts';
+import { Label, RunPhase, StagePhase, isFinished } from './types.ts';
 
 export type Action =
   | { type: 'createJob'; stage: string; attempt: number; job: V1Job }
@@ -28,7 +28,6 @@ export interface ReconcileDecision {
   spans: SpanRecord[];
   /** Look at the run again after this long even if nothing changes in the cluster. */
   requeueAfterMs?: number;
-  plan: PlanEvaluation;
 }
 
 export interface ReconcileInput {
@@ -39,13 +38,9 @@ export interface ReconcileInput {
   identity: string;
 }
 
-const iso = (d: Date | string | undefined): string | undefined => (d === undefined ? undefined : toDate(d)?.toISOString());
-
-/** Drops undefined fields, as the API server would, so statuses compare equal after a round trip. */
-export const normalize = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null)) as T;
-
+/** What is wrong with the spec besides its stage graph, which evaluatePlan checks. */
 function specProblems(spec: ResolvedSpec): string[] {
-  const out = validateGraph(spec.stages).map((p) => `${p.field}: ${p.message}`);
+  const out: string[] = [];
   spec.stages.forEach((s, i) => {
     if (!s.image) out.push(`spec.stages[${i}].image: stage "${s.name}" has no image (set spec.template.image or the stage's image)`);
   });
@@ -87,27 +82,16 @@ function stageStatus(
   };
 }
 
-/** When a run finished: its last stage's finish (server time) when all succeeded, else now. */
-function completionOf(plan: PlanEvaluation, now: Date): string {
-  if (plan.phase !== RunPhase.Succeeded) return now.toISOString();
-  const last = Math.max(...plan.stages.map((s) => s.finishTime?.getTime() ?? 0));
-  return new Date(last > 0 ? last : now.getTime()).toISOString();
-}
-
 export function decide(input: ReconcileInput): ReconcileDecision {
   const { run, now } = input;
   const prev = run.status ?? {};
   const spec = resolveSpec(run.spec, run.metadata.name);
-  const problems = specProblems(spec);
   const byStage = new Map<string, V1Job[]>();
   for (const job of input.jobs) {
     const stage = job.metadata?.labels?.[Label.Stage];
     if (stage) byStage.set(stage, [...(byStage.get(stage) ?? []), job]);
   }
   const observations = new Map(spec.stages.map((s) => [s.name, observeStage(byStage.get(s.name) ?? [], input.pods)]));
-  const previous = problems.length > 0 && !isFinished(prev.phase)
-    ? { phase: RunPhase.Failed, reason: Reason.InvalidSpec, message: problems.join('; ') }
-    : { phase: prev.phase, reason: prev.reason, message: prev.message };
   const plan = evaluatePlan({
     stages: spec.stages,
     retry: spec.retry,
@@ -116,7 +100,8 @@ export function decide(input: ReconcileInput): ReconcileDecision {
     suspend: spec.suspend,
     startTime: toDate(prev.startTime),
     activeDeadlineSeconds: spec.activeDeadlineSeconds,
-    previous,
+    previous: { phase: prev.phase, reason: prev.reason, message: prev.message },
+    specProblems: specProblems(spec),
   });
 
   const actions: Action[] = [];
@@ -141,7 +126,7 @@ export function decide(input: ReconcileInput): ReconcileDecision {
     phase: plan.phase,
     progress: progressOf(plan),
     startTime: finished ? (prev.startTime ?? iso(plan.startTime)) : iso(plan.startTime),
-    completionTime: finished ? (prev.completionTime ?? completionOf(plan, now)) : undefined,
+    completionTime: finished ? (prev.completionTime ?? completionOf(plan.stages.map((s) => s.finishTime), plan.phase === RunPhase.Succeeded, now)) : undefined,
     reason: plan.reason,
     message: plan.message.slice(0, 2048),
     conditions: conditionsFor(prev.conditions, plan.phase, plan.reason, plan.message.slice(0, 1024), run.metadata.generation, now),
@@ -174,5 +159,6 @@ export function decide(input: ReconcileInput): ReconcileDecision {
     else requeueAt = expires;
   }
   const requeueAfterMs = requeueAt ? Math.max(0, requeueAt.getTime() - now.getTime()) + 100 : undefined;
-  return { status: normalize(status), actions, spans, requeueAfterMs, plan };
+  // Not normalized here: the reconciler still adds the rollout's outcome, then normalizes once.
+  return { status, actions, spans, requeueAfterMs };
 }

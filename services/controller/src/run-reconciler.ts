@@ -7,7 +7,8 @@ import type { SpanSink } from './span-sink.ts';
 import type { RunStatus, StackTrainingRun } from './types.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { applyRollout } from './rollout.ts';
-import { decide, normalize } from './reconcile-run.ts';
+import { decide } from './reconcile-run.ts';
+import { normalize } from './status-common.ts';
 import { noopSpanSink } from './span-sink.ts';
 import { ConflictError } from './cluster.ts';
 import { StagePhase } from './types.ts';
@@ -71,7 +72,8 @@ export class RunReconciler {
   private async reconcileRun(run: StackTrainingRun): Promise<{ requeueAfterMs?: number }> {
     const key = `${run.metadata.namespace}/${run.metadata.name}`;
     const now = this.now();
-    const before = normalize(run.status ?? {});
+    // Runs come from the API as plain JSON (no undefined fields), so the cached status compares as it is.
+    const before: RunStatus = run.status ?? {};
     const d = decide({ run, jobs: this.cluster.jobsOf(run), pods: this.cluster.podsOf(run), now, identity: this.identity });
     const status: RunStatus = d.status;
 

@@ -23,8 +23,3 @@ export function stageSpanId(runUid: string, stage: string): string {
 }
 
 export const formatTraceparent = (traceId: string, spanId: string): string => `00-${traceId}-${spanId}-01`;
-
-export function parseTraceparent(value: string | undefined): { traceId: string; spanId: string } | undefined {
-  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(value ?? '');
-  return m ? { traceId: m[1], spanId: m[2] } : undefined;
-}

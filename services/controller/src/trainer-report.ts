@@ -18,11 +18,14 @@ const PROGRESS_FIELDS: Record<string, keyof TrainerProgress> = {
   eta_s: 'etaSeconds',
 };
 
-function parseObject(text: string | undefined): Record<string, unknown> | undefined {
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** A JSON object of at most MAX_REPORT_CHARS; undefined for anything else. */
+export function parseReport(text: string | undefined): Record<string, unknown> | undefined {
   if (!text || text.length > MAX_REPORT_CHARS) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -34,8 +37,12 @@ const tidy = (v: number): number => Number(v.toPrecision(6));
 
 /** The `fslm.dev/progress` annotation as status fields; undefined when absent or unreadable. */
 export function parseProgress(annotation: string | undefined): TrainerProgress | undefined {
-  const raw = parseObject(annotation);
-  if (!raw) return undefined;
+  return progressFromReport(parseReport(annotation));
+}
+
+/** parseProgress for an already parsed report. */
+export function progressFromReport(raw: unknown): TrainerProgress | undefined {
+  if (!isObject(raw)) return undefined;
   const out: TrainerProgress = {};
   for (const [from, to] of Object.entries(PROGRESS_FIELDS)) {
     const v = raw[from];
@@ -46,15 +53,19 @@ export function parseProgress(annotation: string | undefined): TrainerProgress |
 
 /** Numeric metrics from the trainer's termination message (JSON); nested objects are flattened with dots. */
 export function parseMetrics(message: string | undefined): Record<string, number> | undefined {
-  const raw = parseObject(message?.trim());
-  if (!raw) return undefined;
+  return metricsFromReport(parseReport(message?.trim()));
+}
+
+/** parseMetrics for an already parsed report (bound its size before parsing, as parseReport does). */
+export function metricsFromReport(raw: unknown): Record<string, number> | undefined {
+  if (!isObject(raw)) return undefined;
   const out: Record<string, number> = {};
   const walk = (obj: Record<string, unknown>, prefix: string, depth: number): void => {
     for (const [k, v] of Object.entries(obj)) {
       if (Object.keys(out).length >= MAX_METRICS) return;
       const name = `${prefix}${k}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, MAX_METRIC_NAME);
       if (finite(v)) out[name] = tidy(v);
-      else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) walk(v as Record<string, unknown>, `${name}.`, depth + 1);
+      else if (isObject(v) && depth < 2) walk(v, `${name}.`, depth + 1);
     }
   };
   walk(raw, '', 0);

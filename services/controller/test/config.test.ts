@@ -35,3 +35,18 @@ test('every bad flag is reported in one error', () => {
 test('parseDuration reads ms, s and m', () => {
   assert.deepEqual(['250ms', '15s', '2m', '1.5s', '15'].map(parseDuration), [250, 15000, 120000, 1500, undefined]);
 });
+
+test('--otlp and the service name default to the standard OpenTelemetry variables; the flag wins', () => {
+  assert.equal(parseConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).otlpUrl, 'http://c:4318/v1/traces');
+  assert.equal(parseConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/x' }).otlpUrl, 'http://t:4318/x');
+  assert.equal(parseConfig(['--otlp', 'http://f:1/v1/traces'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).otlpUrl, 'http://f:1/v1/traces');
+  assert.equal(parseConfig([], {}).otlpUrl, undefined);
+  assert.equal(parseConfig([], {}).serviceName, 'fslm-controller');
+  assert.equal(parseConfig([], { OTEL_SERVICE_NAME: 'ctl' }).serviceName, 'ctl');
+});
+
+test('--metrics takes HOST:PORT, an empty host meaning every interface', () => {
+  assert.deepEqual(parseConfig(['--metrics', ':9464'], {}).metrics, { host: '0.0.0.0', port: 9464 });
+  assert.deepEqual(parseConfig(['--metrics', '[::1]:9464'], {}).metrics, { host: '::1', port: 9464 });
+  for (const bad of ['9464', 'h:', 'h:70000', 'h:1e3']) assert.throws(() => parseConfig(['--metrics', bad], {}), /--metrics/, bad);
+});

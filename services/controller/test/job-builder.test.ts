@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildJob, jobName } from '../src/job-builder.ts';
 import { resolveSpec } from '../src/defaults.ts';
+import { formatTraceparent, runTraceIds, stageSpanId } from '../src/trace-context.ts';
 import { RunBuilder, stage } from './support/builders.ts';
 
 function build(patch = {}, attempt = 1) {
@@ -57,10 +58,10 @@ test('the environment follows the trainer contract, and user env cannot override
     FSLM_LORA_RANK: '16', FSLM_LORA_ALPHA: '32', FSLM_LORA_DROPOUT: '0.1', FSLM_LORA_TARGETS: 'q,v', FSLM_MAX_STEPS: '200',
     TRACEPARENT: env.TRACEPARENT, POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace',
   });
-  assert.match(env.TRACEPARENT!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  assert.equal(env.TRACEPARENT, formatTraceparent(runTraceIds(run.metadata.uid).traceId, stageSpanId(run.metadata.uid, 'understand')),
+    "the run's trace, with the stage span as parent");
   assert.equal(job.metadata?.annotations?.['fslm.dev/traceparent'], env.TRACEPARENT);
   assert.equal(build().job.spec!.template.spec!.containers[0].env!.find((e) => e.name === 'TRACEPARENT')!.value, env.TRACEPARENT, 'stable across builds');
-  assert.ok(run);
 });
 
 test('a stage without any image is refused', () => {

@@ -128,6 +128,15 @@ test('an invalid graph fails the run without starting anything', () => {
   assert.match(e.message, /cycle: a -> b -> a/);
 });
 
+test("the caller's spec problems fail the run as InvalidSpec after the graph's, unless it already finished", () => {
+  const stages = [{ name: 'a', dependsOn: ['nope'] }];
+  const e = evaluatePlan(input({}, { stages, specProblems: ['spec.stages[0].image: no image'] }));
+  assert.deepEqual([e.phase, e.reason, e.start], ['Failed', 'InvalidSpec', []]);
+  assert.match(e.message, /^spec\.stages\[0\]\.dependsOn.*nope.*; spec\.stages\[0\]\.image: no image$/);
+  const done = evaluatePlan(input({}, { specProblems: ['x'], previous: { phase: 'Succeeded', reason: 'AllStagesSucceeded', message: 'ok' } }));
+  assert.deepEqual([done.phase, done.reason, done.message], ['Succeeded', 'AllStagesSucceeded', 'ok']);
+});
+
 test('the same input gives the same plan', () => {
   const i = input({ a: [ok()], b: [failed(1, 95)], c: [active()] });
   assert.deepEqual(evaluatePlan(i), evaluatePlan(i));

@@ -46,6 +46,14 @@ test('a stale cache (Job created, informer not caught up) is harmless: creation 
   await r.reconcile(key);
   assert.equal(cluster.jobs.size, 1);
   assert.equal(cluster.createCalls, 1, 'the Job was already in the cache, so not even a create call');
+  // Now the Job cache lags too: the create is sent again, and the server's "exists" makes it a no-op.
+  const job = cluster.jobs.get('demo-a-1');
+  cluster.hideJobsNext = true;
+  await r.reconcile(key);
+  assert.equal(cluster.createCalls, 2, 'the create went to the server');
+  assert.deepEqual([...cluster.jobs.keys()], ['demo-a-1']);
+  assert.equal(cluster.jobs.get('demo-a-1'), job, 'the existing Job is left as it was');
+  assert.equal(cluster.getRun('ns', 'demo')!.status?.stages?.[0].job, 'demo-a-1');
 });
 
 test('a conflict on the status write is retried soon, quietly', async () => {
@@ -146,4 +154,13 @@ test('a run that is gone or being deleted is left alone', async () => {
   const { cluster, r } = setup();
   assert.deepEqual(await r.reconcile('ns/missing'), {});
   assert.equal(cluster.jobs.size, 0);
+
+  const deleting = new RunBuilder('going').build();
+  deleting.metadata.deletionTimestamp = at(90).toISOString();
+  cluster.put(deleting);
+  assert.deepEqual(await r.reconcile('ns/going'), {});
+  assert.equal(cluster.createCalls, 0);
+  assert.equal(cluster.statusWrites, 0);
+  assert.equal(cluster.jobs.size, 0);
+  assert.equal(cluster.getRun('ns', 'going')!.status, undefined);
 });

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, waitFor } from './testenv.ts';
+import { REPO_ROOT } from '../../support/models.ts';
+import { waitFor } from './testenv.ts';
 
 export interface LogLine {
   time: string;

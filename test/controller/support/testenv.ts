@@ -5,9 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../support/models.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SKIP_K8S = process.env.FSLM_SKIP_K8S === '1' ? 'FSLM_SKIP_K8S=1' : false;
 
 export interface RunResult {
@@ -30,7 +29,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 export class TestEnv {
-  private constructor(readonly dir: string, readonly kubeconfig: string, readonly upSeconds: number) {}
+  private constructor(readonly dir: string, readonly kubeconfig: string) {}
 
   /** Kubeconfig whose user is the service account fslm-system/fslm-controller (bind k8s/controller/rbac.yaml first). */
   get controllerKubeconfig(): string {
@@ -39,12 +38,11 @@ export class TestEnv {
 
   static async start(name: string): Promise<TestEnv> {
     const dir = join(mkdtempSync(join(tmpdir(), `fslm-k8s-${name}-`)), 'env');
-    const t0 = performance.now();
     const r = await run(join(REPO_ROOT, 'scripts/k8s-testenv'), ['up'], { env: { FSLM_K8S_DIR: dir } });
     const last = r.stdout.trim().split('\n').at(-1) ?? '';
     const m = /^export KUBECONFIG=(.+)$/.exec(last);
     if (r.code !== 0 || !m) throw new Error(`scripts/k8s-testenv up failed (${r.code}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-1000)}`);
-    return new TestEnv(dir, m[1], (performance.now() - t0) / 1000);
+    return new TestEnv(dir, m[1]);
   }
 
   async stop(): Promise<void> {
@@ -93,7 +91,9 @@ export function waitForPhase(env: TestEnv, name: string, phases: string[], timeo
 /** Installs the CRD, the controller's namespace and RBAC, as a user would. */
 export async function installFslm(env: TestEnv): Promise<void> {
   await env.kubectl(['apply', '-f', 'k8s/crd/']);
-  await env.kubectl(['wait', '--for=condition=Established', 'crd/stacktrainingruns.fslm.dev', '--timeout=30s']);
+  // kubectl wait errors out (instead of waiting) while the new CRD has no status.conditions yet.
+  await waitFor('the CRD to be Established', async () =>
+    (await env.kubectl(['wait', '--for=condition=Established', 'crd/stacktrainingruns.fslm.dev', '--timeout=10s'], { allowFail: true })).code === 0, 30_000);
   await env.kubectl(['apply', '-f', 'k8s/controller/namespace.yaml']);
   await env.kubectl(['apply', '-f', 'k8s/controller/rbac.yaml']);
 }

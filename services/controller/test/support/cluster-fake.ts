@@ -16,6 +16,8 @@ export class ClusterFake implements Cluster {
   deleted: string[] = [];
   /** When set, the next status write fails with a conflict. */
   conflictNext = false;
+  /** When set, the next jobsOf lists none, as an informer that has not seen a new Job yet. */
+  hideJobsNext = false;
 
   put(run: StackTrainingRun): void {
     this.runs.set(`${run.metadata.namespace}/${run.metadata.name}`, structuredClone(run));
@@ -27,6 +29,10 @@ export class ClusterFake implements Cluster {
   }
 
   jobsOf(run: StackTrainingRun): V1Job[] {
+    if (this.hideJobsNext) {
+      this.hideJobsNext = false;
+      return [];
+    }
     return [...this.jobs.values()].filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === run.metadata.uid));
   }
 
