@@ -159,3 +159,15 @@ def test_a_stack_whose_template_names_an_unknown_stage_exits_2(tmp_path):
                   "--teacher", "http://127.0.0.1:9/v1", "--teacher-model", "t")
     assert run.returncode == 2
     assert "{stages.search} is not an earlier stage" in run.stderr
+
+
+def test_a_bad_fslm_variable_fails_only_distill_with_exit_2_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FSLM_DISTILL_CONCURRENCY", "four")
+    data = write_jsonl(tmp_path / "a.jsonl", [{"instruction": "hello"}])
+    run = run_cli("distill", "--data", data, "--stack", stack_file(tmp_path), "--out", tmp_path / "out",
+                  "--teacher", "http://127.0.0.1:9/v1", "--teacher-model", "t")
+    assert run.returncode == 2, run.stderr
+    assert "FSLM_DISTILL_CONCURRENCY" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+    helped = run_cli("verify", "--help")
+    assert helped.returncode == 0 and "artifact" in helped.stdout, helped.stderr

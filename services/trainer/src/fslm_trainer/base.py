@@ -22,6 +22,15 @@ from .tokenizer_files import adds_bos, finalize_tokenizer_dir, gguf_pre_tokenize
 BASE_INFO = "fslm_base.json"  # provenance, read by export for the manifest's base_model
 
 
+def base_provenance(directory: Path, fallback: str) -> str:
+    """Where the model in `directory` came from, per its BASE_INFO ("source", then "base"); else `fallback`."""
+    info = directory / BASE_INFO
+    if info.is_file():
+        data = json.loads(info.read_text())
+        return data.get("source") or data.get("base") or fallback
+    return fallback
+
+
 def _causal_class_names() -> set[str]:
     names: set[str] = set()
     for v in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values():

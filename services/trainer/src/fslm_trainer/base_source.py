@@ -5,11 +5,10 @@ downloaded into the HF cache; needs network). Returns a local directory and a pr
 from __future__ import annotations
 
 import fcntl
-import json
 import re
 from pathlib import Path
 
-from .base import BASE_INFO, check_causal_lm, fetch_known
+from .base import base_provenance, check_causal_lm, fetch_known
 from .config import KNOWN_BASES, cache_dir
 from .exitcodes import BadInput, Unavailable
 from .log import log
@@ -17,14 +16,6 @@ from .uri import local_path, scheme_of
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HUB_FILES = ["*.json", "*.safetensors", "*.jinja", "tokenizer*", "*.txt", "*.model"]
-
-
-def provenance(directory: Path, fallback: str) -> str:
-    info = directory / BASE_INFO
-    if info.is_file():
-        data = json.loads(info.read_text())
-        return data.get("source") or data.get("base") or fallback
-    return fallback
 
 
 def _known(name: str) -> Path:
@@ -71,4 +62,4 @@ def resolve_base(spec: str) -> tuple[Path, str]:
         elif not directory.is_dir():
             raise BadInput(f"base model {spec!r}: {directory} is not a directory")
     check_causal_lm(directory)
-    return directory, provenance(directory, spec)
+    return directory, base_provenance(directory, spec)

@@ -5,7 +5,6 @@ order and dropout draws."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
 from .exitcodes import BadInput
 from .log import log
+from .outdir import atomic_path
 
 _NAME = re.compile(r"^step-(\d{7})\.pt$")
 
@@ -54,9 +54,8 @@ def save(work: Path, model, optimizer, state: TrainState, fingerprint: str, keep
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
     path = d / f"step-{state.step:07d}.pt"
-    tmp = d / f".{path.name}.tmp-{os.getpid()}"
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     for _, old in list_checkpoints(work)[:-max(1, keep)]:
         old.unlink(missing_ok=True)
     return path

@@ -13,6 +13,24 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def _env_int(name: str, default: int) -> int:
+    """An integer FSLM_* variable, read when a command runs (not when the parser is built, so a bad
+    value fails only the commands that use it): BadInput naming the variable when it is not one."""
+    from .exitcodes import BadInput
+
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput(f"{name}={raw!r} is not an integer") from None
+
+
+def _concurrency(args) -> int:
+    return args.concurrency if args.concurrency is not None else _env_int("FSLM_DISTILL_CONCURRENCY", 4)
+
+
 def _teacher_flags(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--teacher", default=_env("FSLM_TEACHER_URL"), required=required and not _env("FSLM_TEACHER_URL"),
                    help="OpenAI-compatible base URL (http://host:port/v1) or local:<HF dir> [FSLM_TEACHER_URL]")
@@ -27,7 +45,8 @@ def _teacher_flags(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per teacher call")
     p.add_argument("--retries", type=int, default=4, help="retries per call (exponential backoff)")
     p.add_argument("--backoff", type=float, default=1.0, help="first backoff in seconds")
-    p.add_argument("--concurrency", type=int, default=int(_env("FSLM_DISTILL_CONCURRENCY", "4")))
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="teacher calls in flight (default 4) [FSLM_DISTILL_CONCURRENCY]")
     p.add_argument("--limit", type=int, default=0, help="only the first N rows")
     p.add_argument("--traceparent", default=_env("TRACEPARENT"))
 
@@ -68,7 +87,7 @@ def run(args) -> dict:
         from .distill import distill
 
         return distill(DistillConfig(data=args.data, stack=args.stack, out=args.out, teacher=teacher_config(args),
-                                     concurrency=args.concurrency, limit=args.limit, on_invalid=args.on_invalid,
+                                     concurrency=_concurrency(args), limit=args.limit, on_invalid=args.on_invalid,
                                      retry_rejected=args.retry_rejected, traceparent=args.traceparent))
     if args.cmd == "default-data":
         from .config import RecipeConfig
@@ -77,5 +96,5 @@ def run(args) -> dict:
         return default_data(RecipeConfig(
             out=args.out, teacher=teacher_config(args), stack=args.stack, base=args.base, wordnet=args.wordnet,
             wordnet_rows=args.wordnet_rows, arithmetic_rows=args.arithmetic_rows, seed=args.seed,
-            concurrency=args.concurrency, limit=args.limit, traceparent=args.traceparent))
+            concurrency=_concurrency(args), limit=args.limit, traceparent=args.traceparent))
     raise AssertionError(args.cmd)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-from .base import BASE_INFO, check_causal_lm
+from .base import base_provenance, check_causal_lm
 from .config import ArtifactExtras, ExportConfig
 from .exitcodes import TrainerError
 from .log import log
@@ -56,10 +55,12 @@ def decoder_facts(model, gen: GenerationConfig, geometry: dict) -> dict:
 def check_parity(model, onnx_path: Path, prompt: list[int]) -> float:
     """Greedy from past_len 0 at batch 1 (prefill, then seq-1 steps) in ORT and PyTorch; max abs
     logit difference. Also a 1-token prefill (batch 1, seq 1, empty past)."""
+    session = OrtStepper(onnx_path).session  # one ORT session; each stepper keeps its own KV cache
     ids_t, rows_t = greedy(TorchStepper(model), prompt, CHECK_STEPS)
-    ids_o, rows_o = greedy(OrtStepper(onnx_path), prompt, CHECK_STEPS)
+    ids_o, rows_o = greedy(OrtStepper(None, session=session), prompt, CHECK_STEPS)
     one = np.asarray([prompt[:1]], dtype=np.int64)
-    single = np.abs(TorchStepper(model)(one, np.ones_like(one)) - OrtStepper(onnx_path)(one, np.ones_like(one))).max()
+    single = np.abs(TorchStepper(model)(one, np.ones_like(one))
+                    - OrtStepper(None, session=session)(one, np.ones_like(one))).max()
     diff = float(max(np.abs(rows_t - rows_o).max(), single))
     if not diff <= PARITY_LIMIT:
         raise TrainerError(f"ONNX export disagrees with PyTorch: max abs logit diff {diff} > {PARITY_LIMIT}")
@@ -71,11 +72,7 @@ def check_parity(model, onnx_path: Path, prompt: list[int]) -> float:
 def _base_model(cfg: ExportConfig) -> str:
     if cfg.base_model:
         return cfg.base_model
-    info = cfg.model / BASE_INFO
-    if info.is_file():
-        data = json.loads(info.read_text())
-        return data.get("source") or data.get("base") or cfg.model.name
-    return cfg.model.resolve().name
+    return base_provenance(cfg.model, cfg.model.resolve().name)
 
 
 def export_artifact(cfg: ExportConfig, extras: ArtifactExtras | None = None) -> dict:

@@ -48,7 +48,7 @@ def check_config(cfg: FinetuneConfig) -> None:
     check_settings(cfg.lora)
 
 
-def fingerprint(cfg: FinetuneConfig, data: Path, base_dir: Path, base: str) -> str:
+def fingerprint(cfg: FinetuneConfig, data_sha256: str, base_dir: Path, base: str) -> str:
     """What makes checkpoints and an artifact reusable: the data, the base and every setting that
     changes the weights (not max_steps: a run can be extended; not the device: a checkpoint written
     on one node resumes on another)."""
@@ -57,7 +57,7 @@ def fingerprint(cfg: FinetuneConfig, data: Path, base_dir: Path, base: str) -> s
                 "log_every", "threads", "int8", "run", "stack", "checkpoint_every", "keep_checkpoints",
                 "eval_every", "device"):
         settings.pop(key)
-    blob = json.dumps({"settings": settings, "data": sha256_file(data), "base": base,
+    blob = json.dumps({"settings": settings, "data": data_sha256, "base": base,
                        "base_config": sha256_file(base_dir / "config.json")}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -94,7 +94,8 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
     from .base_source import resolve_base
 
     base_dir, base = resolve_base(cfg.base_model)
-    fp = fingerprint(cfg, data, base_dir, base)
+    data_sha256 = sha256_file(data)  # hashed once: the fingerprint and the artifact's training record
+    fp = fingerprint(cfg, data_sha256, base_dir, base)
     work = local_path(cfg.work, "work directory").resolve() if cfg.work else out.parent / f".{out.name}.work"
     status = local_path(cfg.status_file, "status file") if cfg.status_file else work / "status.json"
     progress = Progress(cfg.max_steps, status, tracer.ctx.trace_id, cfg.stage, annotator)
@@ -105,7 +106,7 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
                 log(f"{out} is already complete for these inputs; nothing to do")
                 progress.finish(step=cfg.max_steps, total=cfg.max_steps)
                 return _result(out, existing, resumed_from=cfg.max_steps, cached=True)
-            result = _run(cfg, rows, data, base_dir, base, fp, work, out, progress, tracer)
+            result = _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer)
     except TrainerError as e:
         progress.fail(str(e), e.exit_code)
         raise
@@ -117,7 +118,7 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
     return result
 
 
-def _run(cfg, rows, data, base_dir, base, fp, work, out, progress, tracer) -> dict:
+def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -171,7 +172,7 @@ def _run(cfg, rows, data, base_dir, base, fp, work, out, progress, tracer) -> di
     adapter_info = describe(model, cfg.lora)
     metrics = _metrics(state, ds)
     adapter_info["training"] = {
-        "fingerprint": fp, "data": data.resolve().as_uri(), "data_sha256": sha256_file(data),
+        "fingerprint": fp, "data": data.resolve().as_uri(), "data_sha256": data_sha256,
         "rows": ds.rows, "train_rows": len(ds.train), "eval_rows": len(ds.eval), "max_steps": cfg.max_steps,
         "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum, "lr": cfg.lr, "max_length": cfg.max_length,
         "seed": cfg.seed, "device": device.type, "precision": precision,

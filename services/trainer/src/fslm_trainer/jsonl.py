@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .exitcodes import BadInput
+from .outdir import atomic_write_text
 
 MAX_PROBLEMS_SHOWN = 5
 
@@ -106,8 +107,4 @@ class Journal:
 
 
 def write_atomic(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))

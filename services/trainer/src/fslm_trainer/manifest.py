@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from .exitcodes import BadInput
+from .outdir import atomic_write_text
 
 MANIFEST = "fslm.json"
 FORMAT = 1
@@ -66,9 +66,7 @@ def build_manifest(
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> Path:
     """Writes fslm.json atomically. Call it last: its presence marks the artifact complete."""
-    tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, root / MANIFEST)
+    atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return root / MANIFEST
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from collections import deque
 from pathlib import Path
 
 from .k8s_pod import PodAnnotator
+from .outdir import atomic_write_text
 
 
 def emit(record: dict) -> None:
@@ -89,7 +89,5 @@ class Progress:
         if not self.status_file:
             return
         self.status_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.status_file.with_name(self.status_file.name + f".tmp-{os.getpid()}")
         body = {"stage": self.stage, "trace_id": self.trace_id, "updated": time.time(), **self._status}
-        tmp.write_text(json.dumps(body) + "\n")
-        os.replace(tmp, self.status_file)
+        atomic_write_text(self.status_file, json.dumps(body) + "\n")

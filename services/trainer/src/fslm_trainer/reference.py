@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from .base import BASE_INFO
+from .base import base_provenance
 from .config import ReferenceConfig
 from .log import log
 from .outdir import staged_dir
@@ -42,9 +42,8 @@ def make_reference(cfg: ReferenceConfig) -> Path:
         entries.append(entry)
         blocks.append(rows)
         log(f"reference {prompt.name}: {len(ids)} prompt ids, greedy {out[:8]}...")
-    info = cfg.model / BASE_INFO
     doc = {
-        "model": json.loads(info.read_text()).get("base") if info.is_file() else cfg.model.resolve().name,
+        "model": base_provenance(cfg.model, cfg.model.resolve().name),
         "tokens": cfg.tokens,
         "method": METHOD,
         "logits_layout": f"little-endian float32, per prompt {rows_per_prompt} rows x vocab_size; "

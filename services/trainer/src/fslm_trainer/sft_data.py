@@ -7,7 +7,6 @@ A row is rendered exactly as the stage engine will see it at serving time: the c
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,6 @@ class Example:
 class Dataset:
     train: list[Example]
     eval: list[Example]
-    sha256: str
     rows: int
     dropped_too_long: int
     truncated: int
@@ -80,11 +78,9 @@ def encode(row: dict, tokenizer, eos: int, max_length: int) -> tuple[Example | N
 
 def build_dataset(rows: list[dict], tokenizer, eos: int, max_length: int, eval_fraction: float,
                   eval_max_rows: int, seed: int) -> Dataset:
-    digest = hashlib.sha256()
     examples: list[Example] = []
     dropped = truncated = 0
     for row in rows:
-        digest.update(repr((row.get("system", ""), row["prompt"], row["completion"])).encode())
         ex, cut = encode(row, tokenizer, eos, max_length)
         if ex is None:
             dropped += 1
@@ -98,7 +94,7 @@ def build_dataset(rows: list[dict], tokenizer, eos: int, max_length: int, eval_f
     n_eval = min(n_eval, len(examples) - 1) if eval_fraction > 0 else 0
     held = [examples[i] for i in order[:n_eval]]
     train = [examples[i] for i in order[n_eval:]]
-    return Dataset(train, held, digest.hexdigest(), len(rows), dropped, truncated)
+    return Dataset(train, held, len(rows), dropped, truncated)
 
 
 def micro_batch(ds: Dataset, seed: int, batch_size: int, index: int) -> list[Example]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -34,7 +34,6 @@ class Stage:
     parts: tuple[Part, ...]
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     stop: tuple[str, ...] = ()
-    params: dict = field(default_factory=dict)
 
     @property
     def prompt_version(self) -> str:
@@ -169,4 +168,4 @@ def _stage(raw, path: str, earlier: list[Stage], problems: list[str]) -> Stage |
         problems.append(f"{path}.params.stop: must be a list of non-empty strings")
     if len(problems) > before:
         return None
-    return Stage(name, system, template, parts, max_new, tuple(stop), dict(params))
+    return Stage(name, system, template, parts, max_new, tuple(stop))

@@ -97,10 +97,6 @@ class Tracer:
     def _parent_context(self):
         return trace.set_span_in_context(self._open[-1]) if self._open else self._remote
 
-    @property
-    def current_span_id(self) -> str | None:
-        return trace.format_span_id(self._open[-1].get_span_context().span_id) if self._open else self.ctx.parent_span_id
-
     def header(self) -> str:
         """traceparent for an outgoing call: a child of the innermost open span (else of the job's parent)."""
         carrier: dict[str, str] = {}

@@ -76,10 +76,10 @@ def train(model, optimizer, ds: Dataset, cfg: FinetuneConfig, state: TrainState,
             group["lr"] = lr
         batches = [collate(micro_batch(ds, cfg.seed, cfg.batch_size, (step - 1) * cfg.grad_accum + j), pad_id, device)
                    for j in range(cfg.grad_accum)]
-        n_total = max(1, sum(_targets(b) for b in batches))
+        counts = [_targets(b) for b in batches]  # one device sync per micro-batch
+        n_total = max(1, sum(counts))
         loss_sum, tokens = 0.0, 0
-        for batch in batches:
-            n = _targets(batch)
+        for batch, n in zip(batches, counts):
             with autocast():
                 loss = model(**batch).loss
             (loss * (n / n_total)).backward()
