@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { ControllerProcess, freePort } from './support/controller-process.ts';
+import { ControllerProcess } from './support/controller-process.ts';
+import { freePort } from '../support/ports.ts';
 import { SKIP_K8S, TestEnv, getRun, installFslm, waitFor, waitForPhase } from './support/testenv.ts';
 
 let env: TestEnv;

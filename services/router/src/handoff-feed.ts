@@ -4,6 +4,7 @@
 import type { StageAccepted__Output } from '../../shared/generated/fslm/v1/StageAccepted.ts';
 import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
 import type { HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
+import { HeartbeatWatch } from './heartbeat-watch.ts';
 
 /** The text a template inserts for a stage's output. */
 export function insertedText(raw: string): string {
@@ -39,8 +40,7 @@ export class HandoffFeed {
   /** The raw text after `sent` (leading whitespace of the whole text dropped): sent + pending = raw.trimStart(). */
   private pending = '';
   private seq = 0;
-  private lastHeard = 0;
-  private watchdog: NodeJS.Timeout | null = null;
+  private watch: HeartbeatWatch | null = null;
   private opens = 0;
 
   constructor(
@@ -55,14 +55,13 @@ export class HandoffFeed {
   open(): void {
     if (this.state !== 'idle') return;
     this.state = 'opening';
-    this.lastHeard = Date.now();
     // A feed opened again (after the previous stage was retried) gets a new id on the replicas.
     const id = this.opens++ === 0 ? this.run.request?.request_id : `${this.run.request?.request_id}${this.opens}`;
     const conversation = this.bus.open(this.address, { ...this.run, request: { ...this.run.request, request_id: id } }, this.headers);
     this.conversation = conversation;
     conversation.listen((event) => {
       if (this.conversation !== conversation || this.state === 'taken') return;
-      this.lastHeard = Date.now();
+      this.watch?.heard();
       if (event.type === 'accepted') {
         this.accepted = event.accepted;
         this.state = 'ready';
@@ -71,10 +70,7 @@ export class HandoffFeed {
         this.fail();
       }
     });
-    this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.heartbeatTimeoutMs) this.fail();
-    }, Math.max(50, Math.floor(this.heartbeatTimeoutMs / 4)));
-    this.watchdog.unref();
+    this.watch = new HeartbeatWatch(this.heartbeatTimeoutMs, () => this.fail());
   }
 
   /** More raw text of the previous stage. */
@@ -135,7 +131,7 @@ export class HandoffFeed {
   }
 
   private clearWatchdog(): void {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
+    this.watch?.stop();
+    this.watch = null;
   }
 }

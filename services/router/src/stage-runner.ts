@@ -7,6 +7,7 @@ import type { StageAccepted__Output } from '../../shared/generated/fslm/v1/Stage
 import type { TextDelta__Output } from '../../shared/generated/fslm/v1/TextDelta.ts';
 import type { PreparedHandoff } from './handoff-feed.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
+import { HeartbeatWatch } from './heartbeat-watch.ts';
 
 export interface StageRunnerConfig {
   heartbeatMs: number;
@@ -116,13 +117,12 @@ function watchAttempt(
 ): Promise<AttemptOutcome> {
   return new Promise<AttemptOutcome>((resolve, reject) => {
     let accepted = alreadyAccepted;
-    let lastHeard = Date.now();
     let firstDeltaAt = 0;
     let done = false;
     const finish = (outcome: AttemptOutcome | null, error?: FslmError, cancel?: 'cancelled' | 'deadline') => {
       if (done) return;
       done = true;
-      clearInterval(watchdog);
+      watch.stop();
       clearTimeout(deadlineTimer);
       call.signal.removeEventListener('abort', onAbort);
       if (cancel) conversation.cancel(cancel);
@@ -136,12 +136,10 @@ function watchAttempt(
       () => finish(null, errors.deadlineExceeded(`stage ${call.address.stage} did not finish within its deadline`), 'deadline'),
       Math.max(0, call.deadlineMs - Date.now()),
     );
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastHeard > config.heartbeatTimeoutMs) finish({ kind: 'lost' }, undefined, 'cancelled');
-    }, Math.max(20, Math.floor(config.heartbeatTimeoutMs / 5)));
+    const watch = new HeartbeatWatch(config.heartbeatTimeoutMs, () => finish({ kind: 'lost' }, undefined, 'cancelled'));
     conversation.listen((event: ConversationEvent) => {
       if (done) return;
-      lastHeard = Date.now();
+      watch.heard();
       switch (event.type) {
         case 'accepted':
           accepted = event.accepted;

@@ -1,7 +1,6 @@
 // Runs `fslm controller` as a child process (node + tsx on services/controller/src/main.ts), collects
 // its JSON log lines, and can kill it the hard way to test restarts and leader fail-over.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../support/models.ts';
 import { waitFor } from './testenv.ts';
@@ -11,15 +10,6 @@ export interface LogLine {
   msg: string;
   [k: string]: unknown;
 }
-
-export const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const port = (s.address() as { port: number }).port;
-    s.close(() => resolve(port));
-  });
-  s.on('error', reject);
-});
 
 export interface ControllerOptions {
   kubeconfig: string;
