@@ -1,6 +1,8 @@
 // The NATS data plane's names and codecs: subjects, header names and the protobuf messages of
 // proto/fslm/v1/bus.proto, shared by the router and the stage worker.
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
+import type { DescribeRequest, DescribeRequest__Output } from './generated/fslm/v1/DescribeRequest.ts';
+import type { DescribeResponse, DescribeResponse__Output } from './generated/fslm/v1/DescribeResponse.ts';
 import type { StageControl, StageControl__Output } from './generated/fslm/v1/StageControl.ts';
 import type { StageEvent, StageEvent__Output } from './generated/fslm/v1/StageEvent.ts';
 import type { StageRun, StageRun__Output } from './generated/fslm/v1/StageRun.ts';
@@ -27,6 +29,8 @@ export const subjects = {
   run: (prefix: string) => `${prefix}.run`,
   cancel: (prefix: string) => `${prefix}.cancel`,
   replica: (prefix: string, replica: string) => `${prefix}.replica.${replica}`,
+  /** DescribeRequest in, DescribeResponse out (one replica of the queue group answers). */
+  describe: (prefix: string) => `${prefix}.describe`,
 };
 
 /** A subject prefix: dot-separated tokens without wildcards or whitespace. */
@@ -41,6 +45,7 @@ export const DEFAULT_HEARTBEAT_MS = 250;
 type Methods = {
   Run: MethodDefinition<StageRun, StageEvent, StageRun__Output, StageEvent__Output>;
   Control: MethodDefinition<StageControl, StageEvent, StageControl__Output, StageEvent__Output>;
+  Describe: MethodDefinition<DescribeRequest, DescribeResponse, DescribeRequest__Output, DescribeResponse__Output>;
 };
 
 let methods: Methods | null = null;
@@ -57,6 +62,8 @@ export const busCodec = {
   decodeControl: (data: Uint8Array): StageControl__Output => bus().Control.requestDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
   encodeEvent: (message: StageEvent): Uint8Array => bus().Run.responseSerialize(message),
   decodeEvent: (data: Uint8Array): StageEvent__Output => bus().Run.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+  encodeDescribe: (message: DescribeResponse): Uint8Array => bus().Describe.responseSerialize(message),
+  decodeDescribe: (data: Uint8Array): DescribeResponse__Output => bus().Describe.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
 };
 
 /** Headers of a request hop: request id, absolute deadline and whatever trace context the carrier holds. */
