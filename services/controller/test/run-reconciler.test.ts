@@ -14,7 +14,7 @@ function setup(run = new RunBuilder().build(), now = at(100)) {
   return { cluster, spans, r, key: `${run.metadata.namespace}/${run.metadata.name}`, tick: (d: Date) => (clock = d) };
 }
 
-test('reconcile creates the ready stage Job and records Running', async () => {
+test('reconcile creates the ready stage Job and records Running', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   assert.deepEqual([...cluster.jobs.keys()], ['demo-a-1']);
@@ -25,7 +25,7 @@ test('reconcile creates the ready stage Job and records Running', async () => {
   assert.match(st.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 });
 
-test('reconciling again with nothing new writes nothing and creates no duplicate', async () => {
+test('reconciling again with nothing new writes nothing and creates no duplicate', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   await r.reconcile(key); // sees the new Job: the stage's startTime (server time) appears
@@ -36,7 +36,7 @@ test('reconciling again with nothing new writes nothing and creates no duplicate
   assert.equal(cluster.statusWrites, writes);
 });
 
-test('a stale cache (Job created, informer not caught up) is harmless: creation is by name', async () => {
+test('a stale cache (Job created, informer not caught up) is harmless: creation is by name', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   // Forget the status write, as a restarted controller reading an old copy would.
@@ -56,7 +56,7 @@ test('a stale cache (Job created, informer not caught up) is harmless: creation 
   assert.equal(cluster.getRun('ns', 'demo')!.status?.stages?.[0].job, 'demo-a-1');
 });
 
-test('a conflict on the status write is retried soon, quietly', async () => {
+test('a conflict on the status write is retried soon, quietly', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   cluster.conflictNext = true;
   const out = await r.reconcile(key);
@@ -65,7 +65,7 @@ test('a conflict on the status write is retried soon, quietly', async () => {
   assert.equal(cluster.getRun('ns', 'demo')!.status?.phase, 'Running');
 });
 
-test('a finished stage gets its outputs, progress, metrics, and exactly one span', async () => {
+test('a finished stage gets its outputs, progress, metrics, and exactly one span', { timeout: 30_000 }, async () => {
   const { cluster, r, key, spans } = setup();
   const run = cluster.getRun('ns', 'demo')!;
   const done = job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 });
@@ -86,7 +86,7 @@ test('a finished stage gets its outputs, progress, metrics, and exactly one span
   assert.ok(cluster.jobs.has('demo-b-1'), 'the next stage started');
 });
 
-test('a restarted controller does not export a stage span again', async () => {
+test('a restarted controller does not export a stage span again', { timeout: 30_000 }, async () => {
   const first = setup();
   const run = first.cluster.getRun('ns', 'demo')!;
   first.cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
@@ -96,7 +96,7 @@ test('a restarted controller does not export a stage span again', async () => {
   assert.equal(first.spans.filter((s) => s.stage === 'a').length, 1);
 });
 
-test('failed attempts are retried after their backoff, then the run fails with a reason', async () => {
+test('failed attempts are retried after their backoff, then the run fails with a reason', { timeout: 30_000 }, async () => {
   const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ retry: { limit: 1, backoffSeconds: 10, maxBackoffSeconds: 60 } }).build());
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'failed', { created: 80, finished: 95 }));
@@ -116,7 +116,7 @@ test('failed attempts are retried after their backoff, then the run fails with a
   assert.equal(cluster.jobs.size, 2);
 });
 
-test('suspend suspends the running Job; TTL deletes the finished run', async () => {
+test('suspend suspends the running Job; TTL deletes the finished run', { timeout: 30_000 }, async () => {
   const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ suspend: true, ttlSecondsAfterFinished: 30 }).build());
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'active', { created: 50 }));
@@ -135,7 +135,7 @@ test('suspend suspends the running Job; TTL deletes the finished run', async () 
   assert.deepEqual(cluster.deleted, ['demo']);
 });
 
-test('a succeeded run rolls its stage out to the serving Deployment once', async () => {
+test('a succeeded run rolls its stage out to the serving Deployment once', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { kind: 'Deployment', name: 'stage-a' } } }).build());
   cluster.workloads.set('Deployment/ns/stage-a', { containers: ['stage'], patches: [] });
   const run = cluster.getRun('ns', 'demo')!;
@@ -150,7 +150,7 @@ test('a succeeded run rolls its stage out to the serving Deployment once', async
   assert.equal(ro.target, 'Deployment/ns/stage-a');
 });
 
-test('a run that is gone or being deleted is left alone', async () => {
+test('a run that is gone or being deleted is left alone', { timeout: 30_000 }, async () => {
   const { cluster, r } = setup();
   assert.deepEqual(await r.reconcile('ns/missing'), {});
   assert.equal(cluster.jobs.size, 0);
