@@ -30,7 +30,6 @@ spec:
   stages:
     - name: understand
       model: {models['tiny-onnx']}
-      system: You restate requests.
       template: "Restate: {{input}}"
       params: {{maxNewTokens: 8, temperature: 0}}
     - name: final
