@@ -1,4 +1,4 @@
-// Renders k8s/controller/rbac.yaml from the permissions the controller declares in
+// Renders k8s/base/controller/rbac.yaml from the permissions the controller declares in
 // services/controller/src/permissions.ts. Run: node --import tsx scripts/k8s/render-rbac.ts
 // services/controller/test/crd-schema.test.ts fails when the committed file is out of date.
 import { writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { CLUSTER_RULES, NAMESPACE_RULES, TRAINER_RULES } from '../../services/controller/src/permissions.ts';
 
-export const RBAC_FILE = fileURLToPath(new URL('../../k8s/controller/rbac.yaml', import.meta.url));
+export const RBAC_FILE = fileURLToPath(new URL('../../k8s/base/controller/rbac.yaml', import.meta.url));
 const NS = 'fslm-system';
 const SA = 'fslm-controller';
 

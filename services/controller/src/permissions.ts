@@ -1,5 +1,5 @@
 // What the controller may do in the cluster, next to the code that needs it. scripts/k8s/render-rbac.ts
-// renders k8s/controller/rbac.yaml from this, and a test checks the file is current.
+// renders k8s/base/controller/rbac.yaml from this, and a test checks the file is current.
 import { GROUP, PLURAL } from './types.ts';
 
 export interface PolicyRule {

@@ -1,5 +1,5 @@
 // The StackTrainingRun API (fslm.dev/v1alpha1): spec, status, phases, condition types and reasons.
-// k8s/crd/stacktrainingruns.fslm.dev.yaml is the schema the API server enforces; keep the two in step
+// k8s/base/crd/stacktrainingruns.fslm.dev.yaml is the schema the API server enforces; keep the two in step
 // (test/controller/crd-schema.test.ts checks the field names match).
 
 export const GROUP = 'fslm.dev';

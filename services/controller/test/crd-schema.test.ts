@@ -1,5 +1,5 @@
-// The CRD in k8s/crd/ and the TypeScript API types describe the same fields, the defaults agree,
-// and k8s/controller/rbac.yaml is rendered from the permissions the code declares.
+// The CRD in k8s/base/crd/ and the TypeScript API types describe the same fields, the defaults agree,
+// and k8s/base/controller/rbac.yaml is rendered from the permissions the code declares.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { DEFAULT_COMMAND, DEFAULT_LORA, DEFAULT_MAX_STEPS, DEFAULT_OUTPUT_URI, D
 import { RunPhase, StagePhase } from '../src/types.ts';
 import { RBAC_FILE, renderRbac } from '../../../scripts/k8s/render-rbac.ts';
 
-const crd = parse(readFileSync(new URL('../../../k8s/crd/stacktrainingruns.fslm.dev.yaml', import.meta.url), 'utf8'));
+const crd = parse(readFileSync(new URL('../../../k8s/base/crd/stacktrainingruns.fslm.dev.yaml', import.meta.url), 'utf8'));
 const schema = crd.spec.versions[0].schema.openAPIV3Schema.properties;
 const props = (o: any) => Object.keys(o.properties).sort();
 // Records keyed by every field of each type: the compiler flags a field added to one side only.
@@ -52,6 +52,6 @@ test('printer columns show phase, progress and age; short name str', () => {
   assert.deepEqual(v.subresources, { status: {} });
 });
 
-test('k8s/controller/rbac.yaml is rendered from permissions.ts', () => {
+test('k8s/base/controller/rbac.yaml is rendered from permissions.ts', () => {
   assert.equal(readFileSync(RBAC_FILE, 'utf8'), renderRbac(), 'run: node --import tsx scripts/k8s/render-rbac.ts');
 });

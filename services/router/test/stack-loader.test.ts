@@ -41,7 +41,7 @@ test('every problem is reported with its field path', () => {
     'spec.stages[0].name', 'spec.stages[1].budgetMs', 'spec.stages[1].model', 'spec.stages[1].params.colour',
     'spec.stages[1].params.maxNewTokens', 'spec.stages[1].params.temperature', 'spec.stages[1].template', 'spec.stages[2].subject',
   ].sort());
-  assert.match(found.find((p) => p.path === 'spec.stages[1].template')!.message, /not an earlier stage/);
+  assert.match(found.find((p) => p.path === 'spec.stages[1].template')!.message, /a stage listed before it/);
 });
 
 test('the kind, apiVersion and metadata are checked like a Kubernetes object', () => {

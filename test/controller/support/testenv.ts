@@ -31,7 +31,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 export class TestEnv {
   private constructor(readonly dir: string, readonly kubeconfig: string) {}
 
-  /** Kubeconfig whose user is the service account fslm-system/fslm-controller (bind k8s/controller/rbac.yaml first). */
+  /** Kubeconfig whose user is the service account fslm-system/fslm-controller (bind k8s/base/controller/rbac.yaml first). */
   get controllerKubeconfig(): string {
     return join(this.dir, 'kubeconfig-controller');
   }
@@ -90,10 +90,10 @@ export function waitForPhase(env: TestEnv, name: string, phases: string[], timeo
 
 /** Installs the CRD, the controller's namespace and RBAC, as a user would. */
 export async function installFslm(env: TestEnv): Promise<void> {
-  await env.kubectl(['apply', '-f', 'k8s/crd/']);
+  await env.kubectl(['apply', '-f', 'k8s/base/crd/']);
   // kubectl wait errors out (instead of waiting) while the new CRD has no status.conditions yet.
   await waitFor('the CRD to be Established', async () =>
     (await env.kubectl(['wait', '--for=condition=Established', 'crd/stacktrainingruns.fslm.dev', '--timeout=10s'], { allowFail: true })).code === 0, 30_000);
-  await env.kubectl(['apply', '-f', 'k8s/controller/namespace.yaml']);
-  await env.kubectl(['apply', '-f', 'k8s/controller/rbac.yaml']);
+  await env.kubectl(['apply', '-f', 'k8s/base/controller/namespace.yaml']);
+  await env.kubectl(['apply', '-f', 'k8s/base/controller/rbac.yaml']);
 }
