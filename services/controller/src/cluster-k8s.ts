@@ -7,7 +7,7 @@ import {
 import type { Cluster, WorkloadKind } from './cluster.ts';
 import type { RunStatus, StackTrainingRun } from './types.ts';
 import { ConflictError } from './cluster.ts';
-import { RestartingInformer } from './informer.ts';
+import { RestartingInformer } from '../../shared/k8s-informer.ts';
 import { GROUP, Label, PLURAL, VERSION } from './types.ts';
 
 export const FIELD_MANAGER = 'fslm-controller';

@@ -54,15 +54,15 @@ export class RunReconciler {
     const started = performance.now();
     try {
       const result = await this.reconcileRun(run);
-      this.metrics.reconciles.add(1, { result: 'ok' });
+      this.metrics.reconciles.add(1, { result: 'ok', kind: 'StackTrainingRun' });
       return result;
     } catch (e) {
       if (e instanceof ConflictError) {
         // Our cached copy is older than the server's (often our own last write); the watch brings the new one.
-        this.metrics.reconciles.add(1, { result: 'conflict' });
+        this.metrics.reconciles.add(1, { result: 'conflict', kind: 'StackTrainingRun' });
         return { requeueAfterMs: CONFLICT_REQUEUE_MS };
       }
-      this.metrics.reconciles.add(1, { result: 'error' });
+      this.metrics.reconciles.add(1, { result: 'error', kind: 'StackTrainingRun' });
       throw e;
     } finally {
       this.metrics.reconcileSeconds.record((performance.now() - started) / 1000);

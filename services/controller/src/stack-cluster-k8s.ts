@@ -1,0 +1,147 @@
+// What the Stack reconciler reads and writes: restarting informers on Stacks and on the Deployments,
+// Services, PodDisruptionBudgets and Pods they own (their caches answer reads, their events fill the
+// work queue), server-side apply for children, and the status subresource.
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api,
+  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Pod, type V1PodDisruptionBudget, type V1Service,
+} from '@kubernetes/client-node';
+import { RestartingInformer } from '../../shared/k8s-informer.ts';
+import type { Stack, StackStatus } from './stack-types.ts';
+import { ConflictError } from './cluster.ts';
+import { FIELD_MANAGER } from './cluster-k8s.ts';
+import { STACK_PLURAL, StackLabel } from './stack-types.ts';
+import { GROUP, Label, MANAGED_BY, VERSION } from './types.ts';
+
+/** What reconcile needs; stack-cluster-fake in the tests is the in-memory one. */
+export interface StackCluster {
+  getStack(namespace: string, name: string): Stack | undefined;
+  /** Cached children of the Stack (by owner uid). */
+  deploymentsOf(stack: Stack): V1Deployment[];
+  podsOf(stack: Stack): V1Pod[];
+  /** The cached child of that kind and name, if the informers know it. */
+  cached(kind: string, namespace: string, name: string): KubernetesObject | undefined;
+  /** Server-side apply (create or update) of a child. */
+  apply(obj: KubernetesObject): Promise<void>;
+  /** Writes the status subresource; ConflictError when the Stack changed since it was read. */
+  updateStatus(stack: Stack, status: StackStatus): Promise<void>;
+}
+
+const statusCode = (e: unknown): number | undefined => {
+  const err = e as { code?: unknown; statusCode?: unknown };
+  return typeof err?.code === 'number' ? err.code : typeof err?.statusCode === 'number' ? err.statusCode : undefined;
+};
+
+const ownedBy = (o: KubernetesObject, uid: string): boolean => o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
+
+/** Children are selected by these labels: only what this controller made for a stack. */
+const CHILD_SELECTOR = `${StackLabel.Stack},${Label.ManagedBy}=${MANAGED_BY}`;
+
+export interface K8sStackClusterOptions {
+  kubeConfig: KubeConfig;
+  namespace?: string;
+  /** Called with `namespace/name` of the Stack an event concerns. */
+  enqueue: (key: string) => void;
+  onInformerRestart?: (name: string, error: string, delayMs: number) => void;
+}
+
+export class K8sStackCluster implements StackCluster {
+  private readonly custom: CustomObjectsApi;
+  private readonly objects: KubernetesObjectApi;
+  private readonly stacks: RestartingInformer<KubernetesObject>;
+  private readonly deployments: RestartingInformer<V1Deployment>;
+  private readonly services: RestartingInformer<V1Service>;
+  private readonly pdbs: RestartingInformer<V1PodDisruptionBudget>;
+  private readonly pods: RestartingInformer<V1Pod>;
+
+  constructor(opts: K8sStackClusterOptions) {
+    const kc = opts.kubeConfig;
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const policy = kc.makeApiClient(PolicyV1Api);
+    const ns = opts.namespace;
+    const nsPath = ns ? `/namespaces/${ns}` : '';
+    const byLabel = (o: KubernetesObject): void => {
+      const stack = o.metadata?.labels?.[StackLabel.Stack];
+      if (stack && o.metadata?.namespace) opts.enqueue(`${o.metadata.namespace}/${stack}`);
+    };
+    const common = { kubeConfig: kc, onChange: byLabel, onRestart: opts.onInformerRestart };
+    const selected = { labelSelector: CHILD_SELECTOR };
+    this.stacks = new RestartingInformer<KubernetesObject>({
+      name: 'stacks', kubeConfig: kc, path: `/apis/${GROUP}/${VERSION}${nsPath}/${STACK_PLURAL}`,
+      list: async () => (ns
+        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: STACK_PLURAL })
+        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL })) as KubernetesListObject<KubernetesObject>,
+      onChange: (s) => opts.enqueue(`${s.metadata?.namespace}/${s.metadata?.name}`),
+      onRestart: opts.onInformerRestart,
+    });
+    this.deployments = new RestartingInformer<V1Deployment>({
+      ...common, ...selected, name: 'stack-deployments', path: `/apis/apps/v1${nsPath}/deployments`,
+      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...selected }) : apps.listDeploymentForAllNamespaces(selected)),
+    });
+    this.services = new RestartingInformer<V1Service>({
+      ...common, ...selected, name: 'stack-services', path: `/api/v1${nsPath}/services`,
+      list: () => (ns ? core.listNamespacedService({ namespace: ns, ...selected }) : core.listServiceForAllNamespaces(selected)),
+    });
+    this.pdbs = new RestartingInformer<V1PodDisruptionBudget>({
+      ...common, ...selected, name: 'stack-pdbs', path: `/apis/policy/v1${nsPath}/poddisruptionbudgets`,
+      list: () => (ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...selected }) : policy.listPodDisruptionBudgetForAllNamespaces(selected)),
+    });
+    this.pods = new RestartingInformer<V1Pod>({
+      ...common, ...selected, name: 'stack-pods', path: `/api/v1${nsPath}/pods`,
+      list: () => (ns ? core.listNamespacedPod({ namespace: ns, ...selected }) : core.listPodForAllNamespaces(selected)),
+    });
+  }
+
+  private all(): RestartingInformer<KubernetesObject>[] {
+    return [this.stacks, this.deployments, this.services, this.pdbs, this.pods] as RestartingInformer<KubernetesObject>[];
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.all().map((i) => i.start()));
+    await Promise.all(this.all().map((i) => i.synced));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all().map((i) => i.stop()));
+  }
+
+  stackKeys(): string[] {
+    return this.stacks.list().map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`);
+  }
+
+  getStack(namespace: string, name: string): Stack | undefined {
+    return this.stacks.get(name, namespace) as unknown as Stack | undefined;
+  }
+
+  deploymentsOf(stack: Stack): V1Deployment[] {
+    return this.deployments.list(stack.metadata.namespace).filter((d) => ownedBy(d, stack.metadata.uid));
+  }
+
+  podsOf(stack: Stack): V1Pod[] {
+    return this.pods.list(stack.metadata.namespace).filter((p) => p.metadata?.labels?.[StackLabel.Stack] === stack.metadata.name);
+  }
+
+  cached(kind: string, namespace: string, name: string): KubernetesObject | undefined {
+    const informer = kind === 'Deployment' ? this.deployments : kind === 'Service' ? this.services : kind === 'PodDisruptionBudget' ? this.pdbs : undefined;
+    return informer?.get(name, namespace);
+  }
+
+  async apply(obj: KubernetesObject): Promise<void> {
+    await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  async updateStatus(stack: Stack, status: StackStatus): Promise<void> {
+    const body = { apiVersion: stack.apiVersion, kind: stack.kind, metadata: stack.metadata, spec: stack.spec, status };
+    try {
+      await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace: stack.metadata.namespace, name: stack.metadata.name, body, fieldManager: FIELD_MANAGER,
+      });
+    } catch (e) {
+      const code = statusCode(e);
+      if (code === 409 || code === 404) throw new ConflictError(`stack ${stack.metadata.namespace}/${stack.metadata.name} changed (HTTP ${code})`, { cause: e });
+      throw e;
+    }
+  }
+}
