@@ -74,7 +74,7 @@ export class RunReconciler {
     const now = this.now();
     // Runs come from the API as plain JSON (no undefined fields), so the cached status compares as it is.
     const before: RunStatus = run.status ?? {};
-    const d = decide({ run, jobs: this.cluster.jobsOf(run), pods: this.cluster.podsOf(run), now, identity: this.identity });
+    const d = decide({ run, jobs: this.cluster.jobsOf(run), pods: this.cluster.podsOf(run), events: this.cluster.jobEventsOf(run), now, identity: this.identity });
     const status: RunStatus = d.status;
 
     for (const a of d.actions) {
@@ -93,7 +93,7 @@ export class RunReconciler {
           this.log(a.suspend ? 'suspended job' : 'resumed job', { run: key, stage: a.stage, job: a.name });
           break;
         case 'rollout':
-          status.rollout = await applyRollout(this.cluster, run.metadata.namespace, run.metadata.name, a.rollout, a.model, now);
+          status.rollout = await applyRollout(this.cluster, run.metadata.namespace, a.rollout, a.model, now);
           this.log('rollout', { run: key, ...status.rollout });
           break;
         case 'deleteRun':

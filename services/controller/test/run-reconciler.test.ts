@@ -135,19 +135,31 @@ test('suspend suspends the running Job; TTL deletes the finished run', async () 
   assert.deepEqual(cluster.deleted, ['demo']);
 });
 
-test('a succeeded run rolls its stage out to the serving Deployment once', async () => {
-  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { kind: 'Deployment', name: 'stage-a' } } }).build());
-  cluster.workloads.set('Deployment/ns/stage-a', { containers: ['stage'], patches: [] });
+test('a succeeded run sets the model of one Stack stage, once', async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving', stage: 'final' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
   await r.reconcile(key);
+  cluster.stacks.get('ns/serving')!.models = {};
   await r.reconcile(key);
-  const w = cluster.workloads.get('Deployment/ns/stage-a')!;
-  assert.equal(w.patches.length, 1);
-  assert.deepEqual((w.patches[0] as any).spec.template.spec.containers, [{ name: 'stage', env: [{ name: 'FSLM_MODEL', value: 'file:///models/demo/a' }] }]);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {}, 'the rollout is applied once');
   const ro = cluster.getRun('ns', 'demo')!.status!.rollout!;
   assert.equal(ro.phase, 'Succeeded');
-  assert.equal(ro.target, 'Deployment/ns/stage-a');
+  assert.equal(ro.target, 'Stack/ns/serving stage final');
+  assert.equal(ro.model, 'file:///models/demo/a');
+});
+
+test('a rollout to a Stack or stage that does not exist fails with a message, the run still succeeds', async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
+  cluster.jobs.set('demo-a-1', job(cluster.getRun('ns', 'demo')!, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
+  await r.reconcile(key);
+  const done = cluster.getRun('ns', 'demo')!.status!;
+  assert.equal(done.phase, 'Succeeded');
+  assert.equal(done.rollout!.phase, 'Failed');
+  assert.match(done.rollout!.message!, /has no stage "a" \(its stages: first, final\)/);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {});
 });
 
 test('a run that is gone or being deleted is left alone', async () => {
