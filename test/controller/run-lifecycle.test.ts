@@ -111,7 +111,16 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
 });
 
 test('the trainer\'s progress annotation and final metrics reach the stage status; the model rolls out', { skip: SKIP_K8S }, async () => {
-  await env.kubectl(['create', 'deployment', 'stage-final', '--image=ghcr.io/fslm/fslm:0.1.0', '--replicas=0']);
+  // The Stack whose stage the run rolls out to; its pods ask for no GPU, so the run's Jobs keep theirs.
+  await env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
+kind: Stack
+metadata: {name: serve}
+spec:
+  defaults: {model: file:///models/base, resources: {requests: {cpu: 100m}}, tolerations: [], placement: {oneStagePerNode: false}}
+  stages:
+  - {name: first, template: '{input}'}
+  - {name: final, template: '{stages.first}'}
+` });
   await env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
 kind: StackTrainingRun
 metadata: {name: progress-demo}
@@ -123,7 +132,7 @@ spec:
     tolerations: [{key: nvidia.com/gpu, operator: Exists}]
   stages:
   - {name: final, baseModel: EleutherAI/pythia-160m, dataset: file:///d.jsonl}
-  rollout: {stage: final, target: {kind: Deployment, name: stage-final}}
+  rollout: {stage: final, target: {stack: serve}}
 ` });
   const podName = await waitFor('the held pod to run', async () => {
     const pods = (await env.json(['get', 'pods', '-l', 'fslm.dev/run=progress-demo'])).items;
@@ -144,10 +153,15 @@ spec:
   assert.equal(done.status.phase, 'Succeeded');
   assert.deepEqual(done.status.stages[0].metrics, { eval_loss: 0.93, train_loss: 0.81, steps: 500 });
   assert.equal(done.status.rollout.phase, 'Succeeded');
-  const dep = await env.json(['get', 'deployment', 'stage-final']);
-  const c = dep.spec.template.spec.containers[0];
-  assert.deepEqual(c.env, [{ name: 'FSLM_MODEL', value: 'file:///models/progress-demo/final' }]);
-  assert.equal(dep.spec.template.metadata.annotations['fslm.dev/model'], 'file:///models/progress-demo/final');
+  assert.equal(done.status.rollout.target, 'Stack/default/serve stage final');
+  const stack = await env.json(['get', 'stack', 'serve']);
+  assert.deepEqual(stack.spec.stages.map((s: any) => s.model), [undefined, 'file:///models/progress-demo/final'], 'only the final stage changed');
+  const dep = await waitFor('the final stage Deployment to name the new model', async () => {
+    const d = await env.json(['get', 'deployment', 'serve-final']);
+    return d.spec.template.metadata.annotations['fslm.dev/model'] === 'file:///models/progress-demo/final' ? d : undefined;
+  });
+  assert.deepEqual(dep.spec.template.spec.initContainers[0].args, ['model', 'fetch', 'file:///models/progress-demo/final', '/var/lib/fslm/model']);
+  assert.equal((await env.json(['get', 'deployment', 'serve-first'])).spec.template.metadata.annotations['fslm.dev/model'], 'file:///models/base');
 });
 
 test('stage spans go out over OTLP with the ids the trainer was given', { skip: SKIP_K8S }, async () => {
@@ -173,6 +187,6 @@ test('Prometheus metrics count Jobs and reconciles', { skip: SKIP_K8S }, async (
   assert.match(text, /^fslm_controller_jobs_created_total\{stage="understand"\} 1$/m);
   assert.match(text, /^fslm_controller_is_leader 1$/m);
   assert.match(text, /^fslm_controller_runs\{phase="Succeeded"\} 2$/m);
-  assert.match(text, /^fslm_controller_reconciles_total\{result="ok"\} \d+$/m);
+  assert.match(text, /^fslm_controller_reconciles_total\{[^}]*result="ok"[^}]*\} \d+$/m);
   assert.match(text, /^fslm_controller_stage_duration_seconds_count\{phase="Succeeded"\} 5$/m);
 });

@@ -43,7 +43,7 @@ export function resolveServing(stack: Stack, stage: StackStageSpec, profile: Ser
   const gpu = profile.stageGpus > 0;
   const placement = { ...(d.placement ?? {}), ...(stage.placement ?? {}) };
   return {
-    model: stage.model ?? d.model ?? '',
+    model: modelUri(stack, stage.model ?? d.model ?? ''),
     replicas: stage.replicas ?? d.replicas ?? DEFAULT_REPLICAS,
     precision: stage.precision ?? d.precision ?? DEFAULT_PRECISION,
     resources: stage.resources ?? d.resources ?? (gpu
@@ -55,6 +55,16 @@ export function resolveServing(stack: Stack, stage: StackStageSpec, profile: Ser
     spreadTopologyKey: placement.spreadTopologyKey ?? DEFAULT_SPREAD_KEY,
     startTimeoutSeconds: stage.startTimeoutSeconds ?? d.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS,
   };
+}
+
+/**
+ * The URI the fetch step reads: a URI as it is; a plain name (as on one machine: `smollm2-135m-onnx`)
+ * names an artifact directory on the store's volume, file://<mountPath>/<name>.
+ */
+export function modelUri(stack: Stack, model: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(model)) return model;
+  const mount = (stack.spec.store?.mountPath ?? DEFAULT_STORE_MOUNT).replace(/\/+$/, '');
+  return `file://${mount}/${model.replace(/^\/+/, '')}`;
 }
 
 const MAX_NAME = 63;

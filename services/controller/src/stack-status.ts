@@ -47,7 +47,8 @@ function deploymentView(name: string, d: V1Deployment | undefined, pods: readonl
   if (why) return { ready, degraded: why.hard, reason: why.reason, message: why.message };
   if (ready) return { ready, degraded: false, reason: 'Ready', message: `${desired}/${desired} replicas ready` };
   const s = d.status ?? {};
-  return { ready, degraded: false, reason: (s.updatedReplicas ?? 0) < desired ? 'RollingOut' : 'Starting',
+  const rolling = (s.updatedReplicas ?? 0) < desired || (s.replicas ?? 0) > desired;
+  return { ready, degraded: false, reason: rolling ? 'RollingOut' : 'Starting',
     message: `${s.readyReplicas ?? 0}/${desired} replicas ready, ${s.updatedReplicas ?? 0} updated` };
 }
 
