@@ -36,9 +36,10 @@ export class TestEnv {
     return join(this.dir, 'kubeconfig-controller');
   }
 
-  static async start(name: string): Promise<TestEnv> {
+  /** Starts a control plane; `gpuNodes` simulated GPU nodes (default 4), one CPU node. */
+  static async start(name: string, opts: { gpuNodes?: number } = {}): Promise<TestEnv> {
     const dir = join(mkdtempSync(join(tmpdir(), `fslm-k8s-${name}-`)), 'env');
-    const r = await run(join(REPO_ROOT, 'scripts/k8s-testenv'), ['up'], { env: { FSLM_K8S_DIR: dir } });
+    const r = await run(join(REPO_ROOT, 'scripts/k8s-testenv'), ['up'], { env: { FSLM_K8S_DIR: dir, FSLM_K8S_GPU_NODES: String(opts.gpuNodes ?? 4) } });
     const last = r.stdout.trim().split('\n').at(-1) ?? '';
     const m = /^export KUBECONFIG=(.+)$/.exec(last);
     if (r.code !== 0 || !m) throw new Error(`scripts/k8s-testenv up failed (${r.code}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-1000)}`);
@@ -91,9 +92,16 @@ export function waitForPhase(env: TestEnv, name: string, phases: string[], timeo
 /** Installs the CRD, the controller's namespace and RBAC, as a user would. */
 export async function installFslm(env: TestEnv): Promise<void> {
   await env.kubectl(['apply', '-f', 'k8s/base/crd/']);
-  // kubectl wait errors out (instead of waiting) while the new CRD has no status.conditions yet.
-  await waitFor('the CRD to be Established', async () =>
-    (await env.kubectl(['wait', '--for=condition=Established', 'crd/stacktrainingruns.fslm.dev', '--timeout=10s'], { allowFail: true })).code === 0, 30_000);
+  await waitForCrds(env);
   await env.kubectl(['apply', '-f', 'k8s/base/controller/namespace.yaml']);
   await env.kubectl(['apply', '-f', 'k8s/base/controller/rbac.yaml']);
+}
+
+/** Waits until fslm's CRDs are Established (served). */
+export async function waitForCrds(env: TestEnv): Promise<void> {
+  for (const crd of ['stacktrainingruns.fslm.dev', 'stacks.fslm.dev']) {
+    // kubectl wait errors out (instead of waiting) while a new CRD has no status.conditions yet.
+    await waitFor(`the CRD ${crd} to be Established`, async () =>
+      (await env.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=10s'], { allowFail: true })).code === 0, 30_000);
+  }
 }
