@@ -15,8 +15,9 @@ import { Label, MANAGED_BY } from './types.ts';
 export const STAGE_CONTAINER = 'stage';
 export const FETCH_CONTAINER = 'fetch-model';
 export const ROUTER_CONTAINER = 'router';
-/** Where the fetch step puts the model and the stage reads it (an emptyDir per pod). */
-export const MODEL_DIR = '/var/lib/fslm/model';
+/** The pod's emptyDir: the fetch step writes the model (and its temporary copy) here, the stage reads it. */
+export const MODEL_VOLUME_PATH = '/var/lib/fslm';
+export const MODEL_DIR = `${MODEL_VOLUME_PATH}/model`;
 export const STAGE_GRPC_PORT = 50051;
 export const ROUTER_GRPC_PORT = 50050;
 export const ROUTER_HTTP_PORT = 8080;
@@ -56,7 +57,7 @@ const POD_NAME_ENV: V1EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fiel
 /** The init step: `fslm model fetch URI DIR` downloads the artifact and checks every sha256 of its fslm.json. */
 function fetchContainer(stack: Stack, serving: ResolvedServing, profile: ServingProfile): { container: V1Container; volumes: V1Volume[] } {
   const store = stack.spec.store ?? {};
-  const mounts: V1VolumeMount[] = [{ name: 'model', mountPath: MODEL_DIR }, { name: 'tmp', mountPath: '/tmp' }];
+  const mounts: V1VolumeMount[] = [{ name: 'model', mountPath: MODEL_VOLUME_PATH }, { name: 'tmp', mountPath: '/tmp' }];
   const volumes: V1Volume[] = [];
   if (store.persistentVolumeClaim) {
     volumes.push({ name: 'store', persistentVolumeClaim: { claimName: store.persistentVolumeClaim, readOnly: true } });
@@ -69,7 +70,8 @@ function fetchContainer(stack: Stack, serving: ResolvedServing, profile: Serving
       image: profile.image,
       imagePullPolicy: profile.imagePullPolicy,
       args: ['model', 'fetch', serving.model, MODEL_DIR],
-      env: store.env?.map((e) => ({ name: e.name, value: e.value })),
+      // The root filesystem is read-only: any cache the fetch keeps goes to /tmp.
+      env: [{ name: 'FSLM_CACHE', value: '/tmp/fslm-cache' }, ...(store.env ?? []).map((e) => ({ name: e.name, value: e.value }))],
       envFrom: store.envFrom?.map((e) => ({ prefix: e.prefix, secretRef: e.secretRef, configMapRef: e.configMapRef })),
       volumeMounts: mounts,
       resources: { requests: { cpu: '100m', memory: '256Mi' } },
@@ -98,7 +100,7 @@ function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedSe
     readinessProbe: { grpc, periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { grpc, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
     resources: { limits: quantities(serving.resources.limits), requests: quantities(serving.resources.requests) },
-    volumeMounts: [{ name: 'model', mountPath: MODEL_DIR, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [{ name: 'model', mountPath: MODEL_VOLUME_PATH, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
     securityContext: CONTAINER_SECURITY,
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
