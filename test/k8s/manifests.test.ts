@@ -56,12 +56,14 @@ describe('manifests and stack files on the API server', { timeout: 600_000, skip
         return;
       }
       assert.notEqual(r.code, 0, `expected a refusal, got: ${r.stdout}`);
+      // The server evaluates CEL rules only on an object that passes the schema.
+      const celChecked = !r.stderr.includes('some validation rules were not checked');
       for (const line of c.expected) {
         const [field, ...rest] = line.split(': ');
         const message = rest.join(': ');
         // A CEL rule's message is the server's own; a schema problem names its field (map keys and the
         // API group are written differently by the server, so those are checked by the refusal alone).
-        if (RULE_MIRRORS[message]) assert.ok(r.stderr.includes(message), `${c.name}: no "${message}" in: ${r.stderr}`);
+        if (RULE_MIRRORS[message]) assert.ok(!celChecked || r.stderr.includes(message), `${c.name}: no "${message}" in: ${r.stderr}`);
         else if (!field.includes('"') && field !== 'apiVersion') assert.ok(r.stderr.includes(field), `${c.name}: no ${field} in: ${r.stderr}`);
       }
     });

@@ -67,20 +67,22 @@ describe('stack files', { timeout: 60_000 }, () => {
     fc.assert(fc.property(template, (t) => regex.test(t) === parses(t)), { numRuns: 5000 });
   });
 
-  test('the earlier-stage rule\'s CEL extraction finds exactly the parser\'s references', () => {
+  test('the earlier-stage rule, evaluated as CEL would, refuses exactly the stacks the mirrors refuse', () => {
     const rule = crdRules().find((r) => r.rule.includes('findAll'))!.rule;
-    const found = new RegExp(/findAll\('(.*?)'\)/.exec(rule)![1], 'g');
-    fc.assert(fc.property(template, (t) => {
-      let parsed;
-      try {
-        parsed = parseTemplate(t);
-      } catch {
-        return true; // the syntax rule refuses these
-      }
-      // As CEL: replace() replaces every occurrence, left to right; findAll; strip braces and blanks; drop "stages.".
-      const cel = [...t.replaceAll('{{', '').replaceAll('}}', '').matchAll(found)]
-        .map((m) => m[0].replaceAll('{', '').replaceAll('}', '').trim().substring(7));
-      return JSON.stringify([...new Set(cel)].sort()) === JSON.stringify([...stageReferences(parsed).keys()].sort());
+    const [anyRef, oneRef] = [...rule.matchAll(/findAll\('(.*?)'\)\.size/g)].map((m) => m[1]);
+    const [before, after] = oneRef.split("' + o.name + '");
+    const unescaped = (t: string): string => t.replaceAll('{{', '').replaceAll('}}', '');
+    const count = (t: string, re: string): number => [...unescaped(t).matchAll(new RegExp(re, 'g'))].length;
+    const named = fc.array(fc.constantFrom('{', '}', '{{', '}}', ' ', 'input', 'stages.', 'a', 'b', 'x', '.'), { maxLength: 12 }).map((p) => p.join(''));
+    const stacks = fc.array(named, { minLength: 1, maxLength: 3 }).map((templates) => templates.map((template, i) => ({ name: 'abx'[i], template })));
+    fc.assert(fc.property(stacks, (stages) => {
+      const doc = { spec: { stages } };
+      const parses = stages.every((s) => RULE_MIRRORS['template: write {input} or {stages.<name>} for a text, {{ and }} for literal braces'](doc).length === 0);
+      if (!parses) return true; // the syntax rule refuses these on both sides
+      // As CEL: for each stage, its references equal those naming the stages before it (replace() replaces every occurrence).
+      const cel = stages.every((s, i) => count(s.template, anyRef) === stages.slice(0, i).reduce((n, o) => n + count(s.template, `${before}${o.name}${after}`), 0));
+      const mirror = RULE_MIRRORS['a template may only use {stages.<name>} of a stage listed before it'](doc).length === 0;
+      return cel === mirror;
     }), { numRuns: 5000 });
   });
 });
