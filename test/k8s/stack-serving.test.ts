@@ -92,13 +92,19 @@ describe('stacks on the cluster', { timeout: 900_000, skip: SKIP_K8S }, () => {
     assert.equal(await canI('create', 'leases.coordination.k8s.io', 'default'), 'no', 'leases only in its own namespace');
     // Everything the API server lets it do, beyond what every authenticated user may, is a declared rule.
     const list = (await env.kubectl(['auth', 'can-i', '--list', '--as', CONTROLLER, '-n', 'accept-list'])).stdout.trim().split('\n').slice(1);
-    const declared = new Set(CLUSTER_RULES.flatMap((r) => r.resources.map((res) => name(r.apiGroups[0], res))));
+    const declared = new Map(CLUSTER_RULES.flatMap((r) => r.resources.map((res) => [name(r.apiGroups[0], res), r.verbs] as const)));
     const everyone = new Set(['selfsubjectreviews.authentication.k8s.io', 'selfsubjectaccessreviews.authorization.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io']);
+    let checked = 0;
     for (const row of list) {
-      const [resource] = row.trim().split(/\s+/);
-      if (resource.startsWith('/') || row.trim().startsWith('[')) continue; // non-resource URLs (discovery, health)
-      assert.ok(declared.has(resource) || everyone.has(resource), `undeclared permission: ${row}`);
+      if (row.trim().startsWith('[')) continue; // non-resource URLs (discovery, health), allowed to every user
+      const resource = row.trim().split(/\s+/)[0];
+      if (everyone.has(resource)) continue;
+      const verbs = /\[([^\]]*)\]\s*$/.exec(row)![1].split(' ');
+      assert.ok(declared.has(resource), `undeclared permission: ${row}`);
+      for (const verb of verbs) assert.ok(declared.get(resource)!.includes(verb), `undeclared verb: ${row}`);
+      checked++;
     }
+    assert.equal(checked, declared.size, 'every declared rule shows up, and nothing else');
     // The router of a stack reads Stacks, nothing else.
     assert.deepEqual(ROUTER_RULES.map((r) => r.verbs), [['get', 'list', 'watch']]);
   });
