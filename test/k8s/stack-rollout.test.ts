@@ -83,7 +83,7 @@ spec:
       assert.ok(finalAfter.metadata.generation > finalBefore.metadata.generation);
       const draftAfter = await env.json(['get', 'deployment', 'pair-draft', '-n', ns]);
       assert.equal(draftAfter.metadata.generation, draftBefore.metadata.generation, 'the draft stage did not roll');
-      const pods = (await env.json(['get', 'pods', '-n', ns, '-l', 'fslm.dev/stage=final'])).items.filter((p: Json) => !p.metadata.deletionTimestamp);
+      const pods = (await env.json(['get', 'pods', '-n', ns, '-l', 'fslm.dev/stack=pair,fslm.dev/stage=final'])).items.filter((p: Json) => !p.metadata.deletionTimestamp);
       assert.deepEqual(pods.map((p: Json) => p.metadata.annotations['fslm.dev/model']), [newModel]);
     } finally {
       await dropNamespace(env, ns);

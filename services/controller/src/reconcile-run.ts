@@ -56,7 +56,12 @@ function stageStatus(
   run: StackTrainingRun, spec: ResolvedSpec, plan: PlanEvaluation, name: string,
   obs: StageObservation | undefined, prev: StageStatus | undefined,
 ): StageStatus {
-  const ps = plan.stages.find((s) => s.name === name)!;
+  let ps = plan.stages.find((s) => s.name === name)!;
+  // A stage that failed stays failed: once its Job is stopped (e.g. after it could not start), the plan
+  // sees a suspended attempt and would call the stage Cancelled.
+  if (prev?.phase === StagePhase.Failed && ps.phase === StagePhase.Cancelled) {
+    ps = { ...ps, phase: StagePhase.Failed, reason: prev.reason, message: prev.message, finishTime: toDate(prev.finishTime) ?? ps.finishTime };
+  }
   const stage = spec.stages.find((s) => s.name === name)!;
   const started = plan.start.find((s) => s.stage === name);
   const job = started ? jobName(run.metadata.name, name, started.attempt) : obs?.current?.job ?? prev?.job;

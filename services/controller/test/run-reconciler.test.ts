@@ -176,3 +176,29 @@ test('a run that is gone or being deleted is left alone', async () => {
   assert.equal(cluster.jobs.size, 0);
   assert.equal(cluster.getRun('ns', 'going')!.status, undefined);
 });
+
+test('a stage whose Job cannot create its pod shows why, then fails after the start timeout and stays failed', async () => {
+  const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ startTimeoutSeconds: 30 }).build(), at(0));
+  await r.reconcile(key);
+  const j = cluster.jobs.get('demo-a-1')!;
+  j.metadata!.creationTimestamp = at(0); // the server's time of creation, on the test's clock
+  cluster.events = [{ metadata: { name: 'e' }, involvedObject: { kind: 'Job', name: 'demo-a-1', uid: j.metadata!.uid }, reason: 'FailedCreate',
+    message: 'Error creating: pods "demo-a-1-" is forbidden: error looking up service account ns/fslm-trainer: serviceaccount "fslm-trainer" not found' }];
+  tick(at(5));
+  await r.reconcile(key);
+  const running = cluster.getRun('ns', 'demo')!.status!;
+  assert.deepEqual([running.phase, running.stages![0].phase, running.stages![0].reason], ['Running', 'Running', 'FailedCreate']);
+  assert.match(running.stages![0].message!, /serviceaccount "fslm-trainer" not found/);
+  const out = await r.reconcile(key);
+  assert.ok(out.requeueAfterMs! > 0 && out.requeueAfterMs! <= 31_000, 'it looks again when the start timeout passes');
+  tick(at(31));
+  await r.reconcile(key);
+  assert.deepEqual(cluster.suspended, [{ name: 'demo-a-1', suspend: true }]);
+  for (let i = 0; i < 2; i++) {
+    const failed = cluster.getRun('ns', 'demo')!.status!;
+    assert.deepEqual([failed.phase, failed.reason, failed.stages![0].phase, failed.stages![0].reason], ['Failed', 'StageFailed', 'Failed', 'FailedCreate']);
+    assert.match(failed.stages![0].message!, /^attempt 1 did not start within 30s: Error creating/);
+    tick(at(40 + i));
+    await r.reconcile(key); // the Job is suspended now: the stage keeps its verdict
+  }
+});
