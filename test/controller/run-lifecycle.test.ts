@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { ControllerProcess } from './support/controller-process.ts';
 import { freePort } from '../support/ports.ts';
 import { SKIP_K8S, TestEnv, getRun, installFslm, waitFor, waitForPhase } from './support/testenv.ts';
+import { modelStore } from '../k8s/support/serving.ts';
 
 let env: TestEnv;
 let controller: ControllerProcess;
@@ -58,6 +59,7 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
   });
   await new Promise((r) => setTimeout(r, 500));
   await env.kubectl(['apply', '-f', 'k8s/examples/trainer-rbac.yaml']);
+  await modelStore(env, 'default'); // the example mounts the data and model claims
   await env.kubectl(['apply', '-f', 'k8s/examples/stacktrainingrun.yaml']);
   const done = await waitForPhase(env, 'pythia-4x160m', ['Succeeded', 'Failed'], 90_000);
   watch.kill();
@@ -86,6 +88,9 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
     assert.ok(p.spec.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
     assert.equal(p.metadata.ownerReferences[0].kind, 'Job');
     assert.equal(p.spec.serviceAccountName, 'fslm-trainer');
+    assert.deepEqual(p.spec.containers[0].volumeMounts.filter((m: any) => m.name !== 'kube-api-access' && !m.name.startsWith('kube-api-access')),
+      [{ name: 'data', mountPath: '/data', readOnly: true }, { name: 'models', mountPath: '/models' }]);
+    assert.equal(p.spec.securityContext.runAsNonRoot, true);
   }
   // The trainer may patch its own Pod's progress annotation, and no more than Pods.
   const trainer = ['--as', 'system:serviceaccount:default:fslm-trainer'];

@@ -17,9 +17,14 @@ export async function startController(env: TestEnv, identity: string, extraArgs:
   return controller;
 }
 
-/** A fresh namespace with the model store's claims bound to hostPath volumes (no provisioner runs here). */
+/** A fresh namespace with the model store's claims (see modelStore). */
 export async function namespaceWithStore(env: TestEnv, ns: string): Promise<void> {
   await env.kubectl(['create', 'namespace', ns]);
+  await modelStore(env, ns);
+}
+
+/** k8s/examples/model-store.yaml in `ns`, its claims bound to hostPath volumes (no provisioner runs here). */
+export async function modelStore(env: TestEnv, ns: string): Promise<void> {
   const pv = (claim: string) => `apiVersion: v1
 kind: PersistentVolume
 metadata: {name: ${ns}-${claim}}
