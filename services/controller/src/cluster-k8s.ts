@@ -1,9 +1,12 @@
-// The real Cluster: three restarting informers (runs, and the Jobs and Pods the runs own) feed the
-// caches and the work queue; writes go straight to the API server.
+// The real Cluster: restarting informers (runs, the Jobs and Pods the runs own, and those Jobs'
+// FailedCreate events) feed the caches and the work queue; writes go straight to the API server.
+// Every call but the informers' watches is bounded by apiTimeoutMs (a timed-out list restarts its informer; a timed-out write fails
+// the reconcile, which is retried).
 import {
   BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
   type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Job, type V1Pod,
 } from '@kubernetes/client-node';
+import { boundedCall, DEFAULT_API_TIMEOUT_MS } from './api-timeout.ts';
 import type { Cluster } from './cluster.ts';
 import type { Stack } from './stack-types.ts';
 import { STACK_PLURAL } from './stack-types.ts';
@@ -21,6 +24,8 @@ export interface K8sClusterOptions {
   /** Called with `namespace/name` of the run that an event concerns. */
   enqueue: (key: string) => void;
   onInformerRestart?: (name: string, error: string, delayMs: number) => void;
+  /** How long one API call (a list, create, patch, replace, delete or read; not a watch) may take (default DEFAULT_API_TIMEOUT_MS). */
+  apiTimeoutMs?: number;
 }
 
 const statusCode = (e: unknown): number | undefined => {
@@ -41,9 +46,12 @@ export class K8sCluster implements Cluster {
   readonly pods: RestartingInformer<V1Pod>;
   /** A Job that cannot create its pod (no service account, quota, admission) says so only in an event. */
   readonly events: RestartingInformer<CoreV1Event>;
+  private readonly timeoutMs: number;
 
   constructor(private readonly opts: K8sClusterOptions) {
+    this.timeoutMs = opts.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
     const kc = opts.kubeConfig;
+    const bounded = () => boundedCall(this.timeoutMs);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
@@ -56,27 +64,27 @@ export class K8sCluster implements Cluster {
     this.runInformer = new RestartingInformer<KubernetesObject>({
       name: 'runs', kubeConfig: kc, path: `/apis/${GROUP}/${VERSION}${nsPath}/${PLURAL}`,
       list: async () => (ns
-        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
+        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL }, bounded())
+        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }, bounded())) as KubernetesListObject<KubernetesObject>,
       onChange: (r) => opts.enqueue(`${r.metadata?.namespace}/${r.metadata?.name}`),
       onRestart: opts.onInformerRestart,
     });
     this.jobs = new RestartingInformer<V1Job>({
       name: 'jobs', kubeConfig: kc, path: `/apis/batch/v1${nsPath}/jobs`, labelSelector: Label.Run,
-      list: () => (ns ? this.batch.listNamespacedJob({ namespace: ns, labelSelector: Label.Run }) : this.batch.listJobForAllNamespaces({ labelSelector: Label.Run })),
+      list: () => (ns ? this.batch.listNamespacedJob({ namespace: ns, labelSelector: Label.Run }, bounded()) : this.batch.listJobForAllNamespaces({ labelSelector: Label.Run }, bounded())),
       onChange: fromLabel,
       onRestart: opts.onInformerRestart,
     });
     this.pods = new RestartingInformer<V1Pod>({
       name: 'pods', kubeConfig: kc, path: `/api/v1${nsPath}/pods`, labelSelector: Label.Run,
-      list: () => (ns ? this.core.listNamespacedPod({ namespace: ns, labelSelector: Label.Run }) : this.core.listPodForAllNamespaces({ labelSelector: Label.Run })),
+      list: () => (ns ? this.core.listNamespacedPod({ namespace: ns, labelSelector: Label.Run }, bounded()) : this.core.listPodForAllNamespaces({ labelSelector: Label.Run }, bounded())),
       onChange: fromLabel,
       onRestart: opts.onInformerRestart,
     });
     const eventSelector = { fieldSelector: 'involvedObject.kind=Job,reason=FailedCreate' };
     this.events = new RestartingInformer<CoreV1Event>({
       name: 'job-events', kubeConfig: kc, path: `/api/v1${nsPath}/events`, ...eventSelector,
-      list: () => (ns ? this.core.listNamespacedEvent({ namespace: ns, ...eventSelector }) : this.core.listEventForAllNamespaces(eventSelector)),
+      list: () => (ns ? this.core.listNamespacedEvent({ namespace: ns, ...eventSelector }, bounded()) : this.core.listEventForAllNamespaces(eventSelector, bounded())),
       // Events carry no labels: the Job they are about names the run.
       onChange: (e) => {
         const job = e.involvedObject?.name ? this.jobs.get(e.involvedObject.name, e.metadata?.namespace) : undefined;
@@ -123,7 +131,7 @@ export class K8sCluster implements Cluster {
 
   async createJob(job: V1Job): Promise<'created' | 'exists'> {
     try {
-      await this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job, fieldManager: FIELD_MANAGER });
+      await this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job, fieldManager: FIELD_MANAGER }, boundedCall(this.timeoutMs));
       return 'created';
     } catch (e) {
       if (statusCode(e) === 409) return 'exists';
@@ -134,7 +142,7 @@ export class K8sCluster implements Cluster {
   async setJobSuspended(namespace: string, name: string, suspend: boolean): Promise<void> {
     try {
       await this.batch.patchNamespacedJob({ namespace, name, body: { spec: { suspend } }, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
     } catch (e) {
       if (statusCode(e) !== 404) throw e;
     }
@@ -145,7 +153,7 @@ export class K8sCluster implements Cluster {
     try {
       await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, plural: PLURAL, namespace: run.metadata.namespace, name: run.metadata.name, body, fieldManager: FIELD_MANAGER,
-      });
+      }, boundedCall(this.timeoutMs));
     } catch (e) {
       const code = statusCode(e);
       if (code === 409 || code === 404) throw new ConflictError(`run ${run.metadata.namespace}/${run.metadata.name} changed (HTTP ${code})`, { cause: e });
@@ -158,7 +166,7 @@ export class K8sCluster implements Cluster {
       await this.custom.deleteNamespacedCustomObject({
         group: GROUP, version: VERSION, plural: PLURAL, namespace: run.metadata.namespace, name: run.metadata.name,
         propagationPolicy: 'Background', body: { preconditions: { uid: run.metadata.uid } },
-      });
+      }, boundedCall(this.timeoutMs));
     } catch (e) {
       const code = statusCode(e);
       if (code !== 404 && code !== 409) throw e;
@@ -167,7 +175,7 @@ export class K8sCluster implements Cluster {
 
   async stackStages(namespace: string, name: string): Promise<string[] | undefined> {
     try {
-      const stack = await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace, name }) as Stack;
+      const stack = await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace, name }, boundedCall(this.timeoutMs)) as Stack;
       return stack.spec.stages.map((s) => s.name);
     } catch (e) {
       if (statusCode(e) === 404) return undefined;
@@ -182,7 +190,7 @@ export class K8sCluster implements Cluster {
     ];
     try {
       await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace, name, body, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+        boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
     } catch (e) {
       const code = statusCode(e);
       // 422: the test failed (the stage moved); 409: a conflict. Either way, look again.

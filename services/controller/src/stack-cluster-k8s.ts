@@ -1,10 +1,12 @@
 // What the Stack reconciler reads and writes: restarting informers on Stacks and on the Deployments,
 // Services, PodDisruptionBudgets and Pods they own (their caches answer reads, their events fill the
-// work queue), server-side apply for children, and the status subresource.
+// work queue), server-side apply for children, and the status subresource; every call but the
+// watches is bounded by apiTimeoutMs.
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, PolicyV1Api, RbacAuthorizationV1Api, setHeaderOptions,
   type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Pod, type V1PodDisruptionBudget, type V1Service,
 } from '@kubernetes/client-node';
+import { boundedCall, DEFAULT_API_TIMEOUT_MS } from './api-timeout.ts';
 import { RestartingInformer } from '../../shared/k8s-informer.ts';
 import type { Stack, StackStatus } from './stack-types.ts';
 import { ConflictError } from './cluster.ts';
@@ -42,11 +44,17 @@ export interface K8sStackClusterOptions {
   /** Called with `namespace/name` of the Stack an event concerns. */
   enqueue: (key: string) => void;
   onInformerRestart?: (name: string, error: string, delayMs: number) => void;
+  /** Bound on each API call but the watches (default DEFAULT_API_TIMEOUT_MS). */
+  apiTimeoutMs?: number;
 }
+
+type Apply = (namespace: string, name: string, body: KubernetesObject) => Promise<unknown>;
 
 export class K8sStackCluster implements StackCluster {
   private readonly custom: CustomObjectsApi;
-  private readonly objects: KubernetesObjectApi;
+  /** Server-side apply per kind the builder makes. */
+  private readonly appliers: Record<string, Apply>;
+  private readonly timeoutMs: number;
   private readonly stacks: RestartingInformer<KubernetesObject>;
   private readonly deployments: RestartingInformer<V1Deployment>;
   private readonly services: RestartingInformer<V1Service>;
@@ -56,10 +64,21 @@ export class K8sStackCluster implements StackCluster {
   constructor(opts: K8sStackClusterOptions) {
     const kc = opts.kubeConfig;
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
     const policy = kc.makeApiClient(PolicyV1Api);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    this.timeoutMs = opts.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+    const bounded = () => boundedCall(this.timeoutMs);
+    const ssa = () => boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+    const args = (namespace: string, name: string, body: KubernetesObject) => ({ namespace, name, body, fieldManager: FIELD_MANAGER, force: true });
+    this.appliers = {
+      Deployment: (ns, n, b) => apps.patchNamespacedDeployment(args(ns, n, b), ssa()),
+      PodDisruptionBudget: (ns, n, b) => policy.patchNamespacedPodDisruptionBudget(args(ns, n, b), ssa()),
+      Service: (ns, n, b) => core.patchNamespacedService(args(ns, n, b), ssa()),
+      ServiceAccount: (ns, n, b) => core.patchNamespacedServiceAccount(args(ns, n, b), ssa()),
+      RoleBinding: (ns, n, b) => rbac.patchNamespacedRoleBinding(args(ns, n, b), ssa()),
+    };
     const ns = opts.namespace;
     const nsPath = ns ? `/namespaces/${ns}` : '';
     const byLabel = (o: KubernetesObject): void => {
@@ -71,26 +90,26 @@ export class K8sStackCluster implements StackCluster {
     this.stacks = new RestartingInformer<KubernetesObject>({
       name: 'stacks', kubeConfig: kc, path: `/apis/${GROUP}/${VERSION}${nsPath}/${STACK_PLURAL}`,
       list: async () => (ns
-        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: STACK_PLURAL })
-        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL })) as KubernetesListObject<KubernetesObject>,
+        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: STACK_PLURAL }, bounded())
+        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL }, bounded())) as KubernetesListObject<KubernetesObject>,
       onChange: (s) => opts.enqueue(`${s.metadata?.namespace}/${s.metadata?.name}`),
       onRestart: opts.onInformerRestart,
     });
     this.deployments = new RestartingInformer<V1Deployment>({
       ...common, ...selected, name: 'stack-deployments', path: `/apis/apps/v1${nsPath}/deployments`,
-      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...selected }) : apps.listDeploymentForAllNamespaces(selected)),
+      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...selected }, bounded()) : apps.listDeploymentForAllNamespaces(selected, bounded())),
     });
     this.services = new RestartingInformer<V1Service>({
       ...common, ...selected, name: 'stack-services', path: `/api/v1${nsPath}/services`,
-      list: () => (ns ? core.listNamespacedService({ namespace: ns, ...selected }) : core.listServiceForAllNamespaces(selected)),
+      list: () => (ns ? core.listNamespacedService({ namespace: ns, ...selected }, bounded()) : core.listServiceForAllNamespaces(selected, bounded())),
     });
     this.pdbs = new RestartingInformer<V1PodDisruptionBudget>({
       ...common, ...selected, name: 'stack-pdbs', path: `/apis/policy/v1${nsPath}/poddisruptionbudgets`,
-      list: () => (ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...selected }) : policy.listPodDisruptionBudgetForAllNamespaces(selected)),
+      list: () => (ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...selected }, bounded()) : policy.listPodDisruptionBudgetForAllNamespaces(selected, bounded())),
     });
     this.pods = new RestartingInformer<V1Pod>({
       ...common, ...selected, name: 'stack-pods', path: `/api/v1${nsPath}/pods`,
-      list: () => (ns ? core.listNamespacedPod({ namespace: ns, ...selected }) : core.listPodForAllNamespaces(selected)),
+      list: () => (ns ? core.listNamespacedPod({ namespace: ns, ...selected }, bounded()) : core.listPodForAllNamespaces(selected, bounded())),
     });
   }
 
@@ -129,7 +148,9 @@ export class K8sStackCluster implements StackCluster {
   }
 
   async apply(obj: KubernetesObject): Promise<void> {
-    await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    const apply = this.appliers[obj.kind ?? ''];
+    if (!apply) throw new Error(`the Stack reconciler does not apply ${obj.kind} objects`);
+    await apply(obj.metadata!.namespace!, obj.metadata!.name!, obj);
   }
 
   async updateStatus(stack: Stack, status: StackStatus): Promise<void> {
@@ -137,7 +158,7 @@ export class K8sStackCluster implements StackCluster {
     try {
       await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace: stack.metadata.namespace, name: stack.metadata.name, body, fieldManager: FIELD_MANAGER,
-      });
+      }, boundedCall(this.timeoutMs));
     } catch (e) {
       const code = statusCode(e);
       if (code === 409 || code === 404) throw new ConflictError(`stack ${stack.metadata.namespace}/${stack.metadata.name} changed (HTTP ${code})`, { cause: e });

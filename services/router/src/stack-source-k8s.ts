@@ -81,9 +81,9 @@ export class K8sStackSource {
 
 /** The `--k8s-*` flags of `fslm router`, as parsed. */
 export interface K8sSourceFlags {
-  'k8s-namespace'?: string;
-  'k8s-stack'?: string[];
-  'k8s-selector'?: string;
+  k8sNamespace?: string;
+  k8sStack?: string[];
+  k8sSelector?: string;
   kubeconfig?: string;
 }
 
@@ -91,16 +91,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** A source for the flags, undefined when none is given; throws naming the bad flag. */
 export function k8sSource(flags: K8sSourceFlags, stacks: Map<string, StackDefinition>): K8sStackSource | undefined {
-  const namespace = flags['k8s-namespace'];
-  const names = flags['k8s-stack'] ?? [];
-  const selector = flags['k8s-selector'];
-  if (!namespace && names.length === 0 && !selector && !flags.kubeconfig) return undefined;
+  const { k8sNamespace: namespace, k8sStack: names = [], k8sSelector: selector, kubeconfig } = flags;
+  if (!namespace && names.length === 0 && !selector && !kubeconfig) return undefined;
   if (!namespace || !DNS_LABEL.test(namespace)) throw new Error('--k8s-namespace NS (a namespace name) is required with --k8s-stack, --k8s-selector and --kubeconfig');
   if ((names.length > 0) === (selector !== undefined)) throw new Error('give either --k8s-stack NAME (repeatable) or --k8s-selector LABELS');
   const bad = names.find((n) => !DNS_LABEL.test(n));
   if (bad !== undefined) throw new Error(`--k8s-stack ${JSON.stringify(bad)} is not a stack name (a lowercase DNS label)`);
   return new K8sStackSource({
-    kubeconfig: flags.kubeconfig, namespace, names, labelSelector: selector, stacks,
+    kubeconfig, namespace, names, labelSelector: selector, stacks,
     log: (event) => console.log(JSON.stringify(event)),
   });
 }

@@ -11,7 +11,9 @@ import { renderStackSchema, STACK_CRD_FILE, STACK_SCHEMA_FILE } from '../../../s
 import { corpus } from '../../../test/support/stack-corpus.ts';
 import { parseStack, StackDefinitionError } from '../src/stack-loader.ts';
 import { celRuleMessages, RULE_MIRRORS } from '../src/stack-rules.ts';
-import { parseTemplate, stageReferences } from '../src/template.ts';
+import { parseTemplate } from '../src/template.ts';
+import { MAX_REPETITION_PENALTY, MAX_STACK_BUDGET_MS, MAX_STAGE_BUDGET_MS, MAX_STAGE_NEW_TOKENS, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE, MIN_REPETITION_PENALTY } from '../src/defaults.ts';
+import { UINT32_MAX } from '../src/generation-checks.ts';
 
 const problems = (file: string): string[] => {
   try {
@@ -43,6 +45,15 @@ describe('stack files', { timeout: 60_000 }, () => {
 
   test('stacks/stack.schema.json is rendered from the CRD', () => {
     assert.equal(readFileSync(STACK_SCHEMA_FILE, 'utf8'), renderStackSchema(), 'run: node --import tsx scripts/k8s/render-stack-schema.ts');
+  });
+
+  test('the CRD\'s bounds are the router\'s limits', () => {
+    const stages = parse(readFileSync(STACK_CRD_FILE, 'utf8'), { merge: true }).spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.stages;
+    const p = stages.items.properties.params.properties;
+    assert.deepEqual(
+      [p.maxNewTokens.maximum, p.temperature.maximum, p.topK.maximum, p.repetitionPenalty.minimum, p.repetitionPenalty.maximum, p.stop.maxItems, p.stop.items.maxLength, stages.items.properties.budgetMs.maximum],
+      [MAX_STAGE_NEW_TOKENS, MAX_TEMPERATURE, UINT32_MAX, MIN_REPETITION_PENALTY, MAX_REPETITION_PENALTY, MAX_STOP_SEQUENCES, MAX_STOP_LENGTH, MAX_STAGE_BUDGET_MS]);
+    assert.ok(stages.maxItems * MAX_STAGE_BUDGET_MS <= MAX_STACK_BUDGET_MS, 'no stack\'s budgets add up past a timer\'s limit');
   });
 
   test('every CEL rule of the CRD has a mirror, and every mirror a rule', () => {
