@@ -56,6 +56,12 @@ describe('stacks on the cluster', { timeout: 900_000, skip: SKIP_K8S }, () => {
       assert.deepEqual(service.spec.ports.map((p: Json) => [p.name, p.port]), [['grpc', 50050], ['http', 8080]]);
       assert.equal((await env.json(['get', 'pdb', 'default-final', '-n', ns])).spec.maxUnavailable, 0);
 
+      // A stage taken out of the Stack takes its Deployment and PodDisruptionBudget with it.
+      await env.kubectl(['patch', 'stack', 'default', '-n', ns, '--type=json', '-p', '[{"op":"test","path":"/spec/stages/3/name","value":"final"},{"op":"remove","path":"/spec/stages/3"}]']);
+      await waitForStack(env, ns, 'default', '3/3 after removing a stage', (s) => s.status?.readyStages === '3/3' && s.status.observedGeneration === 2);
+      await waitFor('the removed stage\'s Deployment and PDB to go', async () =>
+        (await env.kubectl(['get', 'deployment,pdb', '-n', ns, '-l', 'fslm.dev/stage=final', '-o', 'name'])).stdout.trim() === '' || undefined, 60_000, 500);
+
       await env.kubectl(['delete', 'stack', 'default', '-n', ns]);
       await waitFor('everything the Stack made to be gone', async () => {
         const left = await env.kubectl(['get', 'deployments,services,pdb,serviceaccounts,rolebindings,pods', '-n', ns, '-l', 'fslm.dev/stack=default', '-o', 'name']);
@@ -84,7 +90,7 @@ describe('stacks on the cluster', { timeout: 900_000, skip: SKIP_K8S }, () => {
     }
     for (const verb of NAMESPACE_RULES[0].verbs) assert.equal(await canI(verb, 'leases.coordination.k8s.io', 'fslm-system'), 'yes');
     const never: [string, string][] = [
-      ['delete', 'deployments.apps'], ['update', 'deployments.apps'], ['create', 'pods'], ['delete', 'pods'], ['get', 'secrets'], ['list', 'configmaps'],
+      ['delete', 'statefulsets.apps'], ['update', 'deployments.apps'], ['create', 'pods'], ['delete', 'pods'], ['get', 'secrets'], ['list', 'configmaps'],
       ['delete', 'stacks.fslm.dev'], ['create', 'stacks.fslm.dev'], ['create', 'clusterrolebindings.rbac.authorization.k8s.io'], ['create', 'roles.rbac.authorization.k8s.io'],
       ['delete', 'rolebindings.rbac.authorization.k8s.io'], ['patch', 'nodes'], ['create', 'statefulsets.apps'], ['delete', 'jobs.batch'], ['create', 'events'],
     ];

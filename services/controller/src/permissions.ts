@@ -25,9 +25,10 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   // A Job that cannot create its pod says so only in events (FailedCreate).
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
-  // What a Stack runs, applied server-side (create and patch); watched to repair drift and read status.
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // What a Stack runs, applied server-side (create and patch); watched to repair drift and read status;
+  // a stage taken out of its Stack is deleted.
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   // The router's identity, bound to ROUTER_CLUSTER_ROLE in the stack's namespace.
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create', 'patch'] },

@@ -24,6 +24,10 @@ export interface StackCluster {
   cached(kind: string, namespace: string, name: string): KubernetesObject | undefined;
   /** Server-side apply (create or update) of a child. */
   apply(obj: KubernetesObject): Promise<void>;
+  /** Cached children of the Stack that a stage owns: its Deployments and PodDisruptionBudgets (by owner uid). */
+  stageChildrenOf(stack: Stack): KubernetesObject[];
+  /** Deletes a child (only the one with that uid; gone already is fine). */
+  remove(obj: KubernetesObject): Promise<void>;
   /** Writes the status subresource; ConflictError when the Stack changed since it was read. */
   updateStatus(stack: Stack, status: StackStatus): Promise<void>;
 }
@@ -49,11 +53,13 @@ export interface K8sStackClusterOptions {
 }
 
 type Apply = (namespace: string, name: string, body: KubernetesObject) => Promise<unknown>;
+type Remove = (namespace: string, name: string, uid: string) => Promise<unknown>;
 
 export class K8sStackCluster implements StackCluster {
   private readonly custom: CustomObjectsApi;
   /** Server-side apply per kind the builder makes. */
   private readonly appliers: Record<string, Apply>;
+  private readonly removers: Record<string, Remove>;
   private readonly timeoutMs: number;
   private readonly stacks: RestartingInformer<KubernetesObject>;
   private readonly deployments: RestartingInformer<V1Deployment>;
@@ -78,6 +84,11 @@ export class K8sStackCluster implements StackCluster {
       Service: (ns, n, b) => core.patchNamespacedService(args(ns, n, b), ssa()),
       ServiceAccount: (ns, n, b) => core.patchNamespacedServiceAccount(args(ns, n, b), ssa()),
       RoleBinding: (ns, n, b) => rbac.patchNamespacedRoleBinding(args(ns, n, b), ssa()),
+    };
+    const del = (namespace: string, name: string, uid: string) => ({ namespace, name, propagationPolicy: 'Background', body: { preconditions: { uid } } });
+    this.removers = {
+      Deployment: (ns, n, uid) => apps.deleteNamespacedDeployment(del(ns, n, uid), bounded()),
+      PodDisruptionBudget: (ns, n, uid) => policy.deleteNamespacedPodDisruptionBudget(del(ns, n, uid), bounded()),
     };
     const ns = opts.namespace;
     const nsPath = ns ? `/namespaces/${ns}` : '';
@@ -136,6 +147,25 @@ export class K8sStackCluster implements StackCluster {
 
   deploymentsOf(stack: Stack): V1Deployment[] {
     return this.deployments.list(stack.metadata.namespace).filter((d) => ownedBy(d, stack.metadata.uid));
+  }
+
+  stageChildrenOf(stack: Stack): KubernetesObject[] {
+    const stageOwned = (o: KubernetesObject): boolean => ownedBy(o, stack.metadata.uid) && o.metadata?.labels?.[StackLabel.Stage] !== undefined;
+    return [
+      ...this.deployments.list(stack.metadata.namespace).filter(stageOwned).map((d) => ({ ...d, kind: 'Deployment' })),
+      ...this.pdbs.list(stack.metadata.namespace).filter(stageOwned).map((p) => ({ ...p, kind: 'PodDisruptionBudget' })),
+    ];
+  }
+
+  async remove(obj: KubernetesObject): Promise<void> {
+    const remove = this.removers[obj.kind ?? ''];
+    if (!remove) throw new Error(`the Stack reconciler does not delete ${obj.kind} objects`);
+    try {
+      await remove(obj.metadata!.namespace!, obj.metadata!.name!, obj.metadata!.uid!);
+    } catch (e) {
+      const code = statusCode(e);
+      if (code !== 404 && code !== 409) throw e;
+    }
   }
 
   podsOf(stack: Stack): V1Pod[] {

@@ -1,7 +1,8 @@
 // Reconcile for Stack, in the same fixed shape as the run reconciler: get the Stack (stop if gone),
 // build what it should run (stack-builder.ts, pure), apply each child whose applied hash differs,
-// compute the status from the Deployments and pods (stack-status.ts, pure), and write the status
-// only if it changed. Deleting a Stack needs nothing here: its children are owned by it.
+// delete the Deployment and PodDisruptionBudget of a stage taken out of the Stack, compute the status
+// from the Deployments and pods (stack-status.ts, pure), and write the status only if it changed.
+// Deleting a Stack needs nothing here: its children are owned by it.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../../shared/errors.ts';
@@ -78,7 +79,8 @@ export class StackReconciler {
   private async reconcileStack(stack: Stack): Promise<void> {
     const key = `${stack.metadata.namespace}/${stack.metadata.name}`;
     const failures: string[] = [];
-    for (const obj of desiredObjects(stack, this.profile)) {
+    const desired = desiredObjects(stack, this.profile);
+    for (const obj of desired) {
       if (!this.needsApply(obj)) continue;
       try {
         await this.cluster.apply(obj);
@@ -87,6 +89,17 @@ export class StackReconciler {
         this.log('applied', { stack: key, object: keyOf(obj) });
       } catch (e) {
         failures.push(`${obj.kind} ${obj.metadata?.name}: ${errorMessage(e)}`);
+      }
+    }
+    // A stage taken out of the Stack takes its Deployment and PodDisruptionBudget with it.
+    const wanted = new Set(desired.map(keyOf));
+    for (const stale of this.cluster.stageChildrenOf(stack).filter((o) => !wanted.has(keyOf(o)))) {
+      try {
+        await this.cluster.remove(stale);
+        this.applied.delete(keyOf(stale));
+        this.log('deleted', { stack: key, object: keyOf(stale) });
+      } catch (e) {
+        failures.push(`${stale.kind} ${stale.metadata?.name}: ${errorMessage(e)}`);
       }
     }
     const deployments = new Map(this.cluster.deploymentsOf(stack).map((d) => [d.metadata!.name!, d]));
