@@ -69,7 +69,7 @@ test('negative retries, a missing image and bad names are rejected', K8S, async 
   assert.match(await rejected(run(st('Bad_Name'))), /spec\.stages\[0\]\.name: Invalid value: "Bad_Name"/);
   assert.match(await rejected(run([st('a'), st('a')].join('\n'))), /spec\.stages\[1\]: Duplicate value/);
   assert.match(await rejected(run(st('a'), 'template: {image: t}\n  retry: {backoffSeconds: 60, maxBackoffSeconds: 5}')), /maxBackoffSeconds must be at least backoffSeconds/);
-  assert.match(await rejected(run(st('a'), 'template: {image: t}\n  rollout: {stage: nope, target: {kind: Deployment, name: s}}')), /spec\.rollout\.stage must name a stage/);
+  assert.match(await rejected(run(st('a'), 'template: {image: t}\n  rollout: {stage: nope, target: {stack: s}}')), /spec\.rollout\.stage must name a stage/);
   assert.match(await rejected(run('    []')), /spec\.stages: Invalid value: 0: .*should have at least 1 items/);
 });
 

@@ -12,6 +12,7 @@ import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 import { ControllerProcess } from './support/controller-process.ts';
 import { K8S_BEFORE_TIMEOUT_MS, SKIP_K8S, TestEnv, getRun, installFslm, waitForPhase } from './support/testenv.ts';
+import { modelStore } from '../k8s/support/serving.ts';
 
 let env: TestEnv;
 let controller: ControllerProcess;
@@ -85,6 +86,7 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
   let done;
   try {
     await env.kubectl(['apply', '-f', 'k8s/examples/trainer-rbac.yaml']);
+    await modelStore(env, 'default'); // the example mounts the data and model claims
     await env.kubectl(['apply', '-f', 'k8s/examples/stacktrainingrun.yaml']);
     done = await waitForPhase(env, 'pythia-4x160m', ['Succeeded', 'Failed'], 90_000);
     assert.equal(done.status.phase, 'Succeeded', JSON.stringify(done.status));
@@ -119,6 +121,9 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
     assert.ok(p.spec.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
     assert.equal(p.metadata.ownerReferences[0].kind, 'Job');
     assert.equal(p.spec.serviceAccountName, 'fslm-trainer');
+    assert.deepEqual(p.spec.containers[0].volumeMounts.filter((m: any) => m.name !== 'kube-api-access' && !m.name.startsWith('kube-api-access')),
+      [{ name: 'data', mountPath: '/data', readOnly: true }, { name: 'models', mountPath: '/models' }]);
+    assert.equal(p.spec.securityContext.runAsNonRoot, true);
   }
   // The trainer may patch its own Pod's progress annotation, and no more than Pods.
   const trainer = ['--as', 'system:serviceaccount:default:fslm-trainer'];
@@ -144,7 +149,16 @@ test('the example run: Jobs in dependency order on GPU nodes, Succeeded with 4/4
 });
 
 test('the trainer\'s progress annotation and final metrics reach the stage status; the model rolls out', K8S, async () => {
-  await env.kubectl(['create', 'deployment', 'stage-final', '--image=ghcr.io/fslm/fslm:0.1.0', '--replicas=0']);
+  // The Stack whose stage the run rolls out to; its pods ask for no GPU, so the run's Jobs keep theirs.
+  await env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
+kind: Stack
+metadata: {name: serve}
+spec:
+  defaults: {model: file:///models/base, resources: {requests: {cpu: 100m}}, tolerations: [], placement: {oneStagePerNode: false}}
+  stages:
+  - {name: first, template: '{input}'}
+  - {name: final, template: '{stages.first}'}
+` });
   await env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
 kind: StackTrainingRun
 metadata: {name: progress-demo}
@@ -156,7 +170,7 @@ spec:
     tolerations: [{key: nvidia.com/gpu, operator: Exists}]
   stages:
   - {name: final, baseModel: EleutherAI/pythia-160m, dataset: file:///d.jsonl}
-  rollout: {stage: final, target: {kind: Deployment, name: stage-final}}
+  rollout: {stage: final, target: {stack: serve}}
 ` });
   const podName = await waitFor(async () => {
     const pods = (await env.json(['get', 'pods', '-l', 'fslm.dev/run=progress-demo'])).items;
@@ -177,10 +191,15 @@ spec:
   assert.equal(done.status.phase, 'Succeeded');
   assert.deepEqual(done.status.stages[0].metrics, { eval_loss: 0.93, train_loss: 0.81, steps: 500 });
   assert.equal(done.status.rollout.phase, 'Succeeded');
-  const dep = await env.json(['get', 'deployment', 'stage-final']);
-  const c = dep.spec.template.spec.containers[0];
-  assert.deepEqual(c.env, [{ name: 'FSLM_MODEL', value: 'file:///models/progress-demo/final' }]);
-  assert.equal(dep.spec.template.metadata.annotations['fslm.dev/model'], 'file:///models/progress-demo/final');
+  assert.equal(done.status.rollout.target, 'Stack/default/serve stage final');
+  const stack = await env.json(['get', 'stack', 'serve']);
+  assert.deepEqual(stack.spec.stages.map((s: any) => s.model), [undefined, 'file:///models/progress-demo/final'], 'only the final stage changed');
+  const dep = await waitFor(async () => {
+    const d = await env.json(['get', 'deployment', 'serve-final']);
+    return d.spec.template.metadata.annotations['fslm.dev/model'] === 'file:///models/progress-demo/final' ? d : undefined;
+  }, { what: 'the final stage Deployment to name the new model', timeoutMs: 30_000, intervalMs: 200 });
+  assert.deepEqual(dep.spec.template.spec.initContainers[0].args, ['model', 'fetch', 'file:///models/progress-demo/final', '/var/lib/fslm/model']);
+  assert.equal((await env.json(['get', 'deployment', 'serve-first'])).spec.template.metadata.annotations['fslm.dev/model'], 'file:///models/base');
 });
 
 test('stage spans go out over OTLP with the ids the trainer was given', K8S, async () => {

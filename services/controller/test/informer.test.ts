@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { KubeConfig, type KubernetesListObject, type V1ConfigMap } from '@kubernetes/client-node';
-import { RestartingInformer } from '../src/informer.ts';
+import { RestartingInformer } from '../../shared/k8s-informer.ts';
 import { waitFor, within } from '../../../test/support/wait.ts';
 
 // A fake API server: the list fails `failLists` times with 500, then answers; a watch sends one

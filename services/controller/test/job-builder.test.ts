@@ -69,3 +69,18 @@ test('a stage without any image is refused', { timeout: 30_000 }, () => {
   const spec = resolveSpec(run.spec, 'x');
   assert.throws(() => buildJob(run, spec, spec.stages[0], { attempt: 1, suspend: false, createdBy: 'me' }), /no image/);
 });
+
+test('the pod template carries the run template\'s volumes, mounts, envFrom and securityContext', () => {
+  const run = new RunBuilder('demo', [stage('a')]).spec({ template: {
+    image: 'trainer:1',
+    volumes: [{ name: 'models', persistentVolumeClaim: { claimName: 'fslm-models' } }],
+    volumeMounts: [{ name: 'models', mountPath: '/models' }],
+    envFrom: [{ secretRef: { name: 's3' } }],
+    securityContext: { runAsNonRoot: true, fsGroup: 10001 },
+  } }).build();
+  const spec = buildJob(run, resolveSpec(run.spec, 'demo'), resolveSpec(run.spec, 'demo').stages[0], { attempt: 1, suspend: false, createdBy: 'me' }).spec!.template.spec!;
+  assert.deepEqual(spec.volumes, [{ name: 'models', persistentVolumeClaim: { claimName: 'fslm-models' } }]);
+  assert.deepEqual(spec.securityContext, { runAsNonRoot: true, fsGroup: 10001 });
+  assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'models', mountPath: '/models' }]);
+  assert.deepEqual(spec.containers[0].envFrom, [{ secretRef: { name: 's3' } }]);
+});

@@ -141,3 +141,22 @@ test('the same input gives the same plan', { timeout: 30_000 }, () => {
   const i = input({ a: [ok()], b: [failed(1, 95)], c: [active()] });
   assert.deepEqual(evaluatePlan(i), evaluatePlan(i));
 });
+
+test('an attempt whose pod has not started says why, and fails its stage with that reason after the start timeout', () => {
+  const waiting = { ...active(1, 90), notStarted: { reason: 'FailedCreate', message: 'serviceaccount "fslm-trainer" not found' } };
+  const early = evaluatePlan(input({ a: [waiting] }, { startTimeoutSeconds: 30 }));
+  assert.equal(early.phase, 'Running');
+  assert.deepEqual([early.stages[0].phase, early.stages[0].reason, early.stages[0].message], ['Running', 'FailedCreate', 'serviceaccount "fslm-trainer" not found']);
+  assert.deepEqual(early.requeueAt, at(120));
+  const late = evaluatePlan(input({ a: [waiting] }, { startTimeoutSeconds: 30, now: at(120) }));
+  assert.equal(late.phase, 'Failed');
+  assert.equal(late.stages[0].reason, 'FailedCreate');
+  assert.match(late.stages[0].message!, /attempt 1 did not start within 30s: serviceaccount "fslm-trainer" not found/);
+  assert.deepEqual(late.cancel, [{ stage: 'a', attempt: 1 }]);
+  assert.match(late.message, /stage a failed \(FailedCreate\)/);
+});
+
+test('a started attempt is not timed out', () => {
+  const e = evaluatePlan(input({ a: [active(1, 0)] }, { startTimeoutSeconds: 30 }));
+  assert.deepEqual([e.phase, e.stages[0].phase, e.stages[0].reason], ['Running', 'Running', undefined]);
+});

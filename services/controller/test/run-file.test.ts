@@ -37,7 +37,7 @@ test('the CRD CEL rules are mirrored: dependsOn names stages, no cycles of any l
   const stages = structuredClone(example.spec.stages);
   stages[0].dependsOn = ['final'];
   stages[2].dependsOn = ['nope'];
-  const out = problems(withSpec({ stages, retry: { backoffSeconds: 60, maxBackoffSeconds: 5 }, rollout: { stage: 'ghost', target: { kind: 'Deployment', name: 'd' } } }));
+  const out = problems(withSpec({ stages, retry: { backoffSeconds: 60, maxBackoffSeconds: 5 }, rollout: { stage: 'ghost', target: { stack: 'd' } } }));
   assert.deepEqual(out, [
     'spec.stages[2].dependsOn[0]: stage "answer" depends on unknown stage "nope"',
     'spec.stages: dependsOn has a cycle: understand -> final -> understand',

@@ -135,19 +135,31 @@ test('suspend suspends the running Job; TTL deletes the finished run', { timeout
   assert.deepEqual(cluster.deleted, ['demo']);
 });
 
-test('a succeeded run rolls its stage out to the serving Deployment once', { timeout: 30_000 }, async () => {
-  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { kind: 'Deployment', name: 'stage-a' } } }).build());
-  cluster.workloads.set('Deployment/ns/stage-a', { containers: ['stage'], patches: [] });
+test('a succeeded run sets the model of one Stack stage, once', { timeout: 30_000 }, async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving', stage: 'final' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
   await r.reconcile(key);
+  cluster.stacks.get('ns/serving')!.models = {};
   await r.reconcile(key);
-  const w = cluster.workloads.get('Deployment/ns/stage-a')!;
-  assert.equal(w.patches.length, 1);
-  assert.deepEqual((w.patches[0] as any).spec.template.spec.containers, [{ name: 'stage', env: [{ name: 'FSLM_MODEL', value: 'file:///models/demo/a' }] }]);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {}, 'the rollout is applied once');
   const ro = cluster.getRun('ns', 'demo')!.status!.rollout!;
   assert.equal(ro.phase, 'Succeeded');
-  assert.equal(ro.target, 'Deployment/ns/stage-a');
+  assert.equal(ro.target, 'Stack/ns/serving stage final');
+  assert.equal(ro.model, 'file:///models/demo/a');
+});
+
+test('a rollout to a Stack or stage that does not exist fails with a message, the run still succeeds', async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
+  cluster.jobs.set('demo-a-1', job(cluster.getRun('ns', 'demo')!, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
+  await r.reconcile(key);
+  const done = cluster.getRun('ns', 'demo')!.status!;
+  assert.equal(done.phase, 'Succeeded');
+  assert.equal(done.rollout!.phase, 'Failed');
+  assert.match(done.rollout!.message!, /has no stage "a" \(its stages: first, final\)/);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {});
 });
 
 test('a run that is gone or being deleted is left alone', { timeout: 30_000 }, async () => {
@@ -163,4 +175,30 @@ test('a run that is gone or being deleted is left alone', { timeout: 30_000 }, a
   assert.equal(cluster.statusWrites, 0);
   assert.equal(cluster.jobs.size, 0);
   assert.equal(cluster.getRun('ns', 'going')!.status, undefined);
+});
+
+test('a stage whose Job cannot create its pod shows why, then fails after the start timeout and stays failed', async () => {
+  const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ startTimeoutSeconds: 30 }).build(), at(0));
+  await r.reconcile(key);
+  const j = cluster.jobs.get('demo-a-1')!;
+  j.metadata!.creationTimestamp = at(0); // the server's time of creation, on the test's clock
+  cluster.events = [{ metadata: { name: 'e' }, involvedObject: { kind: 'Job', name: 'demo-a-1', uid: j.metadata!.uid }, reason: 'FailedCreate',
+    message: 'Error creating: pods "demo-a-1-" is forbidden: error looking up service account ns/fslm-trainer: serviceaccount "fslm-trainer" not found' }];
+  tick(at(5));
+  await r.reconcile(key);
+  const running = cluster.getRun('ns', 'demo')!.status!;
+  assert.deepEqual([running.phase, running.stages![0].phase, running.stages![0].reason], ['Running', 'Running', 'FailedCreate']);
+  assert.match(running.stages![0].message!, /serviceaccount "fslm-trainer" not found/);
+  const out = await r.reconcile(key);
+  assert.ok(out.requeueAfterMs! > 0 && out.requeueAfterMs! <= 31_000, 'it looks again when the start timeout passes');
+  tick(at(31));
+  await r.reconcile(key);
+  assert.deepEqual(cluster.suspended, [{ name: 'demo-a-1', suspend: true }]);
+  for (let i = 0; i < 2; i++) {
+    const failed = cluster.getRun('ns', 'demo')!.status!;
+    assert.deepEqual([failed.phase, failed.reason, failed.stages![0].phase, failed.stages![0].reason], ['Failed', 'StageFailed', 'Failed', 'FailedCreate']);
+    assert.match(failed.stages![0].message!, /^attempt 1 did not start within 30s: Error creating/);
+    tick(at(40 + i));
+    await r.reconcile(key); // the Job is suspended now: the stage keeps its verdict
+  }
 });

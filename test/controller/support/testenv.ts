@@ -66,17 +66,18 @@ function binariesBuilt(): boolean {
 export class TestEnv {
   private constructor(readonly dir: string, readonly kubeconfig: string, private readonly forget: () => void) {}
 
-  /** Kubeconfig whose user is the service account fslm-system/fslm-controller (bind k8s/controller/rbac.yaml first). */
+  /** Kubeconfig whose user is the service account fslm-system/fslm-controller (bind k8s/base/controller/rbac.yaml first). */
   get controllerKubeconfig(): string {
     return join(this.dir, 'kubeconfig-controller');
   }
 
   /**
-   * Starts a fresh control plane in a new temp folder. A failed start stops whatever it started, and one
-   * still running when the test process ends is stopped then.
+   * Starts a fresh control plane in a new temp folder, with `gpuNodes` simulated GPU nodes (default 4) and
+   * one CPU node. A failed start stops whatever it started, and one still running when the test process
+   * ends is stopped then.
    * @throws when the binaries are not built, or the control plane is not up within K8S_UP_TIMEOUT_MS.
    */
-  static async start(name: string): Promise<TestEnv> {
+  static async start(name: string, opts: { gpuNodes?: number } = {}): Promise<TestEnv> {
     if (!binariesBuilt()) throw new Error('the test control plane is not built: run `scripts/k8s-testenv build` once (tens of minutes cold; npm test does it)');
     const dir = join(mkdtempSync(join(tmpdir(), `fslm-k8s-${name}-`)), 'env');
     const down = () => {
@@ -89,7 +90,7 @@ export class TestEnv {
     const forget = onTestProcessExit(down);
     let failure: string;
     try {
-      const r = await run(TESTENV, ['up'], { env: { FSLM_K8S_DIR: dir }, timeoutMs: K8S_UP_TIMEOUT_MS });
+      const r = await run(TESTENV, ['up'], { env: { FSLM_K8S_DIR: dir, FSLM_K8S_GPU_NODES: String(opts.gpuNodes ?? 4) }, timeoutMs: K8S_UP_TIMEOUT_MS });
       const m = /^export KUBECONFIG=(.+)$/.exec(r.stdout.trim().split('\n').at(-1) ?? '');
       if (r.code === 0 && m) return new TestEnv(dir, m[1], forget);
       failure = `scripts/k8s-testenv up failed (${r.code}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-1000)}`;
@@ -137,10 +138,17 @@ export function waitForPhase(env: TestEnv, name: string, phases: string[], timeo
 
 /** Installs the CRD, the controller's namespace and RBAC, as a user would. */
 export async function installFslm(env: TestEnv): Promise<void> {
-  await env.kubectl(['apply', '-f', 'k8s/crd/']);
-  // kubectl wait errors out (instead of waiting) while the new CRD has no status.conditions yet.
-  await waitFor(async () => (await env.kubectl(['wait', '--for=condition=Established', 'crd/stacktrainingruns.fslm.dev', '--timeout=10s'], { allowFail: true })).code === 0,
-    { what: 'the CRD to be Established', timeoutMs: 30_000, intervalMs: 200 });
-  await env.kubectl(['apply', '-f', 'k8s/controller/namespace.yaml']);
-  await env.kubectl(['apply', '-f', 'k8s/controller/rbac.yaml']);
+  await env.kubectl(['apply', '-f', 'k8s/base/crd/']);
+  await waitForCrds(env);
+  await env.kubectl(['apply', '-f', 'k8s/base/controller/namespace.yaml']);
+  await env.kubectl(['apply', '-f', 'k8s/base/controller/rbac.yaml']);
+}
+
+/** Waits until fslm's CRDs are Established (served). */
+export async function waitForCrds(env: TestEnv): Promise<void> {
+  for (const crd of ['stacktrainingruns.fslm.dev', 'stacks.fslm.dev']) {
+    // kubectl wait errors out (instead of waiting) while a new CRD has no status.conditions yet.
+    await waitFor(async () => (await env.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=10s'], { allowFail: true })).code === 0,
+      { what: `the CRD ${crd} to be Established`, timeoutMs: 30_000, intervalMs: 200 });
+  }
 }
