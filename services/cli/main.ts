@@ -104,8 +104,23 @@ function program(chosen: (name: string, argv: string[]) => void): Command {
   return fslm;
 }
 
+/** The command an fslm command line names: its first word that is not a global option (or its value). */
+function commandNamed(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--parent-pid') i++;
+    else if (!argv[i].startsWith('-')) return argv[i];
+  }
+  return undefined;
+}
+
 /** Runs `fslm ARGV` and resolves with the process exit code (0 ok, 1 failed, 2 command line not understood). */
 export async function main(argv: string[]): Promise<number> {
+  // An unknown command is refused even when --help follows it (the parser would answer the general help, exit 0).
+  const named = commandNamed(argv);
+  if (named !== undefined && named !== 'help' && !Object.hasOwn(COMMANDS, named)) {
+    log(`unknown command '${named}'\n(see fslm --help)`);
+    return EXIT_USAGE;
+  }
   let chosen: { name: string; argv: string[] } | undefined;
   const fslm = program((name, args) => void (chosen = { name, argv: args }));
   try {
@@ -120,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[chosen.name];
   if (!entry) {
-    log(`unknown command ${JSON.stringify(chosen.name)} (see fslm --help)`);
+    log(`unknown command '${chosen.name}'\n(see fslm --help)`);
     return EXIT_USAGE;
   }
   if (entry.shutdownBoundMs !== undefined) boundShutdown(entry.shutdownBoundMs, (line) => log(`${chosen!.name}: ${line}`));

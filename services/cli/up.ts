@@ -9,8 +9,9 @@ import { errorMessage } from '../shared/errors.ts';
 import { EXIT_USAGE, fslmCommand, hostPort, parseCommandLine, positiveInteger } from '../shared/command-line.ts';
 import { onTerminationSignal } from '../shared/process-lifetime.ts';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, loadStackFile, StackDefinitionError } from '../router/src/index.ts';
+import { checkStackServable, UnservableStackError } from './up-limits.ts';
 import { UnservableModelsError, resolveStackModels } from './up-models.ts';
-import { FSLM_BIN, fslmArgs, jsonEvent, liveChildren, runScript, spawnChild, spawnNatsServer, type Child, type Stoppable } from './up-processes.ts';
+import { FSLM_BIN, fslmArgs, howItEnded, jsonEvent, liveChildren, runScript, spawnChild, spawnNatsServer, type Child, type Stoppable } from './up-processes.ts';
 
 const ROOT = path.resolve(path.dirname(FSLM_BIN), '..');
 
@@ -97,6 +98,7 @@ export async function runUp(argv: string[]): Promise<number> {
     log(`nats-server at ${natsUrl}`);
     notStopping();
     log(`starting ${stack.stages.length * replicas} stage processes (${threads} intra-op thread${threads > 1 ? 's' : ''} each)`);
+    const replicasOf = new Map<string, Child[]>();
     stages.push(...stack.stages.flatMap((stage) => Array.from({ length: replicas }, (_, r) => spawnChild({
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
@@ -105,7 +107,13 @@ export async function runUp(argv: string[]): Promise<number> {
       readyWhen: jsonEvent('listening'),
       echo,
     }))));
+    stages.forEach((c, i) => {
+      const name = stack.stages[Math.floor(i / replicas)].name;
+      replicasOf.set(name, [...(replicasOf.get(name) ?? []), c]);
+    });
     const stageReady = await Promise.all(stages.map((c) => c.ready));
+    notStopping();
+    await checkStackServable(stack, stages.map((c, i) => ({ stage: stack.stages[Math.floor(i / replicas)].name, grpc: String(stageReady[i].grpc) })));
     notStopping();
     router = spawnChild({
       name: 'router',
@@ -121,20 +129,44 @@ export async function runUp(argv: string[]): Promise<number> {
       pids: { router: router.child.pid, nats: nats.child.pid },
     }));
     console.log(banner(stack.name, stack.stages.map((s) => s.name), String(routerReady.grpc), String(routerReady.http), stageInfo.map((s) => String(s.metrics))));
-    const exitedFirst = await Promise.race([router, nats, ...stages].map((c) => c.exited.then((code) => ({ c, code }))));
+    const exitedFirst = await untilUnservable(router, nats, replicasOf, () => signalled !== undefined || stopping !== undefined);
     if (signalled) return await new Promise<never>(() => undefined); // the signal handler stops everything, then exits
-    log(`${exitedFirst.c.name} exited with ${exitedFirst.code}; stopping everything`);
+    log(`${exitedFirst.c.name} ${howItEnded(exitedFirst.c.child, exitedFirst.code)}; stopping everything`);
     await stopAll();
     return 1;
   } catch (error) {
     if (signalled) return await new Promise<never>(() => undefined);
-    const refused = error instanceof StackDefinitionError || error instanceof UnservableModelsError;
+    const refused = error instanceof StackDefinitionError || error instanceof UnservableModelsError || error instanceof UnservableStackError;
     console.error(`fslm up: ${errorMessage(error)}`);
     await stopAll();
     return refused ? EXIT_USAGE : 1;
   } finally {
     removeHandler();
   }
+}
+
+/**
+ * Resolves with the first exit that leaves the stack unable to serve: the router's, nats-server's or a
+ * stage's last replica's. A replica that exits while others of its stage run is reported (a
+ * `replica-exited` JSON event and a log line) and the stack serves on: the router retries its work on
+ * the others. Nothing is reported once `stopping()`.
+ */
+function untilUnservable(router: Child, nats: Child, replicasOf: Map<string, Child[]>, stopping: () => boolean): Promise<{ c: Child; code: number | null }> {
+  return new Promise((resolve) => {
+    for (const c of [router, nats]) void c.exited.then((code) => resolve({ c, code }));
+    for (const [stage, children] of replicasOf) {
+      let left = children.length;
+      for (const c of children) {
+        void c.exited.then((code) => {
+          left--;
+          if (left === 0) return resolve({ c, code });
+          if (stopping()) return;
+          console.log(JSON.stringify({ event: 'replica-exited', stage, name: c.name, code, signal: c.child.signalCode, replicas_left: left }));
+          log(`${c.name} ${howItEnded(c.child, code)}; stage ${stage} serves on with ${left} of ${children.length} replicas`);
+        });
+      }
+    }
+  });
 }
 
 function banner(stack: string, stageNames: string[], grpc: string, http: string, stageMetrics: string[]): string {

@@ -4,11 +4,13 @@
 // Reflection serves the FileDescriptorProtos that protoc wrote (services/shared/generated/descriptors.ts,
 // by scripts/gen-proto), byte for byte, not the ones proto-loader derives: those name map entries
 // wrongly ("invalid map: incorrect implicit map entry name" in grpcurl and other protobuf-go clients).
+// A call's deadline is honoured however far it is (grpc-deadline.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition, ProtobufTypeDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { FILE_DESCRIPTOR_PROTOS, SERVICE_NAMES } from './generated/descriptors.ts';
+import { honourFarDeadlines } from './grpc-deadline.ts';
 
 /** How long a graceful shutdown may wait for calls in flight before it cuts them. */
 export const SHUTDOWN_GRACE_MS = 5000;
@@ -18,7 +20,8 @@ export const REFLECTION_SERVICE_NAMES = ['grpc.reflection.v1.ServerReflection', 
 export interface ServingServer {
   port: number;
   health: HealthImplementation;
-  shutdown(): Promise<void>;
+  /** Reports NOT_SERVING, lets the calls in flight finish for `graceMs` (default SHUTDOWN_GRACE_MS), then cuts them. */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 let protocDefinition: PackageDefinition | undefined;
@@ -50,6 +53,7 @@ export function servedServices(serviceName: string): string[] {
  * @throws when `serviceName` is missing from `definition` or from protoc's descriptors (run scripts/gen-proto).
  */
 export async function serveWithHealth(server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string): Promise<ServingServer> {
+  honourFarDeadlines();
   if (!(serviceName in definition)) throw new Error(`${serviceName} is not in the server's proto definition`);
   const missing = servedServices(serviceName).filter((name) => !SERVICE_NAMES.includes(name));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing from services/shared/generated/descriptors.ts: run scripts/gen-proto`);
@@ -62,11 +66,11 @@ export async function serveWithHealth(server: grpc.Server, definition: PackageDe
   return {
     port,
     health,
-    shutdown: () =>
+    shutdown: (graceMs = SHUTDOWN_GRACE_MS) =>
       new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
         health.setStatus(serviceName, 'NOT_SERVING');
-        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();

@@ -11,6 +11,7 @@ import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescr
 import type { ProtoGrpcType } from '../../shared/generated/stack.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
+import { invalidUtf8Error, strictUtf8Service } from '../../shared/grpc-utf8.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import { GRPC_FIELDS, grpcParams, toStackRunRequest } from './run-request.ts';
 import { failedStageOf, type StackRunner } from './stack-runner.ts';
@@ -44,13 +45,15 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server();
   const ask = (call: AnyCall) => {
+    const notUtf8 = invalidUtf8Error(call.request);
+    if (notUtf8) runner.refused(call.request.stack, notUtf8);
     const { abort, deadlineMs, trace } = callContext(call);
     return runner.prepare(call.request.stack, (stack) => toStackRunRequest(stack, {
       input: call.request.input, requestId: call.request.request_id, params: grpcParams(call.request), fields: GRPC_FIELDS,
       disableHandoff: call.request.disable_handoff, deadlineMs, signal: abort.signal, trace,
     }, handoff));
   };
-  server.addService(proto.fslm.v1.StackService.service, {
+  server.addService(strictUtf8Service(proto.fslm.v1.StackService.service, definition), {
     Run: async (call: grpc.ServerUnaryCall<RunRequest__Output, RunResponse>, callback: grpc.sendUnaryData<RunResponse>) => {
       try {
         const { stack, request } = ask(call);

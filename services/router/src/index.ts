@@ -4,3 +4,5 @@ export { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from './defaults.ts';
 export { stackServiceClient } from './client.ts';
 export { loadStackFile, parseStack, validateStack, StackDefinitionError } from './stack-loader.ts';
 export type { StackDefinition, StageDefinition } from './types.ts';
+export { stackLimitProblems } from './request-limits.ts';
+export { toStageLimits, type StageLimits } from './stage-limits.ts';

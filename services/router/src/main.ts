@@ -48,7 +48,8 @@ function routerCommand() {
     .addHelpText('after', `
 environment: FSLM_ROUTER_MAX_IN_FLIGHT, FSLM_ROUTER_HEARTBEAT_MS, FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS,
              FSLM_ROUTER_MAX_ATTEMPTS, FSLM_ROUTER_HANDOFF=0, FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT,
-             FSLM_ROUTER_DESCRIBE_TTL_MS, FSLM_ROUTER_CORS_ORIGINS, OTEL_EXPORTER_OTLP_ENDPOINT`);
+             FSLM_ROUTER_DESCRIBE_TTL_MS, FSLM_ROUTER_CORS_ORIGINS, FSLM_ROUTER_SHUTDOWN_GRACE_MS,
+             OTEL_EXPORTER_OTLP_ENDPOINT`);
 }
 
 export async function runRouter(argv: string[]): Promise<number> {
@@ -119,9 +120,9 @@ export async function runRouter(argv: string[]): Promise<number> {
   const signal = await firstStopSignal();
   console.log(JSON.stringify({ event: 'stopping', signal, timeout_ms: SHUTDOWN_TIMEOUT_MS }));
   const doors = { grpc: grpcServer, http: httpServer };
-  // Closing the doors cancels the runs in flight (their clients go away), which cancels their stages.
+  // Both doors let the runs in flight finish within the grace, then end them (which cancels their stages).
   const finished = await boundedShutdown([
-    () => Promise.all([doors.grpc.shutdown(), doors.http.close()]),
+    () => Promise.all([doors.grpc.shutdown(env.shutdownGraceMs), doors.http.close(env.shutdownGraceMs)]),
     () => bus.close(),
     () => telemetry.shutdown(),
     async () => k8s?.stop(),

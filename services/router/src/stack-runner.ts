@@ -8,7 +8,7 @@ import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_USAG
 import type { Admission } from './admission.ts';
 import { workDeadline } from './budget.ts';
 import { DEFAULT_DESCRIBE_TTL_MS, DESCRIBE_TIMEOUT_MS } from './defaults.ts';
-import { timerAt } from './long-timer.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 import { requestErrors } from './request-errors.ts';
 import { checkAgainstLimits } from './request-limits.ts';
 import type { RouterMetrics } from './router-metrics.ts';

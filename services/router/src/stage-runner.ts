@@ -8,7 +8,7 @@ import type { TextDelta__Output } from '../../shared/generated/fslm/v1/TextDelta
 import type { PreparedHandoff } from './handoff-feed.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
 import { HeartbeatWatch } from './heartbeat-watch.ts';
-import { timerAt } from './long-timer.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 
 export interface StageRunnerConfig {
   heartbeatMs: number;
@@ -25,7 +25,10 @@ export interface StageHooks {
 
 export interface StageCall {
   address: StageAddress;
-  /** Prompt and parameters; request_id is set per attempt. */
+  /**
+   * The stage's whole prompt and parameters (request_id is set per attempt); sent by every plain
+   * attempt, including the one that follows a failed hand-off replica.
+   */
   request: GenerateRequest;
   headers: HopHeaders;
   /** When the stage's work must end (epoch ms): the request's deadline, less the margin (budget.ts). */

@@ -6,6 +6,8 @@ import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/Gen
 import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
+import { invalidUtf8Error, strictUtf8Service } from '../../shared/grpc-utf8.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
 import { describeModel } from './describe.ts';
@@ -30,11 +32,11 @@ function generateHandler(engine: InferenceEngine, modelVersion: string, metrics:
     call.on('cancelled', onCancelled);
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-    let timer: NodeJS.Timeout | undefined;
-    if (Number.isFinite(deadlineMs)) {
-      timer = setTimeout(() => abort.abort(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
-    }
+    // A far deadline (beyond a Node timer's 24.8 days) is honoured too.
+    const timer = Number.isFinite(deadlineMs) ? timerAt(deadlineMs, () => abort.abort(errors.deadlineExceeded())) : null;
     try {
+      const notUtf8 = invalidUtf8Error(call.request);
+      if (notUtf8) throw notUtf8;
       const input = toGenerateInput(call.request, engine.limits, engine.hasChatTemplate);
       result = await engine.generate(input, {
         signal: abort.signal,
@@ -48,7 +50,7 @@ function generateHandler(engine: InferenceEngine, modelVersion: string, metrics:
       errorCode = toFslmError(error).code;
       if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       call.off('cancelled', onCancelled);
       metrics?.finished('grpc', result, call.cancelled && !errorCode ? 'CANCELLED' : errorCode);
     }
@@ -61,7 +63,7 @@ export async function startStageServer(engine: InferenceEngine, artifact: Artifa
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
   const description = describeModel(engine);
-  server.addService(proto.fslm.v1.StageService.service, {
+  server.addService(strictUtf8Service(proto.fslm.v1.StageService.service, definition), {
     Generate: generateHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
