@@ -11,7 +11,8 @@ commands:
   distill     write each stage's training data with a teacher (fslm distill --help)
   trainer     the Python trainer's other commands: fetch-base, export, finetune, ... (fslm trainer --help)
   bench       run the performance suite and write bench/results/latest.json
-  controller  run the StackTrainingRun operator`;
+  controller  run the StackTrainingRun operator
+  model       fetch, push and inspect model artifacts (fslm model fetch URI DIR | push DIR URI | version URI)`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   trainer: async () => (await import('./trainer.ts')).runTrainerCli,
   bench: async () => (await import('../../bench/main.ts')).runBench,
   controller: async () => (await import('../controller/src/main.ts')).runController,
+  model: async () => (await import('../model-store/src/main.ts')).runModel,
 };
 
 export async function main(argv: string[]): Promise<number> {
