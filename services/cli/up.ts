@@ -11,6 +11,7 @@ import { errorMessage } from '../shared/errors.ts';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from '../router/src/defaults.ts';
 import { loadStackFile } from '../router/src/stack-loader.ts';
 import type { StackDefinition } from '../router/src/types.ts';
+import { isUri, localModelDir, readModelStoreEnvironment } from '../model-store/index.ts';
 import { jsonEvent, spawnChild, spawnNatsServer, type Child } from './up-processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,11 +25,22 @@ function log(line: string): void {
   process.stderr.write(`[up] ${line}\n`);
 }
 
-/** Artifact directories of the stages: names from scripts/models, or directories relative to the stack file. */
-function resolveModels(stack: StackDefinition, file: string): Map<string, string> {
+/**
+ * Artifact directories of the stages: model URIs (`file://` used in place, `s3://` fetched into a cache
+ * folder per version), names from scripts/models, or directories relative to the stack file.
+ */
+async function resolveModels(stack: StackDefinition, file: string): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
   const named: string[] = [];
   for (const stage of stack.stages) {
+    if (isUri(stage.model)) {
+      const local = await localModelDir(stage.model, readModelStoreEnvironment()).catch((error) => {
+        throw new Error(`stage ${stage.name}: ${errorMessage(error)}`);
+      });
+      if (local.source !== 'local') log(`stage ${stage.name}: ${local.uri} ${local.source} into ${local.dir}`);
+      dirs.set(stage.name, local.dir);
+      continue;
+    }
     const candidate = path.resolve(path.dirname(file), stage.model);
     if (existsSync(path.join(candidate, 'fslm.json'))) dirs.set(stage.name, candidate);
     else named.push(stage.name);
@@ -95,7 +107,7 @@ export async function runUp(argv: string[]): Promise<number> {
       log('setup (scripts/setup: nats-server, npm packages, the trainer venv; each step checks first)');
       execFileSync(path.join(ROOT, 'scripts/setup'), [], { stdio: ['ignore', 'inherit', 'inherit'] });
     }
-    const models = resolveModels(stack, file);
+    const models = await resolveModels(stack, file);
     const replicas = Number(values.replicas);
     const threads = values.threads ? Number(values.threads) : Math.max(1, Math.floor(os.availableParallelism() / (stack.stages.length * replicas)));
     const nats = spawnNatsServer(echo);

@@ -19,15 +19,16 @@ export interface LocalModel {
 }
 
 /**
- * The local artifact directory for a `file://` or `s3://` model URI, fetching s3:// artifacts into
+ * The local artifact directory for a `file://` or `s3://` model URI (NOT_FOUND when it holds no fslm.json),
+ * fetching s3:// artifacts into
  * `options.cacheDir/<version>` when they are not there yet (sha256 checked as they stream). Errors as
  * `fetchModel`.
  */
 export async function localModelDir(uri: string, options: ModelStoreOptions): Promise<LocalModel> {
   const loc = parseModelUri(uri);
-  if (loc.scheme === 'file') return { uri: loc.uri, dir: loc.path, source: 'local' };
   const reader = readerFor(loc, options);
   const bytes = await reader.readManifest();
+  if (loc.scheme === 'file') return { uri: loc.uri, dir: loc.path, source: 'local' };
   const { version } = parseManifest(bytes, reader.where);
   const dir = path.join(options.cacheDir, version);
   const cached = await readFile(path.join(dir, MANIFEST_FILE)).catch(() => undefined);

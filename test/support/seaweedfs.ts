@@ -1,0 +1,106 @@
+// A real S3-compatible object store for tests: SeaweedFS (`weed server -s3`, built once from the Go module proxy
+// by scripts/go-tool and cached under ~/.cache/fslm/bin/), on loopback ports, with one access key whose
+// signatures it checks, and one bucket. Its usage telemetry is off; nothing leaves loopback.
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './models.ts';
+import { freePort } from './ports.ts';
+
+/** A running SeaweedFS with one bucket. */
+export interface S3Server {
+  /** The S3 endpoint, e.g. http://127.0.0.1:PORT. */
+  endpoint: string;
+  bucket: string;
+  /** The standard AWS variables (plus FSLM_S3_FORCE_PATH_STYLE) a client process needs to reach it. */
+  env: Record<string, string>;
+  /** An SDK client for the test itself. */
+  client: S3Client;
+  stop(): Promise<void>;
+}
+
+/** Builds (first time: many minutes) or finds the cached `weed` binary; bounded by `timeoutMs`. */
+export function seaweedBinary(timeoutMs = 45 * 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`scripts/go-tool seaweedfs failed: ${error.message}\n${stderr.slice(-3000)}`));
+      else resolve(stdout.trim().split('\n').pop()!);
+    });
+  });
+}
+
+async function until<T>(what: string, timeoutMs: number, child: ChildProcess, log: () => string, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`weed exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}\n${log()}`);
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${log()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Starts SeaweedFS with S3 on loopback and creates `bucket`. Stops what it started if any step fails. */
+export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000): Promise<S3Server> {
+  const weed = await seaweedBinary();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-seaweedfs-'));
+  const accessKey = `fslm${randomBytes(6).toString('hex')}`;
+  const secretKey = randomBytes(20).toString('hex');
+  writeFileSync(path.join(dir, 's3.json'), JSON.stringify({
+    identities: [{ name: 'fslm-test', credentials: [{ accessKey, secretKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }],
+  }));
+  const ports: number[] = [];
+  for (let i = 0; i < 8; i++) ports.push(await freePort());
+  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports;
+  const args = [
+    'server', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${dir}`, '-volume.max=4', '-master.volumeSizeLimitMB=64', '-master.telemetry=false',
+    `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`,
+    '-filer', `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${path.join(dir, 'filer.sock')}`,
+    '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${path.join(dir, 's3.json')}`,
+    `-s3.localSocket=${path.join(dir, 's3.sock')}`,
+  ];
+  const child = spawn(weed, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let log = '';
+  const keep = (chunk: Buffer) => (log = (log + chunk).slice(-8000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoint = `http://127.0.0.1:${s3}`;
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+  const stop = async () => {
+    client.destroy();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until('the S3 endpoint', timeoutMs, child, () => log, async () => (await client.send(new ListBucketsCommand({}))) ?? undefined);
+    // The filer needs a writable volume before the first object; creating the bucket proves the whole path.
+    await until(`bucket ${bucket}`, timeoutMs, child, () => log, async () => (await client.send(new CreateBucketCommand({ Bucket: bucket }))) ?? undefined);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    endpoint,
+    bucket,
+    client,
+    env: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: accessKey,
+      AWS_SECRET_ACCESS_KEY: secretKey,
+      // Keep the developer's own AWS files and the instance metadata service out of the test.
+      AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      FSLM_S3_FORCE_PATH_STYLE: '1',
+    },
+    stop,
+  };
+}
