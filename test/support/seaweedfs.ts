@@ -1,14 +1,14 @@
 // A real S3-compatible object store for tests: SeaweedFS (`weed server -s3`, built once from the Go module proxy
 // by scripts/go-tool and cached under ~/.cache/fslm/bin/), on loopback ports, with one access key whose
 // signatures it checks, and one bucket. Its usage telemetry is off; nothing leaves loopback.
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './models.ts';
 import { freePort } from './ports.ts';
+import { scriptOutput, startServerProcess } from './server-process.ts';
 
 /** A running SeaweedFS with one bucket. */
 export interface S3Server {
@@ -22,30 +22,9 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-/** Builds (first time: many minutes) or finds the cached `weed` binary; bounded by `timeoutMs`. */
-export function seaweedBinary(timeoutMs = 45 * 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`scripts/go-tool seaweedfs failed: ${error.message}\n${stderr.slice(-3000)}`));
-      else resolve(stdout.trim().split('\n').pop()!);
-    });
-  });
-}
-
-async function until<T>(what: string, timeoutMs: number, child: ChildProcess, log: () => string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`weed exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}\n${log()}`);
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Starts SeaweedFS with S3 on loopback and creates `bucket`. Stops what it started if any step fails. */
+/** Starts SeaweedFS with S3 on loopback (building it first if needed: many minutes) and creates `bucket`. */
 export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000): Promise<S3Server> {
-  const weed = await seaweedBinary();
+  const weed = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], 45 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-seaweedfs-'));
   const accessKey = `fslm${randomBytes(6).toString('hex')}`;
   const secretKey = randomBytes(20).toString('hex');
@@ -55,37 +34,34 @@ export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000)
   const ports: number[] = [];
   for (let i = 0; i < 8; i++) ports.push(await freePort());
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports;
-  const args = [
-    'server', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${dir}`, '-volume.max=4', '-master.volumeSizeLimitMB=64', '-master.telemetry=false',
-    `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`,
-    '-filer', `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${path.join(dir, 'filer.sock')}`,
-    '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${path.join(dir, 's3.json')}`,
-    `-s3.localSocket=${path.join(dir, 's3.sock')}`,
-  ];
-  const child = spawn(weed, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  let log = '';
-  const keep = (chunk: Buffer) => (log = (log + chunk).slice(-8000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = `http://127.0.0.1:${s3}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
-  const stop = async () => {
-    client.destroy();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killer);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  let server;
   try {
-    await until('the S3 endpoint', timeoutMs, child, () => log, async () => (await client.send(new ListBucketsCommand({}))) ?? undefined);
-    // The filer needs a writable volume before the first object; creating the bucket proves the whole path.
-    await until(`bucket ${bucket}`, timeoutMs, child, () => log, async () => (await client.send(new CreateBucketCommand({ Bucket: bucket }))) ?? undefined);
+    server = await startServerProcess({
+      name: 'seaweedfs',
+      command: weed,
+      cwd: dir,
+      args: [
+        'server', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${dir}`, '-volume.max=4', '-master.volumeSizeLimitMB=64', '-master.telemetry=false',
+        `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`,
+        '-filer', `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${path.join(dir, 'filer.sock')}`,
+        '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${path.join(dir, 's3.json')}`,
+        `-s3.localSocket=${path.join(dir, 's3.sock')}`,
+      ],
+      // Creating the bucket proves the whole path (S3 gateway, filer, a writable volume).
+      ready: () => client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+        if (error.name === 'BucketAlreadyOwnedByYou') return true; // an earlier try got through after all
+        throw error;
+      }),
+      timeoutMs,
+    });
   } catch (error) {
-    await stop();
+    client.destroy();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const running = server;
   return {
     endpoint,
     bucket,
@@ -101,6 +77,10 @@ export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000)
       AWS_EC2_METADATA_DISABLED: 'true',
       FSLM_S3_FORCE_PATH_STYLE: '1',
     },
-    stop,
+    stop: async () => {
+      client.destroy();
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
