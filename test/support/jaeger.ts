@@ -26,8 +26,6 @@ export interface Jaeger {
   queryUrl: string;
   /** The spans of one trace; [] while Jaeger has none of it. */
   trace(traceId: string): Promise<JaegerSpan[]>;
-  /** Whether the real UI is served (false when the binary carries only the placeholder page). */
-  uiServed(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -67,11 +65,6 @@ export async function startJaeger(): Promise<Jaeger> {
         parentSpanId: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID ?? '',
         tags: Object.fromEntries((s.tags ?? []).map((tag) => [tag.key, tag.value])), startTime: s.startTime, duration: s.duration,
       })));
-    },
-    uiServed: async () => {
-      const res = await fetch(`${queryUrl}/`, { signal: AbortSignal.timeout(10_000) });
-      const html = await res.text();
-      return res.ok && !/UI assets not embedded|placeholder/i.test(html);
     },
     stop: () => server.stop(),
   };
