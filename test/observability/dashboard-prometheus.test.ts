@@ -66,7 +66,7 @@ describe('the Grafana dashboard on a real Prometheus scraping a real 4-stage sta
     for (let i = 0; i < 3; i++) await run(cluster.client, { input: `Name an animal (${i}).`, request_id: `dash-b${i}` });
     // Real errors: every stage refuses an empty prompt on its gRPC door; the router refuses an empty input.
     for (const [name, replicas] of cluster.stages) assert.equal(await refusedAtStage(String(replicas[0].ready.grpc)), 'INVALID_ARGUMENT', name);
-    await assert.rejects(run(cluster.client, { input: '', request_id: 'dash-empty' }), (e) => grpcCode(e) === 'INVALID_ARGUMENT');
+    await assert.rejects(run(cluster.client, { stack: STACK, input: '', request_id: 'dash-empty' }), (e) => grpcCode(e) === 'INVALID_ARGUMENT');
     await prometheus.scrapedAfter(Date.now());
   });
   after(async () => {

@@ -1,6 +1,7 @@
 // The router's Prometheus metrics (served at /metrics on its HTTP port): per-stage latency and time to
 // first token as the router sees them, the hand-off gap, tokens/s, requests in flight and errors by code.
 import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import { ErrorCode } from '../../shared/errors.ts';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { StageOutcome } from './types.ts';
 
@@ -14,6 +15,8 @@ export class RouterMetrics {
   private readonly inFlight: UpDownCounter;
   private readonly errors: Counter;
   private readonly retries: Counter;
+  /** Stacks whose error series (one per code) are exported, at 0 until an error. */
+  private readonly errorSeries = new Set<string>();
 
   constructor(meter: Meter) {
     const seconds = (name: string, description: string) => secondsHistogram(meter, name, description);
@@ -29,6 +32,11 @@ export class RouterMetrics {
   }
 
   requestStarted(stack: string): void {
+    // Every code is exported from a stack's first request (at 0), so increase() counts its first error too.
+    if (!this.errorSeries.has(stack)) {
+      this.errorSeries.add(stack);
+      for (const code of Object.values(ErrorCode)) this.errors.add(0, { 'fslm.stack': stack, code });
+    }
     this.inFlight.add(1, { 'fslm.stack': stack });
   }
 
