@@ -73,7 +73,12 @@ export async function copyArtifact(reader: ArtifactReader, writer: ArtifactWrite
     for (const [rel, want] of [...manifest.files].sort(([a], [b]) => a.localeCompare(b))) {
       const file: StoredFile = stored.get(rel)!;
       const hash = createHash('sha256');
-      await writer.put(file, hashing(await reader.open(file), hash));
+      const source = await reader.open(file);
+      try {
+        await writer.put(file, hashing(source, hash));
+      } finally {
+        source.destroy(); // releases the file or connection whether the write finished or failed
+      }
       const got = hash.digest('hex');
       if (got !== want) {
         throw errors.failedPrecondition(`${reader.where}/${rel}: sha256 ${got} does not match ${MANIFEST_FILE} (${want}); refusing the artifact`);
