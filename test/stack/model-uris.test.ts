@@ -35,7 +35,7 @@ describe('a trained model travels through s3:// to a served stage', { timeout: 6
   before(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'fslm-model-uris-'));
     s3 = await startS3Server();
-    env = { ...s3.env, FSLM_CACHE: path.join(root, 'cache') };
+    env = { ...s3.env, FSLM_MODEL_CACHE: path.join(root, 'cache') };
     const rows = Array.from({ length: 16 }, (_, i) => JSON.stringify({ stage: 'final', system: 'You add numbers.', prompt: `What is ${i} plus 2?`, completion: `${i} plus 2 is ${i + 2}.` }));
     await writeFile(path.join(root, 'final.jsonl'), `${rows.join('\n')}\n`);
     const uri = `s3://${s3.bucket}/runs/r1/final`;
@@ -78,7 +78,7 @@ describe('a trained model travels through s3:// to a served stage', { timeout: 6
     try {
       const stages = up.ready.stages as Array<{ name: string; version: string }>;
       assert.equal(stages.find((s) => s.name === 'final')?.version, trained.version, 'the final stage serves the trained version');
-      assert.deepEqual(await readdir(path.join(root, 'cache', 'model-store')), [trained.version], 'fetched once, into a folder named by its version');
+      assert.deepEqual(await readdir(path.join(root, 'cache')), [trained.version], 'fetched once, into a folder named by its version');
       const ask = await fslm(['ask', 'What is 3 plus 2?', '--router', String(up.ready.grpc), '--json'], env, 120_000);
       assert.equal(ask.code, 0, ask.stderr);
       const answer = JSON.parse(ask.stdout) as { stages: Array<{ stage: string; text: string }> };
@@ -95,10 +95,10 @@ describe('a trained model travels through s3:// to a served stage', { timeout: 6
     tokenizer[10] ^= 0x20;
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'runs/r2/final/tokenizer.json', Body: tokenizer }));
     const file = new StackBuilder('tampered', uri).stage({ name: 'only', template: '{input}' }).write();
-    const r = await fslm(['up', '--stack', file, '--no-setup', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], { ...env, FSLM_CACHE: path.join(root, 'cache2') }, 120_000);
+    const r = await fslm(['up', '--stack', file, '--no-setup', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], { ...env, FSLM_MODEL_CACHE: path.join(root, 'cache2') }, 120_000);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /stage only: s3:\/\/fslm-models\/runs\/r2\/final\/tokenizer\.json: sha256 [0-9a-f]{64} does not match fslm\.json/);
     assert.doesNotMatch(r.stderr, /nats-server at/, 'nothing was started');
-    assert.deepEqual(await readdir(path.join(root, 'cache2', 'model-store')).catch(() => []), [], 'nothing half-written in the cache');
+    assert.deepEqual(await readdir(path.join(root, 'cache2')).catch(() => []), [], 'nothing half-written in the cache');
   });
 });

@@ -1,7 +1,7 @@
 // A real S3-compatible object store for tests: SeaweedFS (`weed server -s3`, built once from the Go module proxy
 // by scripts/go-tool and cached under ~/.cache/fslm/bin/), on loopback ports, with one access key whose
 // signatures it checks, and one bucket. Its usage telemetry is off; nothing leaves loopback.
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -49,11 +49,16 @@ export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000)
         '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${path.join(dir, 's3.json')}`,
         `-s3.localSocket=${path.join(dir, 's3.sock')}`,
       ],
-      // Creating the bucket proves the whole path (S3 gateway, filer, a writable volume).
-      ready: () => client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
-        if (error.name === 'BucketAlreadyOwnedByYou') return true; // an earlier try got through after all
-        throw error;
-      }),
+      // Ready once the bucket exists and takes an object: SeaweedFS grows a bucket's volumes on its first write,
+      // which can fail on a busy machine, so that write happens here rather than in a test.
+      ready: async () => {
+        await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+          if (error.name !== 'BucketAlreadyOwnedByYou') throw error; // an earlier try got through after all
+        });
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: '.fslm-ready', Body: 'ok' }));
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: '.fslm-ready' }));
+        return true;
+      },
       timeoutMs,
     });
   } catch (error) {

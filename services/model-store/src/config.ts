@@ -13,7 +13,8 @@ export interface ModelStoreOptions {
 
 /**
  * FSLM_S3_FORCE_PATH_STYLE=1|true turns path-style S3 addressing on (self-hosted stores usually need it);
- * FSLM_CACHE (default ~/.cache/fslm) holds the `model-store/` cache. Throws on a malformed boolean.
+ * FSLM_MODEL_CACHE names the cache folder (default: `model-store/` in FSLM_CACHE, itself ~/.cache/fslm by
+ * default). Throws on a malformed boolean.
  */
 export function readModelStoreEnvironment(env: Record<string, string | undefined> = process.env): ModelStoreOptions {
   const raw = (env.FSLM_S3_FORCE_PATH_STYLE ?? '').trim().toLowerCase();
@@ -21,5 +22,5 @@ export function readModelStoreEnvironment(env: Record<string, string | undefined
     throw new Error(`FSLM_S3_FORCE_PATH_STYLE must be 1, 0, true or false, got ${JSON.stringify(env.FSLM_S3_FORCE_PATH_STYLE)}`);
   }
   const cache = env.FSLM_CACHE || path.join(env.HOME || os.homedir(), '.cache', 'fslm');
-  return { s3: { forcePathStyle: raw === '1' || raw === 'true' }, cacheDir: path.join(cache, 'model-store') };
+  return { s3: { forcePathStyle: raw === '1' || raw === 'true' }, cacheDir: env.FSLM_MODEL_CACHE || path.join(cache, 'model-store') };
 }
