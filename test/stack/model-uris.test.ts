@@ -96,8 +96,8 @@ describe('a trained model travels through s3:// to a served stage', { timeout: 6
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'runs/r2/final/tokenizer.json', Body: tokenizer }));
     const file = new StackBuilder('tampered', uri).stage({ name: 'only', template: '{input}' }).write();
     const r = await fslm(['up', '--stack', file, '--no-setup', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], { ...env, FSLM_MODEL_CACHE: path.join(root, 'cache2') }, 120_000);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /stage only: s3:\/\/fslm-models\/runs\/r2\/final\/tokenizer\.json: sha256 [0-9a-f]{64} does not match fslm\.json/);
+    assert.equal(r.code, 2, 'refused like any stack whose models cannot be served');
+    assert.match(r.stderr, /stage only: model "s3:\/\/fslm-models\/runs\/r2\/final": s3:\/\/fslm-models\/runs\/r2\/final\/tokenizer\.json: sha256 [0-9a-f]{64} does not match fslm\.json/);
     assert.doesNotMatch(r.stderr, /nats-server at/, 'nothing was started');
     assert.deepEqual(await readdir(path.join(root, 'cache2')).catch(() => []), [], 'nothing half-written in the cache');
   });

@@ -137,7 +137,7 @@ describe('fslm model on file:// URIs', { timeout: 300_000 }, () => {
     assert.match(bucket.stderr, /"Bad_Bucket" is not a valid S3 bucket name/);
     const version = await fslmModel(['fetch', `file://${src}`, path.join(root, 'x'), '--expect-version', 'abc']);
     assert.equal(version.code, 2);
-    assert.match(version.stderr, /--expect-version must be a lowercase hex sha256/);
+    assert.match(version.stderr, /option '--expect-version <sha256>' argument 'abc' is invalid. Expected a lowercase hex sha256/);
     const usage = await fslmModel(['fetch', `file://${src}`]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /missing required argument 'dir'/);
