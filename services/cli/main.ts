@@ -65,6 +65,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     synopsis: 'run the StackTrainingRun operator',
     load: async () => (await import('../controller/src/main.ts')).runController, shutdownBoundMs: SERVER_SHUTDOWN_BOUND_MS,
   },
+  model: {
+    synopsis: 'fetch, push and inspect model artifacts (fslm model fetch URI DIR | push DIR URI | version URI)',
+    load: async () => (await import('../model-store/src/main.ts')).runModel, shutdownBoundMs: 5_000,
+  },
 };
 
 /** The version in the repository's package.json. */

@@ -35,7 +35,7 @@ function upCommand() {
     .addOption(new Option('--no-setup', 'skip scripts/setup'))
     .addOption(new Option('--no-handoff', 'run each stage only after the previous one finished'))
     .option('--verbose', "show the children's stdout and how long each took to stop")
-    .addHelpText('after', "\nA stage's model is an ONNX artifact directory (relative to the stack file) or a model name from scripts/models.");
+    .addHelpText('after', "\nA stage's model is an ONNX artifact directory (relative to the stack file), a file:///… or s3://bucket/prefix model URI,\nor a model name from scripts/models.");
 }
 
 function log(line: string): void {

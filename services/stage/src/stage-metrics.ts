@@ -4,6 +4,7 @@
 // (engine requests by state, admitted work, KV-cache rows and positions, NATS jobs by state), so
 // that a request's end can be seen to leave nothing running.
 import type { Counter, Histogram, Meter, ObservableCounter, ObservableGauge, UpDownCounter } from '@opentelemetry/api';
+import { ErrorCode } from '../../shared/errors.ts';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { WorkerJobs } from './nats-worker.ts';
 import type { EngineStats, GenerateResult } from './types.ts';
@@ -28,6 +29,8 @@ export class StageMetrics {
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
+    // Every code is exported from the start (at 0), so increase() counts a stage's first error of each code too.
+    for (const door of ['nats', 'grpc'] as const) for (const code of Object.values(ErrorCode)) this.errors.add(0, { ...this.attributes(door), code });
   }
 
   /**

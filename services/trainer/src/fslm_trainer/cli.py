@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--base-model", default="")
     v = sub.add_parser("verify", help="check an artifact's files against its fslm.json")
     v.add_argument("artifact", type=Path)
+    pu = sub.add_parser("push", help="publish an artifact directory to s3://bucket/prefix (every sha256 checked, fslm.json last)")
+    pu.add_argument("artifact", type=Path)
+    pu.add_argument("uri")
     r = sub.add_parser("reference", help="PyTorch fp32 greedy ids and logits for the fixed prompts")
     r.add_argument("--model", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
@@ -53,7 +56,7 @@ def _quiet_transformers() -> None:
 
 def _run(args: argparse.Namespace) -> dict:
     # Imports are per command: verify must not pay for torch.
-    if args.cmd not in ("verify", *distill_args.COMMANDS):
+    if args.cmd not in ("verify", "push", *distill_args.COMMANDS):
         _quiet_transformers()
     if args.cmd == "fetch-base":
         from .base import fetch_base
@@ -72,6 +75,9 @@ def _run(args: argparse.Namespace) -> dict:
         from .manifest import verify_artifact
         manifest = verify_artifact(args.artifact)
         return {"ok": True, "name": manifest["name"], "files": len(manifest["files"])}
+    if args.cmd == "push":
+        from .model_store import push
+        return push(args.artifact, args.uri)
     if args.cmd == "reference":
         from .reference import make_reference
         cfg = ReferenceConfig(model=args.model, out=args.out, tokens=args.tokens)
