@@ -1,8 +1,10 @@
 // Composition root of the router: `fslm router --stack FILE --grpc HOST:PORT --http HOST:PORT --nats URL`.
 import { parseArgs } from 'node:util';
-import { connect } from 'nats';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
 import { errorMessage } from '../../shared/errors.ts';
+import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
+import { connectNats, logNatsStatus, parseNatsServers } from '../../shared/nats-connect.ts';
+import { NATS_TRUST_OPTIONS, NATS_TRUST_USAGE, natsTrustOf, SERVER_TLS_OPTIONS, SERVER_TLS_USAGE, serverTlsOf, trustFlagsOf } from '../../shared/trust-options.ts';
 import { startTelemetry } from '../../shared/telemetry.ts';
 import { Admission } from './admission.ts';
 import { NatsBus } from './bus-nats.ts';
@@ -15,8 +17,10 @@ import { loadStackFile } from './stack-loader.ts';
 import { StackRunner } from './stack-runner.ts';
 import type { StackDefinition } from './types.ts';
 
-export const ROUTER_USAGE = `usage: fslm router --stack FILE [--stack FILE ...] [--grpc HOST:PORT] [--http HOST:PORT] [--nats URL]
+export const ROUTER_USAGE = `usage: fslm router --stack FILE [--stack FILE ...] [--grpc HOST:PORT] [--http HOST:PORT] [--nats URL[,URL...]]
                    [--max-in-flight N] [--no-handoff]
+                   ${SERVER_TLS_USAGE}
+                   ${NATS_TRUST_USAGE}
   defaults: --grpc ${DEFAULT_GRPC_ADDRESS} --http ${DEFAULT_HTTP_ADDRESS} --nats ${DEFAULT_NATS_URL}
   environment: FSLM_ROUTER_MAX_IN_FLIGHT, FSLM_ROUTER_HEARTBEAT_MS, FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS,
                FSLM_ROUTER_MAX_ATTEMPTS, FSLM_ROUTER_HANDOFF=0, FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT,
@@ -36,12 +40,17 @@ export async function runRouter(argv: string[]): Promise<number> {
         nats: { type: 'string', default: DEFAULT_NATS_URL },
         'max-in-flight': { type: 'string' },
         'no-handoff': { type: 'boolean', default: false },
+        ...SERVER_TLS_OPTIONS,
+        ...NATS_TRUST_OPTIONS,
       },
       strict: true,
     }));
     if (!values.stack?.length) throw new Error('--stack FILE is required');
     splitHostPort(values.grpc!, '--grpc');
     splitHostPort(values.http!, '--http');
+    parseNatsServers(values.nats!);
+    serverTlsOf(trustFlagsOf(values));
+    natsTrustOf(trustFlagsOf(values));
     env = readRouterEnvironment();
     if (values['max-in-flight'] !== undefined) env.maxInFlight = parsePositiveInt(values['max-in-flight'], '--max-in-flight');
     if (values['no-handoff']) env.handoff = false;
@@ -55,12 +64,15 @@ export async function runRouter(argv: string[]): Promise<number> {
     return 2;
   }
   let nc;
+  let credentials;
   try {
-    nc = await connect({ servers: values.nats!, name: 'fslm-router', maxReconnectAttempts: -1 });
+    credentials = grpcServerCredentials(serverTlsOf(trustFlagsOf(values)));
+    nc = await connectNats({ servers: parseNatsServers(values.nats!), name: 'fslm-router', ...natsTrustOf(trustFlagsOf(values)) });
   } catch (error) {
-    console.error(`fslm router: cannot connect to NATS at ${values.nats}: ${errorMessage(error)}`);
+    console.error(`fslm router: ${errorMessage(error)}`);
     return 1;
   }
+  logNatsStatus(nc, (event) => console.log(JSON.stringify(event)));
   const telemetry = startTelemetry(env.telemetry);
   const bus = new NatsBus(nc);
   const runner = new StackRunner({
@@ -71,7 +83,7 @@ export async function runRouter(argv: string[]): Promise<number> {
   let grpcServer;
   let httpServer;
   try {
-    grpcServer = await startRouterGrpcServer(runner, stacks, values.grpc!, env.handoff);
+    grpcServer = await startRouterGrpcServer(runner, stacks, values.grpc!, env.handoff, credentials);
     httpServer = await startRouterHttpServer({ runner, stacks, handoff: env.handoff, metricsHandler: telemetry.metricsHandler }, httpAddress.host, httpAddress.port);
   } catch (error) {
     console.error(`fslm router: cannot listen (gRPC ${values.grpc}, HTTP ${values.http}): ${errorMessage(error)}`);

@@ -1,10 +1,13 @@
 // Composition root of a stage: `fslm stage --model DIR --grpc HOST:PORT [--nats URL --stack NAME --stage NAME]`.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
 import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
 import { errorMessage } from '../../shared/errors.ts';
+import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
+import { connectNats, logNatsStatus, parseNatsServers } from '../../shared/nats-connect.ts';
+import { NATS_TRUST_OPTIONS, NATS_TRUST_USAGE, natsTrustOf, SERVER_TLS_OPTIONS, SERVER_TLS_USAGE, serverTlsOf, trustFlagsOf } from '../../shared/trust-options.ts';
 import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
 import { readStageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
@@ -14,7 +17,9 @@ import { NatsStageWorker } from './nats-worker.ts';
 
 export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8] [--threads N]
                   [--max-batch N] [--max-queue N] [--max-prompt-tokens N]
-                  [--nats URL --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]`;
+                  [--nats URL[,URL...] --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]
+                  ${SERVER_TLS_USAGE}
+                  ${NATS_TRUST_USAGE}`;
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -48,6 +53,8 @@ export async function runStage(argv: string[]): Promise<number> {
         subject: { type: 'string' },
         replica: { type: 'string' },
         metrics: { type: 'string' },
+        ...SERVER_TLS_OPTIONS,
+        ...NATS_TRUST_OPTIONS,
       },
       strict: true,
     }));
@@ -56,6 +63,7 @@ export async function runStage(argv: string[]): Promise<number> {
     splitHostPort(values.grpc!, '--grpc');
     if (values.metrics) splitHostPort(values.metrics, '--metrics');
     if (values.nats) {
+      parseNatsServers(values.nats);
       if (!values.stack || !DNS_LABEL.test(values.stack)) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
       if (!values.stage || !DNS_LABEL.test(values.stage)) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
       if (values.subject && !SUBJECT_PREFIX.test(values.subject)) throw new Error('--subject must be a NATS subject prefix');
@@ -63,6 +71,8 @@ export async function runStage(argv: string[]): Promise<number> {
     } else if (values.stack || values.stage || values.subject || values.replica) {
       throw new Error('--stack, --stage, --subject and --replica need --nats');
     }
+    serverTlsOf(trustFlagsOf(values));
+    natsTrustOf(trustFlagsOf(values));
   } catch (error) {
     console.error(`fslm stage: ${errorMessage(error)}\n${STAGE_USAGE}`);
     return 2;
@@ -85,7 +95,15 @@ export async function runStage(argv: string[]): Promise<number> {
   const replica = values.replica ?? defaultReplicaId();
   const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: replica });
   const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name));
-  const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics);
+  let credentials;
+  try {
+    credentials = grpcServerCredentials(serverTlsOf(trustFlagsOf(values)));
+  } catch (error) {
+    console.error(`fslm stage: ${errorMessage(error)}`);
+    await Promise.all([engine.close(), telemetry.shutdown()]);
+    return 2;
+  }
+  const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics, credentials);
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(values.grpc!).host, stage.port),
     model: engine.artifact.manifest.name, version: engine.artifact.version,
@@ -100,9 +118,9 @@ export async function runStage(argv: string[]): Promise<number> {
   let worker: NatsStageWorker | null = null;
   if (values.nats) {
     try {
-      nc = await connect({ servers: values.nats, name: `fslm-stage-${values.stack}-${values.stage}-${replica}`, maxReconnectAttempts: -1 });
+      nc = await connectNats({ servers: parseNatsServers(values.nats), name: `fslm-stage-${values.stack}-${values.stage}-${replica}`, ...natsTrustOf(trustFlagsOf(values)) });
     } catch (error) {
-      console.error(`fslm stage: cannot connect to NATS at ${values.nats}: ${errorMessage(error)}`);
+      console.error(`fslm stage: ${errorMessage(error)}`);
       await Promise.all([stage.shutdown(), engine.close(), telemetry.shutdown()]);
       return 1;
     }
@@ -113,6 +131,7 @@ export async function runStage(argv: string[]): Promise<number> {
       tracer: telemetry.tracer, metrics,
       log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
     });
+    logNatsStatus(nc, (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })));
     await worker.start();
     Object.assign(ready, { nats: values.nats, stack: values.stack, stage: values.stage, subject: subjects.run(subjectPrefix), replica });
   }
