@@ -11,7 +11,9 @@ commands:
   distill     write each stage's training data with a teacher (fslm distill --help)
   trainer     the Python trainer's other commands: fetch-base, export, finetune, ... (fslm trainer --help)
   bench       run the performance suite and write bench/results/latest.json
-  controller  run the StackTrainingRun operator`;
+  controller  run the StackTrainingRun operator
+  nats-config print the nats-server configuration for stacks: NKey users with per-subject permissions (fslm nats-config --help)
+  chaos       faults under load on separate hosts (network namespaces); counts what is lost (fslm chaos --help)`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   trainer: async () => (await import('./trainer.ts')).runTrainerCli,
   bench: async () => (await import('../../bench/main.ts')).runBench,
   controller: async () => (await import('../controller/src/main.ts')).runController,
+  'nats-config': async () => (await import('./nats-config.ts')).runNatsConfig,
+  chaos: async () => (await import('../../chaos/main.ts')).runChaos,
 };
 
 export async function main(argv: string[]): Promise<number> {

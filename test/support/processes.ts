@@ -16,8 +16,10 @@ export interface FslmProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number } = {}): Promise<FslmProcess> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], {
+/** `prefix` runs the command through another (e.g. `ip netns exec NS` to run it on a host of hosts.ts). */
+export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number; prefix?: string[] } = {}): Promise<FslmProcess> {
+  const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, path.join(REPO_ROOT, 'bin/fslm.js'), ...args];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

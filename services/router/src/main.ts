@@ -1,7 +1,8 @@
 // Composition root of the router: `fslm router --stack FILE --grpc HOST:PORT --http HOST:PORT --nats URL`.
 import { parseArgs } from 'node:util';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
-import { errorMessage } from '../../shared/errors.ts';
+import { errorMessage, errors } from '../../shared/errors.ts';
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
 import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
 import { connectNats, logNatsStatus, parseNatsServers } from '../../shared/nats-connect.ts';
 import { NATS_TRUST_OPTIONS, NATS_TRUST_USAGE, natsTrustOf, SERVER_TLS_OPTIONS, SERVER_TLS_USAGE, serverTlsOf, trustFlagsOf } from '../../shared/trust-options.ts';
@@ -104,6 +105,9 @@ export async function runRouter(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // Callers in flight get UNAVAILABLE (and their stages a cancel) before the doors close.
+  runner.stop(errors.unavailable('the router is shutting down'));
+  await Promise.race([runner.settled(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
   await Promise.all([grpcServer.shutdown(), httpServer.close()]);
   await bus.close().catch(() => undefined);
   await telemetry.shutdown();

@@ -3,6 +3,7 @@
 // disconnects cancels its run.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errors, toFslmError } from '../../shared/errors.ts';
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
 import { toHttpError } from './http-status.ts';
 import { finishReasonOf, parseChatRequest, toCompletion, toModel, toModelList, usageOf, extensionOf } from './openai-chat.ts';
 import { toStackRunRequest } from './run-request.ts';
@@ -72,9 +73,11 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
   return {
     server,
     port: typeof address === 'object' && address ? address.port : port,
+    // Responses being written finish (runs in flight were ended first); connections still open after the grace are cut.
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     }),
   };
 }

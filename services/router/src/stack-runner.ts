@@ -2,7 +2,7 @@
 // the streamed hand-off to the next stage, and a span per request and per stage.
 import { randomBytes } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { errors, toFslmError } from '../../shared/errors.ts';
+import { errors, toFslmError, type FslmError } from '../../shared/errors.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
@@ -43,7 +43,24 @@ export interface StackRunnerConfig extends StageRunnerConfig {
 }
 
 export class StackRunner {
+  /** Aborted when the router shuts down: every run in flight ends with its reason, and new ones are refused. */
+  private readonly stopping = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
+
   constructor(private readonly deps: StackRunnerDeps) {}
+
+  /**
+   * Ends every run in flight with `reason` (their stages are told to cancel) and refuses new runs with
+   * it: a router that shuts down answers its callers at once (UNAVAILABLE, so they can try another).
+   */
+  stop(reason: FslmError): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort(reason);
+  }
+
+  /** Resolves once every run in flight has ended (after `stop`, promptly). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
 
   /** The stack a request names; the only one when the name is empty and one is served. */
   resolve(name: string): StackDefinition {
@@ -73,6 +90,7 @@ export class StackRunner {
     const { metrics, tracer } = this.deps;
     let release: () => void;
     try {
+      if (this.stopping.signal.aborted) throw this.stopping.signal.reason;
       release = this.deps.admission.acquire();
     } catch (error) {
       metrics.rejected(stack.name, toFslmError(error).code);
@@ -87,7 +105,10 @@ export class StackRunner {
     }, parent);
     try {
       const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
-      const outcome = await new RunOfStack(this.deps, stack, { ...request, handoff }, observer, span).run();
+      const signal = AbortSignal.any([request.signal, this.stopping.signal]);
+      const running = new RunOfStack(this.deps, stack, { ...request, handoff, signal }, observer, span).run();
+      this.active.add(running);
+      const outcome = await running.finally(() => this.active.delete(running));
       const usage = totalUsage(outcome.stages);
       span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
       metrics.requestFinished(stack.name, performance.now() - started, null);

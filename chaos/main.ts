@@ -1,0 +1,1 @@
+export async function runChaos(_argv: string[]): Promise<number> { return 2; }
