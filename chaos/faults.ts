@@ -1,5 +1,6 @@
 // The chaos run's faults, on a schedule: every `killEveryMs` a stage replica's host is killed (SIGKILL to
-// all its processes; replicas in turn) and its stage started again at once, and once, at `natsRestartAtMs`,
+// all its processes; replicas in turn, never the last serving replica of a stage) and its stage started
+// again at once (in the background: starting takes a while), and once, at `natsRestartAtMs`,
 // the NATS server the router is connected to is stopped and started again. Each fault opens a window;
 // requests are counted in the window they started in.
 import type { HostStack } from '../test/support/host-stack.ts';
@@ -69,15 +70,28 @@ export class FaultSchedule {
 
   private async kills(): Promise<void> {
     const victims = [...this.stack.replicas.keys()].sort((a, b) => a.slice(a.lastIndexOf('-')).localeCompare(b.slice(b.lastIndexOf('-'))) || a.localeCompare(b));
+    const down = new Set<string>();
+    const restarts: Promise<void>[] = [];
+    let next = 0;
     for (let k = 1; k * this.options.killEveryMs < this.options.durationMs; k++) {
-      if (!(await this.until(k * this.options.killEveryMs))) return;
-      const id = victims[(k - 1) % victims.length];
+      if (!(await this.until(k * this.options.killEveryMs))) break;
+      // The next replica in turn whose stage has every other replica serving: a stage is never left without one.
+      const id = Array.from({ length: victims.length }, (_, i) => victims[(next + i) % victims.length])
+        .find((candidate) => ![...down].some((d) => d === candidate || this.stack.replica(d).stage === this.stack.replica(candidate).stage));
+      if (!id) {
+        this.open('kill skipped').detail = `every stage has a replica still starting (${[...down].join(', ')})`;
+        continue;
+      }
+      next = (victims.indexOf(id) + 1) % victims.length;
       const window = this.open(`kill host ${id}`);
       const t0 = Date.now();
+      down.add(id);
       await this.stack.killReplicaHost(id);
-      await this.stack.restartReplica(id);
-      window.detail = `SIGKILL to every process on ${id}; its stage served again after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      restarts.push(this.stack.restartReplica(id).then(() => {
+        window.detail = `SIGKILL to every process on ${id}; its stage served again after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      }).finally(() => down.delete(id)));
     }
+    await Promise.all(restarts);
   }
 
   private async natsRestart(): Promise<void> {

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../shared/errors.ts';
+import { CLIENT_TLS_OPTIONS, CLIENT_TLS_USAGE, clientTlsOf, trustFlagsOf } from '../shared/trust-options.ts';
 import type { RunEvent__Output } from '../shared/generated/fslm/v1/RunEvent.ts';
 import type { RunResponse__Output } from '../shared/generated/fslm/v1/RunResponse.ts';
 import type { StageOutput__Output } from '../shared/generated/fslm/v1/StageOutput.ts';
@@ -10,7 +11,8 @@ import { stackServiceClient } from '../router/src/client.ts';
 import { DEFAULT_GRPC_ADDRESS } from '../router/src/defaults.ts';
 
 export const ASK_USAGE = `usage: fslm ask "PROMPT" [--router HOST:PORT] [--stack NAME] [--timeout SECONDS] [--no-handoff] [--json]
-  --router defaults to $FSLM_ROUTER or ${DEFAULT_GRPC_ADDRESS}`;
+                ${CLIENT_TLS_USAGE}
+  --router defaults to $FSLM_ROUTER or ${DEFAULT_GRPC_ADDRESS}; --tls-ca: call it over TLS (with a client certificate under mTLS)`;
 
 const ms = (value: number | undefined) => `${Math.round(value ?? 0)} ms`;
 
@@ -24,6 +26,7 @@ function stageLine(s: StageOutput__Output): string {
 export async function runAsk(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   let values;
   let positionals;
+  let tls;
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
@@ -34,15 +37,23 @@ export async function runAsk(argv: string[], env: Record<string, string | undefi
         timeout: { type: 'string' },
         'no-handoff': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        ...CLIENT_TLS_OPTIONS,
       },
     }));
     if (positionals.length === 0 || positionals.join(' ').trim() === '') throw new Error('a prompt is required');
     if (values.timeout !== undefined && !(Number(values.timeout) > 0)) throw new Error('--timeout must be a positive number of seconds');
+    tls = clientTlsOf(trustFlagsOf(values));
   } catch (error) {
     console.error(`fslm ask: ${errorMessage(error)}\n${ASK_USAGE}`);
     return 2;
   }
-  const client = stackServiceClient(values.router!);
+  let client;
+  try {
+    client = stackServiceClient(values.router!, tls);
+  } catch (error) {
+    console.error(`fslm ask: ${errorMessage(error)}`);
+    return 2;
+  }
   const deadline = values.timeout ? new Date(Date.now() + Number(values.timeout) * 1000) : undefined;
   const human = !values.json;
   const call = client.RunStream({ stack: values.stack, input: positionals.join(' '), disable_handoff: values['no-handoff'] }, deadline ? { deadline } : {});
