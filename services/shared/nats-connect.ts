@@ -3,6 +3,7 @@
 // TLS (the servers' CA, a client certificate for servers that verify clients) and an NKey identity read
 // from a seed file. A seed or key never appears in an error or a log line: errors name the file only.
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { connect, nkeyAuthenticator, nkeys, type ConnectionOptions, type NatsConnection } from 'nats';
 import { errorMessage } from './errors.ts';
 
@@ -94,7 +95,17 @@ export function natsConnectionOptions(settings: NatsClientSettings): ConnectionO
   };
   if (settings.tls) {
     checkReadable(settings.tls);
-    options.tls = { caFile: settings.tls.caFile, certFile: settings.tls.certFile, keyFile: settings.tls.keyFile };
+    const hosts = settings.servers.map((s) => new URL(s.includes('://') ? s : `nats://${s}`).hostname.replace(/^\[(.*)\]$/, '$1'));
+    options.tls = {
+      caFile: settings.tls.caFile, certFile: settings.tls.certFile, keyFile: settings.tls.keyFile,
+      // nats.js upgrades the socket without naming the server when it is given by IP address, so Node checks
+      // the certificate against "localhost": accept a certificate issued for the name Node saw or for one of
+      // the servers this client was given (the chain is verified against the CA either way).
+      checkServerIdentity: (host: string, cert: PeerCertificate) => {
+        const direct = checkServerIdentity(host, cert);
+        return direct === undefined || hosts.some((h) => checkServerIdentity(h, cert) === undefined) ? undefined : direct;
+      },
+    } as ConnectionOptions['tls'];
   }
   if (settings.nkeySeedFile) options.authenticator = nkeyAuthenticator(readNkeySeed(settings.nkeySeedFile));
   return options;
