@@ -15,10 +15,22 @@ export class NatsBus implements MessageBus {
   private readonly subscription: Subscription;
   private nextId = 0;
 
+  private refusal: Error | null = null;
+
   constructor(private readonly nc: NatsConnection) {
     this.subscription = nc.subscribe(`${this.inbox}.*`, {
-      callback: (_error, msg) => this.conversations.get(msg.subject.slice(this.inbox.length + 1))?.receive(msg),
+      callback: (error, msg) => {
+        if (error) this.refusal = error;
+        else this.conversations.get(msg.subject.slice(this.inbox.length + 1))?.receive(msg);
+      },
     });
+  }
+
+  /** Resolves once the server holds the reply subscription; throws when it refused it (the identity lacks the permission). */
+  async ready(): Promise<void> {
+    // The server answers a refused subscription before the flush's PONG.
+    await this.nc.flush();
+    if (this.refusal) throw new Error(`NATS refused the router's reply subscription ${this.inbox}.* (check its identity's permissions): ${this.refusal.message}`);
   }
 
   open(address: StageAddress, run: StageRun, headers: HopHeaders): StageConversation {

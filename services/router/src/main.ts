@@ -74,8 +74,15 @@ export async function runRouter(argv: string[]): Promise<number> {
     return 1;
   }
   logNatsStatus(nc, (event) => console.log(JSON.stringify(event)));
-  const telemetry = startTelemetry(env.telemetry);
   const bus = new NatsBus(nc);
+  try {
+    await bus.ready();
+  } catch (error) {
+    console.error(`fslm router: ${errorMessage(error)}`);
+    await nc.close();
+    return 1;
+  }
+  const telemetry = startTelemetry(env.telemetry);
   const runner = new StackRunner({
     bus, stacks, admission: new Admission(env.maxInFlight), tracer: telemetry.tracer, metrics: new RouterMetrics(telemetry.meter),
     config: { heartbeatMs: env.heartbeatMs, heartbeatTimeoutMs: env.heartbeatTimeoutMs, maxAttempts: env.maxAttempts, handoffMaxInFlight: env.handoffMaxInFlight },

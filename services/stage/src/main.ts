@@ -132,7 +132,14 @@ export async function runStage(argv: string[]): Promise<number> {
       log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
     });
     logNatsStatus(nc, (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })));
-    await worker.start();
+    try {
+      await worker.start();
+    } catch (error) {
+      console.error(`fslm stage: ${errorMessage(error)}`);
+      await nc.close();
+      await Promise.all([stage.shutdown(), metricsServer?.close(), engine.close(), telemetry.shutdown()]);
+      return 1;
+    }
     Object.assign(ready, { nats: values.nats, stack: values.stack, stage: values.stage, subject: subjects.run(subjectPrefix), replica });
   }
   console.log(JSON.stringify(ready));

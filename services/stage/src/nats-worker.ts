@@ -42,10 +42,19 @@ export class NatsStageWorker {
     this.context = { nc, engine, controlSubject, ...options };
   }
 
-  /** Subscribes and waits until the server has the subscriptions. */
+  /**
+   * Subscribes and waits until the server has the subscriptions; throws when the server refused one (this
+   * identity lacks the permission), naming the subject.
+   */
   async start(): Promise<void> {
     const { subjectPrefix: prefix } = this.options;
-    const guard = (handler: (msg: Msg) => void) => (_error: unknown, msg: Msg) => {
+    const refused: string[] = [];
+    const guard = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => {
+      if (error) {
+        refused.push(error.message);
+        this.options.log({ event: 'nats-refused', error: error.message });
+        return;
+      }
       try {
         handler(msg);
       } catch (error) {
@@ -57,7 +66,9 @@ export class NatsStageWorker {
       this.nc.subscribe(subjects.cancel(prefix), { callback: guard((msg) => this.onControl(msg)) }),
       this.nc.subscribe(this.context.controlSubject, { callback: guard((msg) => this.onControl(msg)) }),
     );
+    // The server answers a refused subscription before the flush's PONG.
     await this.nc.flush();
+    if (refused.length > 0) throw new Error(`NATS refused this stage's subscriptions (check its identity's permissions): ${refused.join('; ')}`);
   }
 
   /** Stops taking work; requests in flight end with UNAVAILABLE so the router retries them elsewhere. */
