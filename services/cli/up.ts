@@ -12,13 +12,15 @@ import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from '../router/src/defaul
 import { loadStackFile } from '../router/src/stack-loader.ts';
 import type { StackDefinition } from '../router/src/types.ts';
 import { jsonEvent, spawnChild, spawnNatsServer, type Child } from './up-processes.ts';
+import { prepareUpTrust } from './up-tls.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FSLM = path.join(ROOT, 'bin/fslm.js');
 
 export const UP_USAGE = `usage: fslm up [--stack FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N] [--replicas N]
-               [--no-setup] [--no-handoff] [--verbose]
-  --stack defaults to stacks/default.yaml (four SmolLM2-135M-Instruct stages)`;
+               [--no-setup] [--no-handoff] [--verbose] [--tls [--tls-dir DIR]]
+  --stack defaults to stacks/default.yaml (four SmolLM2-135M-Instruct stages)
+  --tls: a local CA in --tls-dir (default .fslm/tls): mTLS on the gRPC doors, NATS with TLS and one identity per stage`;
 
 function log(line: string): void {
   process.stderr.write(`[up] ${line}\n`);
@@ -59,6 +61,8 @@ export async function runUp(argv: string[]): Promise<number> {
         'no-setup': { type: 'boolean', default: false },
         'no-handoff': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
+        tls: { type: 'boolean', default: false },
+        'tls-dir': { type: 'string', default: path.join(ROOT, '.fslm/tls') },
       },
       strict: true,
     }));
@@ -98,7 +102,9 @@ export async function runUp(argv: string[]): Promise<number> {
     const models = resolveModels(stack, file);
     const replicas = Number(values.replicas);
     const threads = values.threads ? Number(values.threads) : Math.max(1, Math.floor(os.availableParallelism() / (stack.stages.length * replicas)));
-    const nats = spawnNatsServer(echo);
+    const trust = values.tls ? prepareUpTrust(path.resolve(values['tls-dir']!), stack) : null;
+    if (trust) log(`TLS: local CA ${trust.caFile}; NATS identities and permissions in ${trust.natsConfigFile}`);
+    const nats = spawnNatsServer(echo, trust ? { configFile: trust.natsConfigFile, tls: true } : undefined);
     started.push(nats);
     const natsUrl = String((await nats.ready).url);
     log(`nats-server at ${natsUrl}`);
@@ -107,7 +113,8 @@ export async function runUp(argv: string[]): Promise<number> {
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
       args: [FSLM, 'stage', '--model', models.get(stage.name)!, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
-        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0'],
+        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0',
+        ...(trust?.argsFor({ stack: stack.name, stage: stage.name }) ?? [])],
       readyWhen: jsonEvent('listening'),
       echo,
     })));
@@ -116,7 +123,8 @@ export async function runUp(argv: string[]): Promise<number> {
     const router = spawnChild({
       name: 'router',
       command: process.execPath,
-      args: [FSLM, 'router', '--stack', file, '--grpc', values.grpc!, '--http', values.http!, '--nats', natsUrl, ...(values['no-handoff'] ? ['--no-handoff'] : [])],
+      args: [FSLM, 'router', '--stack', file, '--grpc', values.grpc!, '--http', values.http!, '--nats', natsUrl, ...(values['no-handoff'] ? ['--no-handoff'] : []),
+        ...(trust?.argsFor('router') ?? [])],
       readyWhen: jsonEvent('listening'),
       echo,
     });
@@ -126,16 +134,17 @@ export async function runUp(argv: string[]): Promise<number> {
     console.log(JSON.stringify({
       event: 'up', stack: stack.name, grpc: routerReady.grpc, http: routerReady.http, nats: natsUrl, stages,
       pids: { router: router.child.pid, nats: nats.child.pid },
+      ...(trust ? { tls: { ca: trust.caFile, cert: trust.client.certFile, key: trust.client.keyFile } } : {}),
     }));
     console.log([
       '',
       `fslm is up: stack "${stack.name}" with ${stack.stages.length} stages (${stack.stages.map((s) => s.name).join(' → ')})`,
-      `  gRPC  fslm.v1.StackService  ${routerReady.grpc}`,
+      `  gRPC  fslm.v1.StackService  ${routerReady.grpc}${trust ? ' (TLS; client certificate required)' : ''}`,
       `  HTTP  OpenAI-compatible     http://${routerReady.http}/v1  (model: "${stack.name}")`,
       `  metrics                     http://${routerReady.http}/metrics${stages.map((s) => `, http://${s.metrics}/metrics`).join('')}`,
       '',
       'try:',
-      `  node bin/fslm.js ask "Why is the sky blue?" --router ${routerReady.grpc}`,
+      `  node bin/fslm.js ask "Why is the sky blue?" --router ${routerReady.grpc}${trust ? ` ${trust.askFlags.join(' ')}` : ''}`,
       `  curl -s http://${routerReady.http}/v1/chat/completions -H 'content-type: application/json' \\`,
       `       -d '{"model":"${stack.name}","messages":[{"role":"user","content":"Why is the sky blue?"}]}'`,
       '',
