@@ -136,16 +136,17 @@ export async function runUp(argv: string[]): Promise<number> {
       pids: { router: router.child.pid, nats: nats.child.pid },
       ...(trust ? { tls: { ca: trust.caFile, cert: trust.client.certFile, key: trust.client.keyFile } } : {}),
     }));
+    const scheme = trust ? 'https' : 'http';
     console.log([
       '',
       `fslm is up: stack "${stack.name}" with ${stack.stages.length} stages (${stack.stages.map((s) => s.name).join(' → ')})`,
       `  gRPC  fslm.v1.StackService  ${routerReady.grpc}${trust ? ' (TLS; client certificate required)' : ''}`,
-      `  HTTP  OpenAI-compatible     http://${routerReady.http}/v1  (model: "${stack.name}")`,
-      `  metrics                     http://${routerReady.http}/metrics${stages.map((s) => `, http://${s.metrics}/metrics`).join('')}`,
+      `  HTTP  OpenAI-compatible     ${scheme}://${routerReady.http}/v1  (model: "${stack.name}")`,
+      `  metrics                     ${scheme}://${routerReady.http}/metrics${stages.map((s) => `, http://${s.metrics}/metrics`).join('')}`,
       '',
       'try:',
       `  node bin/fslm.js ask "Why is the sky blue?" --router ${routerReady.grpc}${trust ? ` ${trust.askFlags.join(' ')}` : ''}`,
-      `  curl -s http://${routerReady.http}/v1/chat/completions -H 'content-type: application/json' \\`,
+      `  curl -s ${scheme}://${routerReady.http}/v1/chat/completions -H 'content-type: application/json' \\${trust ? `\n       --cacert ${trust.caFile} --cert ${trust.client.certFile} --key ${trust.client.keyFile} \\` : ''}`,
       `       -d '{"model":"${stack.name}","messages":[{"role":"user","content":"Why is the sky blue?"}]}'`,
       '',
       'Ctrl-C stops every process fslm up started.',

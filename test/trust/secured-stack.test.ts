@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +54,14 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
     'stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--threads', '1',
     '--nats', nats.url, '--stack', 'trust', '--stage', name, ...trustArgs(identity), ...extra,
   ]);
+  /** GET over HTTPS trusting the test CA, with alice's client certificate when `withCert`. */
+  const httpsGet = (url: string, withCert: boolean) => new Promise<string>((resolve, reject) => {
+    const options = { ca: readFileSync(ca.caFile), ...(withCert ? { cert: readFileSync(ca.files('alice').certFile), key: readFileSync(ca.files('alice').keyFile) } : {}) };
+    https.get(url, options, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c)).on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}: ${body}`))));
+    }).on('error', reject);
+  });
   const ask = async (name: string, args: string[]) => {
     const result = await execFileP(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), 'ask', 'Why is the sky blue?', '--router', routerGrpc, '--json', ...args], { cwd: REPO_ROOT, timeout: 120_000 })
       .then(({ stdout, stderr }) => ({ code: 0, stdout, text: stdout + stderr }), (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '', text: `${e.stdout}${e.stderr}` }));
@@ -77,7 +86,7 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
     const listening = await router.event('listening');
     routerGrpc = String(listening.grpc);
     routerHttp = String(listening.http);
-    metricsUrls.push(`http://${routerHttp}/metrics`);
+    metricsUrls.push(`https://${routerHttp}/metrics`);
   });
   after(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -90,6 +99,13 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
     assert.equal(code, 0, text);
     const answer = JSON.parse(stdout) as { stages: Array<{ stage: string }> };
     assert.deepEqual(answer.stages.map((s) => s.stage), ['alpha', 'beta']);
+  });
+
+  test('the OpenAI-compatible door serves HTTPS to a client with a certificate and refuses one without', async () => {
+    const models = JSON.parse(await httpsGet(`https://${routerHttp}/v1/models`, true)) as { data: Array<{ id: string }> };
+    assert.deepEqual(models.data.map((m) => m.id), ['trust']);
+    await assert.rejects(httpsGet(`https://${routerHttp}/v1/models`, false), /certificate required|socket hang up|ECONNRESET/i);
+    await assert.rejects(fetch(`http://${routerHttp}/v1/models`));
   });
 
   test('fslm ask without a client certificate is refused', async () => {
@@ -126,7 +142,7 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
   });
 
   test('no secret appears in any log, error, metric or span', async () => {
-    const metrics = await Promise.all(metricsUrls.map(async (url) => ({ name: url, text: await (await fetch(url)).text() })));
+    const metrics = await Promise.all(metricsUrls.map(async (url) => ({ name: url, text: url.startsWith('https:') ? await httpsGet(url, true) : await (await fetch(url)).text() })));
     assert.ok(metrics.every((m) => m.text.includes('fslm_')), 'the metrics were read');
     await Promise.all(processes.map((p) => p.stop()));
     assert.ok(spans.length > 0 && spans.some((s) => s.includes('chat trust')), 'the processes exported their spans');

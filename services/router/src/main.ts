@@ -92,7 +92,8 @@ export async function runRouter(argv: string[]): Promise<number> {
   let httpServer;
   try {
     grpcServer = await startRouterGrpcServer(runner, stacks, values.grpc!, env.handoff, credentials);
-    httpServer = await startRouterHttpServer({ runner, stacks, handoff: env.handoff, metricsHandler: telemetry.metricsHandler }, httpAddress.host, httpAddress.port);
+    httpServer = await startRouterHttpServer({ runner, stacks, handoff: env.handoff, metricsHandler: telemetry.metricsHandler }, httpAddress.host, httpAddress.port,
+      serverTlsOf(trustFlagsOf(values)));
   } catch (error) {
     console.error(`fslm router: cannot listen (gRPC ${values.grpc}, HTTP ${values.http}): ${errorMessage(error)}`);
     await grpcServer?.shutdown();
@@ -107,6 +108,7 @@ export async function runRouter(argv: string[]): Promise<number> {
     nats: values.nats,
     stacks: [...stacks.keys()],
     handoff: env.handoff,
+    tls: serverTlsOf(trustFlagsOf(values)) ? (values['tls-client-auth'] ? 'mtls' : 'tls') : 'none',
   }));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

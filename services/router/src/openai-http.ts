@@ -3,7 +3,10 @@
 // disconnects cancels its run.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errors, toFslmError } from '../../shared/errors.ts';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
+import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
+import { httpsServerOptions, reloadOnChange } from '../../shared/https-tls.ts';
 import { toHttpError } from './http-status.ts';
 import { finishReasonOf, parseChatRequest, toCompletion, toModel, toModelList, usageOf, extensionOf } from './openai-chat.ts';
 import { toStackRunRequest } from './run-request.ts';
@@ -52,9 +55,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number): Promise<RouterHttpServer> {
+/** Serves the OpenAI-compatible API on HOST:PORT: plain HTTP, or HTTPS from `tls` (with client certificates when it requires them). */
+export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number, tls?: GrpcServerTls): Promise<RouterHttpServer> {
   const created = Math.floor(Date.now() / 1000);
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = (req.url ?? '/').split('?')[0];
     const route = `${req.method} ${url}`;
     if (route === 'GET /metrics') return deps.metricsHandler(req, res);
@@ -66,7 +70,9 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     }
     if (route === 'POST /v1/chat/completions') return void chatCompletions(deps, req, res).catch((error) => sendError(res, error));
     sendError(res, errors.notFound(`no route ${route}`));
-  });
+  };
+  const server: Server = tls ? createHttpsServer(httpsServerOptions(tls), handler) : createServer(handler);
+  const stopReload = tls ? reloadOnChange(server as HttpsServer, tls) : () => undefined;
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   const address = server.address();
@@ -75,6 +81,7 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     port: typeof address === 'object' && address ? address.port : port,
     // Responses being written finish (runs in flight were ended first); connections still open after the grace are cut.
     close: () => new Promise<void>((resolve) => {
+      stopReload();
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
