@@ -12,7 +12,7 @@ import { testModels } from '../test/support/models.ts';
 import { StackBuilder } from '../test/stack/support/stack-builder.ts';
 import { FaultSchedule } from './faults.ts';
 import { Load } from './load.ts';
-import { formatSummary, stackMemory, summarize } from './report.ts';
+import { connectionReport, formatSummary, stackMemory, summarize } from './report.ts';
 
 export const CHAOS_USAGE = `usage: fslm chaos [--duration S] [--concurrency N] [--kill-every S] [--nats-restart-at S] [--deadline S] [--json FILE]
   defaults: --duration 60 --concurrency 4 --kill-every 10 --nats-restart-at 35 (beyond --duration: never) --deadline 30
@@ -91,7 +91,7 @@ export async function runChaos(argv: string[]): Promise<number> {
     await faultsDone;
     await load.stop();
     const end = await stackMemory(stack);
-    const summary = summarize(faults.windows, load.records, { start, end });
+    const summary = summarize(faults.windows, load.records, { start, end }, connectionReport(stack));
     console.log(formatSummary(summary));
     if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
     const ok = summary.total.lost === 0 && summary.total.hung === 0 && summary.total.completed > 0;

@@ -31,7 +31,11 @@ export interface ChaosSummary {
   windows: WindowCounts[];
   total: WindowCounts;
   memory: { start: StackMemory; end: StackMemory };
-  /** Details of every lost or hung request. */
+  /** NATS connection changes the processes reported (disconnect / reconnect), by process. */
+  connections: Array<{ process: string; disconnects: number; reconnects: number }>;
+  /** Warnings and errors of the NATS servers, by kind (e.g. "Slow Consumer Detected"). */
+  natsWarnings: Record<string, number>;
+  /** Details of every request that did not complete. */
   problems: Array<{ id: string; door: string; window: string; outcome: string; detail: string }>;
 }
 
@@ -72,7 +76,25 @@ function add(counts: WindowCounts, record: RequestRecord): void {
   } else counts[outcome.kind]++;
 }
 
-export function summarize(windows: FaultWindow[], records: RequestRecord[], memory: { start: StackMemory; end: StackMemory }): ChaosSummary {
+/** What the processes and the NATS servers reported about their connections during the run. */
+export function connectionReport(stack: HostStack): Pick<ChaosSummary, 'connections' | 'natsWarnings'> {
+  const connections = stack.history.map(({ role, process }) => ({
+    process: role,
+    disconnects: process.events.filter((e) => e.event === 'nats' && e.type === 'disconnect').length,
+    reconnects: process.events.filter((e) => e.event === 'nats' && e.type === 'reconnect').length,
+  })).filter((c) => c.disconnects + c.reconnects > 0);
+  const natsWarnings: Record<string, number> = {};
+  for (const line of stack.nats.nodes.flatMap((n) => n.warnings)) {
+    // "[WRN] 10.231.1.17:40000 - cid:12 - "name" - Slow Consumer Detected: ..." -> "Slow Consumer Detected"
+    const kind = line.replace(/^.*\[(WRN|ERR)\]\s*/, '').split(' - ').at(-1)!.replace(/[:(].*$/, '').replace(/\d+(\.\d+)*/g, 'N').trim();
+    natsWarnings[kind] = (natsWarnings[kind] ?? 0) + 1;
+  }
+  return { connections, natsWarnings };
+}
+
+export function summarize(
+  windows: FaultWindow[], records: RequestRecord[], memory: { start: StackMemory; end: StackMemory }, links: Pick<ChaosSummary, 'connections' | 'natsWarnings'>,
+): ChaosSummary {
   const rows = windows.map((w) => empty(w.label, w.atS, w.detail));
   const total = empty('total', 0, '');
   const problems: ChaosSummary['problems'] = [];
@@ -80,11 +102,12 @@ export function summarize(windows: FaultWindow[], records: RequestRecord[], memo
     add(rows[record.window], record);
     add(total, record);
     const outcome = record.outcome;
-    if (!outcome || outcome.kind === 'lost' || outcome.kind === 'hung') {
-      problems.push({ id: record.id, door: record.door, window: windows[record.window].label, outcome: outcome?.kind ?? 'hung', detail: outcome && 'detail' in outcome ? outcome.detail : 'never ended' });
+    if (!outcome || outcome.kind !== 'completed') {
+      const kind = !outcome ? 'hung' : outcome.kind === 'failed' ? `failed ${outcome.code}` : outcome.kind;
+      problems.push({ id: record.id, door: record.door, window: windows[record.window].label, outcome: kind, detail: outcome && 'detail' in outcome ? outcome.detail : 'never ended' });
     }
   }
-  return { windows: rows, total, memory, problems };
+  return { windows: rows, total, memory, ...links, problems };
 }
 
 /** The summary as a text table. */
@@ -104,6 +127,8 @@ export function formatSummary(summary: ChaosSummary): string {
     ...text, '',
     'faults:', ...details, '',
     `stack memory (RSS): start ${mem(summary.memory.start)}, end ${mem(summary.memory.end)}`,
-    ...(problems.length ? ['', 'lost or hung:', ...problems] : []),
+    `NATS reconnects: ${summary.connections.map((c) => `${c.process} ${c.reconnects}`).join(', ') || 'none'}`,
+    `NATS server warnings: ${Object.entries(summary.natsWarnings).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`,
+    ...(problems.length ? ['', 'not completed:', ...problems] : []),
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 // One streaming request of the chaos load, over gRPC RunStream or OpenAI HTTP SSE, and how it ended:
-// completed (a final answer), failed with a clear status (a gRPC status or an HTTP/SSE error with its
-// code), lost (the stream ended without either), or hung (it reached its deadline, or had not ended
-// by deadline + HUNG_GRACE_MS, when the load gives up on it).
+// completed (a final answer; over HTTP the streamed content must equal it), failed with a clear status (a
+// gRPC status or an HTTP/SSE error with its code), lost (the stream ended without either, or the streamed
+// answer was not the answer), or hung (it reached its deadline, or had not ended by deadline +
+// HUNG_GRACE_MS, when the load gives up on it).
 import type * as grpc from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { RunEvent__Output } from '../services/shared/generated/fslm/v1/RunEvent.ts';
@@ -14,7 +15,7 @@ export type Door = 'grpc' | 'http';
 
 export type Outcome =
   | { kind: 'completed' }
-  | { kind: 'failed'; code: string }
+  | { kind: 'failed'; code: string; detail: string }
   | { kind: 'lost'; detail: string }
   | { kind: 'hung'; detail: string };
 
@@ -27,7 +28,7 @@ export interface ChaosRequest {
 
 /** Classifies a gRPC status: DEADLINE_EXCEEDED means the request ran to its deadline (hung). */
 function ofStatus(code: string, detail: string): Outcome {
-  return code === 'DEADLINE_EXCEEDED' ? { kind: 'hung', detail: `DEADLINE_EXCEEDED: ${detail}` } : { kind: 'failed', code };
+  return code === 'DEADLINE_EXCEEDED' ? { kind: 'hung', detail: `DEADLINE_EXCEEDED: ${detail}` } : { kind: 'failed', code, detail };
 }
 
 /** Runs `request` over RunStream and resolves with how it ended (never rejects). */
@@ -75,21 +76,31 @@ export async function httpStreaming(baseUrl: string, model: string, request: Cha
       }),
     });
     if (response.status !== 200) {
-      const body = await response.json().catch(() => ({})) as { error?: { code?: string } };
-      return ofStatus(body.error?.code ?? `HTTP ${response.status}`, `HTTP ${response.status}`);
+      const body = await response.json().catch(() => ({})) as { error?: { code?: string; message?: string } };
+      return ofStatus(body.error?.code ?? `HTTP ${response.status}`, `HTTP ${response.status}: ${body.error?.message ?? ''}`);
     }
     let text = '';
     const decoder = new TextDecoder();
     for await (const chunk of response.body!) text += decoder.decode(chunk as Uint8Array, { stream: true });
-    let final = false;
+    let answer: string | null = null;
+    let streamed = '';
     for (const event of text.split('\n\n')) {
       const data = event.replace(/^data: /, '').trim();
       if (!data || data === '[DONE]') continue;
-      const parsed = JSON.parse(data) as { fslm?: { event?: string; code?: string } };
-      if (parsed.fslm?.event === 'error') return ofStatus(parsed.fslm.code ?? 'UNKNOWN', 'SSE error event');
-      if (parsed.fslm?.event === 'final') final = true;
+      const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; error?: { message?: string }; fslm?: { event?: string; code?: string; stages?: Array<{ text: string }> } };
+      if (parsed.fslm?.event === 'error') return ofStatus(parsed.fslm.code ?? 'UNKNOWN', `SSE error event: ${parsed.error?.message ?? ''}`);
+      streamed += parsed.choices?.[0]?.delta?.content ?? '';
+      if (parsed.fslm?.event === 'final') answer = parsed.fslm.stages?.at(-1)?.text ?? '';
     }
-    return final && text.trimEnd().endsWith('data: [DONE]') ? { kind: 'completed' } : { kind: 'lost', detail: 'the SSE stream ended without a final answer or an error event' };
+    if (answer === null || !text.trimEnd().endsWith('data: [DONE]')) return { kind: 'lost', detail: 'the SSE stream ended without a final answer or an error event' };
+    // The answer as the client streamed it must be the answer (a retried final stage must not repeat or mix text).
+    if (streamed !== answer) {
+      let at = 0;
+      while (at < streamed.length && streamed[at] === answer[at]) at++;
+      const around = (t: string) => JSON.stringify(t.slice(Math.max(0, at - 20), at + 40));
+      return { kind: 'lost', detail: `the streamed answer (${streamed.length} chars) differs from the final answer (${answer.length} chars) at ${at}: ${around(streamed)} vs ${around(answer)}` };
+    }
+    return { kind: 'completed' };
   } catch (error) {
     if (hung) return { kind: 'hung', detail: 'no end by deadline + grace' };
     return { kind: 'lost', detail: `the HTTP stream broke: ${(error as Error).message}` };

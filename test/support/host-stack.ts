@@ -53,6 +53,8 @@ export interface HostStack {
   /** IP:50050 and IP:8080 of the router. */
   grpc: string;
   http: string;
+  /** Every stage and router process started so far, with its role (replica id or 'router'), also those since stopped. */
+  history: Array<{ role: string; process: FslmProcess }>;
   /** A gRPC client of the router (made again when the router restarts). */
   client(): StackServiceClient;
   replica(id: string): StageReplica;
@@ -77,6 +79,7 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
   const replicaIds = options.stack.stageNames.flatMap((stage) => Array.from({ length: options.replicas?.[stage] ?? 2 }, (_, i) => ({ stage, id: `${stage}-${i + 1}` })));
   const net = await createHosts(['nats-1', 'nats-2', 'nats-3', ...replicaIds.map((r) => r.id), 'router']);
   const processes = new Set<FslmProcess>();
+  const history: Array<{ role: string; process: FslmProcess }> = [];
   let nats: NatsCluster | null = null;
   let client: StackServiceClient | null = null;
   const stop = async () => {
@@ -95,6 +98,7 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
         '--stack', stackName, '--stage', stage, '--threads', '1', '--metrics', `${host.ip}:${STAGE_METRICS_PORT}`, '--replica', id,
         ...(options.trustArgs?.(stage, host) ?? [])], { env: options.stageEnv, prefix: host.prefix() });
       processes.add(process);
+      history.push({ role: id, process });
       const replica = { id, stage, host, process, metricsUrl: `http://${host.ip}:${STAGE_METRICS_PORT}/metrics` };
       replicas.set(id, replica);
       return replica;
@@ -106,10 +110,11 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
     const startRouter = async () => {
       const p = await startFslm(routerArgs(options, routerHost, stackFile, natsUrls), { env: options.routerEnv, prefix: routerHost.prefix() });
       processes.add(p);
+      history.push({ role: 'router', process: p });
       return p;
     };
     const stack: HostStack = {
-      net, nats, stackName, stackFile, replicas, routerHost,
+      net, nats, stackName, stackFile, replicas, routerHost, history,
       router: await startRouter(),
       grpc: `${routerHost.ip}:${ROUTER_GRPC_PORT}`,
       http: `${routerHost.ip}:${ROUTER_HTTP_PORT}`,

@@ -35,6 +35,8 @@ export interface NatsNode {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Names of the client connections it holds now. */
   clients(): Promise<string[]>;
+  /** Its warning and error lines since it was first ready (every start). */
+  warnings: string[];
 }
 
 export interface NatsCluster {
@@ -70,16 +72,19 @@ export async function startNatsCluster(hosts: Host[], options: NatsClusterOption
     const file = path.join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(config, null, 2));
     let child: Child | null = null;
+    const warnings: string[] = [];
     const monitor = `http://${host.ip}:${NATS_MONITOR_PORT}`;
     return {
-      name, host, url: `${scheme}://${host.ip}:${NATS_CLIENT_PORT}`, monitor,
+      name, host, url: `${scheme}://${host.ip}:${NATS_CLIENT_PORT}`, monitor, warnings,
       running: () => child !== null && child.child.exitCode === null && child.child.signalCode === null,
       start: async () => {
         child = spawnChild({
           name, command: 'ip', args: ['netns', 'exec', host.netns, bin, '-c', file],
           readyWhen: (line) => (/Server is ready/.test(line) ? { event: 'ready' } : null),
           echo: (n, line) => {
-            if (options.verbose && /\[(ERR|FTL|WRN)\]/.test(line)) process.stderr.write(`[${n}] ${line}\n`);
+            if (!/\[(ERR|FTL|WRN)\]/.test(line)) return;
+            warnings.push(line);
+            if (options.verbose) process.stderr.write(`[${n}] ${line}\n`);
           },
           timeoutMs: 30_000,
         });

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
 import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
 import { httpsServerOptions, reloadOnChange } from '../../shared/https-tls.ts';
+import { AnswerStream } from './answer-stream.ts';
 import { toHttpError } from './http-status.ts';
 import { finishReasonOf, parseChatRequest, toCompletion, toModel, toModelList, usageOf, extensionOf } from './openai-chat.ts';
 import { toStackRunRequest } from './run-request.ts';
@@ -119,17 +120,30 @@ async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: Server
   };
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   chunk({ delta: { role: 'assistant', content: '' } });
+  // A retried final stage must not send the answer twice.
+  const answer = new AnswerStream();
   const observer: RunObserver = {
     stageStarted: (e) => chunk({ delta: {} }, { fslm: { event: 'stage_started', stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
     stageDelta: (e) => {
       const final = e.stage === last;
-      chunk({ delta: final ? { content: e.delta.text } : {} }, { fslm: { event: 'stage_delta', stage: e.stage, index: e.index, attempt: e.attempt, text: e.delta.text } });
+      let content = '';
+      if (final) {
+        try {
+          content = answer.push(e.attempt, e.delta.text);
+        } catch (error) {
+          abort.abort(error);
+          return;
+        }
+      }
+      chunk({ delta: final ? { content } : {} }, { fslm: { event: 'stage_delta', stage: e.stage, index: e.index, attempt: e.attempt, text: e.delta.text } });
     },
     stageFinished: (outcome) => chunk({ delta: {} }, { fslm: { event: 'stage_finished', output: toStageOutput(outcome) } }),
   };
   try {
     const outcome = await deps.runner.run(stack, request, observer);
     const lastStage = outcome.stages[outcome.stages.length - 1];
+    const rest = answer.finish(lastStage.text);
+    if (rest) chunk({ delta: { content: rest } });
     chunk({ delta: {}, finish_reason: finishReasonOf(lastStage.result.finish_reason) }, { fslm: { event: 'final', ...extensionOf(outcome) } });
     if (chat.includeUsage) chunk(null, { usage: usageOf(outcome) });
     res.end('data: [DONE]\n\n');
