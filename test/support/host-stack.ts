@@ -5,10 +5,9 @@
 // `stop` stops every process and removes the hosts, also after a failed start.
 import type { StackServiceClient } from '../../services/shared/generated/fslm/v1/StackService.ts';
 import { stackServiceClient } from '../../services/router/src/client.ts';
-import type { GrpcClientTls } from '../../services/shared/grpc-tls.ts';
-import type { StackBuilder } from '../stack/support/stack-builder.ts';
+import type { ClusterOptions } from '../stack/support/cluster.ts';
 import { createHosts, type Host, type HostNetwork } from './hosts.ts';
-import { startNatsCluster, type NatsCluster, type NatsClusterOptions } from './nats-cluster.ts';
+import { startNatsCluster, type NatsCluster } from './nats-cluster.ts';
 import { startFslm, type FslmProcess } from './processes.ts';
 
 export const STAGE_GRPC_PORT = 50051;
@@ -27,20 +26,8 @@ export interface StageReplica {
   metricsUrl: string;
 }
 
-export interface HostStackOptions {
-  stack: StackBuilder;
-  modelDir: string;
-  /** Replicas per stage (default 2 each), each on its own host. */
-  replicas?: Record<string, number>;
-  routerEnv?: Record<string, string>;
-  stageEnv?: Record<string, string>;
-  routerArgs?: string[];
-  /** Extra arguments per process (TLS files, NKey seeds): `role` is 'router' or the stage's name. */
-  trustArgs?: (role: string, host: Host) => string[];
-  nats?: NatsClusterOptions;
-  /** TLS of this process's gRPC client of the router. */
-  clientTls?: GrpcClientTls;
-}
+/** The stack, model, environment and router flags (as for the loopback cluster); replicas default to 2 per stage, each on its own host. */
+export type HostStackOptions = ClusterOptions;
 
 export interface HostStack {
   net: HostNetwork;
@@ -69,7 +56,7 @@ export interface HostStack {
 
 function routerArgs(options: HostStackOptions, host: Host, stackFile: string, natsUrls: string): string[] {
   return ['router', '--stack', stackFile, '--grpc', `${host.ip}:${ROUTER_GRPC_PORT}`, '--http', `${host.ip}:${ROUTER_HTTP_PORT}`,
-    '--nats', natsUrls, ...(options.routerArgs ?? []), ...(options.trustArgs?.('router', host) ?? [])];
+    '--nats', natsUrls, ...(options.routerArgs ?? [])];
 }
 
 /** Starts the NATS cluster, every stage replica and the router on their own hosts. */
@@ -89,14 +76,14 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
     await net.stop();
   };
   try {
-    nats = await startNatsCluster([net.host('nats-1'), net.host('nats-2'), net.host('nats-3')], options.nats);
+    nats = await startNatsCluster([net.host('nats-1'), net.host('nats-2'), net.host('nats-3')]);
     const natsUrls = nats.urls;
     const replicas = new Map<string, StageReplica>();
     const startReplica = async (stage: string, id: string): Promise<StageReplica> => {
       const host = net.host(id);
       const process = await startFslm(['stage', '--model', options.modelDir, '--grpc', `${host.ip}:${STAGE_GRPC_PORT}`, '--nats', natsUrls,
-        '--stack', stackName, '--stage', stage, '--threads', '1', '--metrics', `${host.ip}:${STAGE_METRICS_PORT}`, '--replica', id,
-        ...(options.trustArgs?.(stage, host) ?? [])], { env: options.stageEnv, prefix: host.prefix() });
+        '--stack', stackName, '--stage', stage, '--threads', '1', '--metrics', `${host.ip}:${STAGE_METRICS_PORT}`, '--replica', id],
+        { env: options.stageEnv, prefix: host.prefix() });
       processes.add(process);
       history.push({ role: id, process });
       const replica = { id, stage, host, process, metricsUrl: `http://${host.ip}:${STAGE_METRICS_PORT}/metrics` };
@@ -119,7 +106,7 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
       grpc: `${routerHost.ip}:${ROUTER_GRPC_PORT}`,
       http: `${routerHost.ip}:${ROUTER_HTTP_PORT}`,
       client: () => {
-        client ??= stackServiceClient(stack.grpc, options.clientTls);
+        client ??= stackServiceClient(stack.grpc);
         return client;
       },
       replica: (id) => {

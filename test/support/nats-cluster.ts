@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnChild, type Child } from '../../services/cli/up-processes.ts';
-import { natsServerConfig, type NatsServerConfigOptions } from '../../services/cli/nats-server-config.ts';
+import { natsServerConfig } from '../../services/cli/nats-server-config.ts';
 import type { Host } from './hosts.ts';
 import { REPO_ROOT } from './models.ts';
 import { waitFor } from './wait.ts';
@@ -26,7 +26,7 @@ export function natsServerBinary(): string {
 export interface NatsNode {
   name: string;
   host: Host;
-  /** nats://IP:4222 (tls:// under TLS). */
+  /** nats://IP:4222 */
   url: string;
   monitor: string;
   running(): boolean;
@@ -49,8 +49,6 @@ export interface NatsCluster {
 }
 
 export interface NatsClusterOptions {
-  /** Extra settings for every server (TLS, NKey users). */
-  extra?: Pick<NatsServerConfigOptions, 'tls' | 'users'>;
   /** Echo the servers' warnings and errors on stderr. */
   verbose?: boolean;
 }
@@ -59,7 +57,6 @@ export interface NatsClusterOptions {
 export async function startNatsCluster(hosts: Host[], options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const bin = natsServerBinary();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-nats-cluster-'));
-  const scheme = options.extra?.tls ? 'tls' : 'nats';
   const nodes = hosts.map((host, i): NatsNode => {
     const name = `nats-${i + 1}`;
     const config = natsServerConfig({
@@ -67,7 +64,6 @@ export async function startNatsCluster(hosts: Host[], options: NatsClusterOption
       listen: `0.0.0.0:${NATS_CLIENT_PORT}`,
       monitor: `${host.ip}:${NATS_MONITOR_PORT}`,
       cluster: { name: 'fslm', listen: `0.0.0.0:${NATS_ROUTE_PORT}`, routes: hosts.filter((h) => h !== host).map((h) => `nats://${h.ip}:${NATS_ROUTE_PORT}`) },
-      ...options.extra,
     });
     const file = path.join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(config, null, 2));
@@ -75,7 +71,7 @@ export async function startNatsCluster(hosts: Host[], options: NatsClusterOption
     const warnings: string[] = [];
     const monitor = `http://${host.ip}:${NATS_MONITOR_PORT}`;
     return {
-      name, host, url: `${scheme}://${host.ip}:${NATS_CLIENT_PORT}`, monitor, warnings,
+      name, host, url: `nats://${host.ip}:${NATS_CLIENT_PORT}`, monitor, warnings,
       running: () => child !== null && child.child.exitCode === null && child.child.signalCode === null,
       start: async () => {
         child = spawnChild({
