@@ -81,6 +81,12 @@ describe('NATS and router faults across hosts', { timeout: 600_000 }, () => {
     assert.equal(after.stages.length, 2);
     await server.start();
     await waitRoutes(stack.nats.nodes);
+    // No stage holds work for these requests any more (a cancel lost in the switch is sent again when the
+    // replica is heard from), long before their deadlines.
+    for (const replica of stack.replicas.values()) {
+      await waitFor(async () => (await stageInFlight(replica)) === 0, { timeoutMs: 30_000, what: `${replica.id}'s in-flight gauge to return to 0` });
+    }
+    t.diagnostic(`cancels the router sent again: ${stack.router.events.filter((e) => e.event === 'cancel-resent').length}`);
   });
 
   test('the router restarted mid-load: calls in flight fail with UNAVAILABLE, new calls succeed, stages hold no orphaned work', { timeout: 300_000 }, async () => {

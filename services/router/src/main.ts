@@ -74,7 +74,7 @@ export async function runRouter(argv: string[]): Promise<number> {
     return 1;
   }
   logNatsStatus(nc, (event) => console.log(JSON.stringify(event)));
-  const bus = new NatsBus(nc);
+  const bus = new NatsBus(nc, (event) => console.log(JSON.stringify(event)));
   try {
     await bus.ready();
   } catch (error) {
