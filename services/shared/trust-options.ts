@@ -1,8 +1,10 @@
-// The trust options the stage and the router share: TLS on their gRPC door (optionally requiring client
-// certificates) and how they reach NATS (TLS, an NKey identity). Each resolver checks which options go
-// together and throws an Error that names the flags; files are checked when they are used.
+// The trust options the stage, the router and `fslm ask` share, as commander options: TLS on a gRPC door
+// (optionally requiring client certificates), TLS as a gRPC client, and how a process reaches NATS (a
+// server list, TLS, an NKey identity). Each resolver checks which options go together and throws an Error
+// that names the flags; the files themselves are checked where they are read (grpc-tls.ts, nats-connect.ts).
+import { InvalidArgumentError, type Command } from 'commander';
 import type { GrpcClientTls, GrpcServerTls } from './grpc-tls.ts';
-import type { NatsTlsFiles } from './nats-connect.ts';
+import { parseNatsServers, type NatsTlsFiles } from './nats-connect.ts';
 
 /** TLS of a gRPC server, as given on the command line. */
 export interface ServerTlsFlags {
@@ -27,32 +29,41 @@ export interface NatsTrustFlags {
   natsNkey?: string;
 }
 
-export const SERVER_TLS_USAGE = `[--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-client-auth]]`;
-export const NATS_TRUST_USAGE = `[--nats-ca FILE [--nats-cert FILE --nats-key FILE]] [--nats-nkey SEEDFILE]`;
-export const CLIENT_TLS_USAGE = `[--tls-ca FILE [--tls-cert FILE --tls-key FILE]]`;
+/** A commander parser for `--nats`: one NATS URL or a comma-separated list. */
+export function natsServerList(value: string): string {
+  try {
+    parseNatsServers(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^--nats:? /, ''));
+  }
+  return value;
+}
 
-/** node:util parseArgs options of the server TLS flags. */
-export const SERVER_TLS_OPTIONS = {
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-  'tls-ca': { type: 'string' },
-  'tls-client-auth': { type: 'boolean', default: false },
-} as const;
+/** Adds --tls-cert, --tls-key, --tls-ca and --tls-client-auth (a server's door). */
+export function addServerTlsOptions(command: Command): Command {
+  return command
+    .option('--tls-cert <FILE>', 'serve TLS with this certificate (PEM; re-read when it changes)')
+    .option('--tls-key <FILE>', 'the certificate\'s private key (PEM)')
+    .option('--tls-ca <FILE>', 'with --tls-client-auth: the CA that signs client certificates')
+    .option('--tls-client-auth', 'require a client certificate signed by --tls-ca (mTLS)');
+}
 
-/** node:util parseArgs options of the NATS trust flags. */
-export const NATS_TRUST_OPTIONS = {
-  'nats-ca': { type: 'string' },
-  'nats-cert': { type: 'string' },
-  'nats-key': { type: 'string' },
-  'nats-nkey': { type: 'string' },
-} as const;
+/** Adds --nats-ca, --nats-cert, --nats-key and --nats-nkey (a NATS client). */
+export function addNatsTrustOptions(command: Command): Command {
+  return command
+    .option('--nats-ca <FILE>', 'connect to NATS over TLS, trusting this CA')
+    .option('--nats-cert <FILE>', 'client certificate for NATS servers that verify clients')
+    .option('--nats-key <FILE>', 'the client certificate\'s private key')
+    .option('--nats-nkey <SEEDFILE>', 'this process\'s NATS identity: a file holding its NKey user seed (fslm nats-config)');
+}
 
-/** node:util parseArgs options of the client TLS flags. */
-export const CLIENT_TLS_OPTIONS = {
-  'tls-ca': { type: 'string' },
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-} as const;
+/** Adds --tls-ca, --tls-cert and --tls-key (a gRPC client). */
+export function addClientTlsOptions(command: Command): Command {
+  return command
+    .option('--tls-ca <FILE>', 'call over TLS, trusting this CA')
+    .option('--tls-cert <FILE>', 'client certificate, for servers that require one (mTLS)')
+    .option('--tls-key <FILE>', 'the client certificate\'s private key');
+}
 
 /** The server's TLS settings, or undefined for plaintext. */
 export function serverTlsOf(flags: ServerTlsFlags): GrpcServerTls | undefined {
@@ -83,14 +94,5 @@ export function natsTrustOf(flags: NatsTrustFlags): { tls?: NatsTlsFiles; nkeySe
   return {
     tls: flags.natsCa ? { caFile: flags.natsCa, certFile: flags.natsCert, keyFile: flags.natsKey } : undefined,
     nkeySeedFile: flags.natsNkey,
-  };
-}
-
-/** The trust flags of node:util parseArgs values (kebab-case keys) as the resolvers above take them. */
-export function trustFlagsOf(values: Record<string, unknown>): ServerTlsFlags & ClientTlsFlags & NatsTrustFlags {
-  const text = (key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
-  return {
-    tlsCert: text('tls-cert'), tlsKey: text('tls-key'), tlsCa: text('tls-ca'), tlsClientAuth: values['tls-client-auth'] === true,
-    natsCa: text('nats-ca'), natsCert: text('nats-cert'), natsKey: text('nats-key'), natsNkey: text('nats-nkey'),
   };
 }

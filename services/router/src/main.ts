@@ -1,74 +1,86 @@
 // Composition root of the router: `fslm router --stack FILE --grpc HOST:PORT --http HOST:PORT --nats URL`.
-import { parseArgs } from 'node:util';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
+import { EXIT_USAGE, fslmCommand, hostPort, parseCommandLine, positiveInteger } from '../../shared/command-line.ts';
 import { errorMessage, errors } from '../../shared/errors.ts';
-import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
 import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
-import { connectNats, logNatsStatus, parseNatsServers } from '../../shared/nats-connect.ts';
-import { NATS_TRUST_OPTIONS, NATS_TRUST_USAGE, natsTrustOf, SERVER_TLS_OPTIONS, SERVER_TLS_USAGE, serverTlsOf, trustFlagsOf } from '../../shared/trust-options.ts';
+import { connectNats, logNatsStatus, natsConnectionOptions, parseNatsServers, type NatsClientSettings } from '../../shared/nats-connect.ts';
+import {
+  addNatsTrustOptions, addServerTlsOptions, natsServerList, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
+} from '../../shared/trust-options.ts';
 import { startTelemetry } from '../../shared/telemetry.ts';
 import { Admission } from './admission.ts';
 import { NatsBus } from './bus-nats.ts';
-import { parsePositiveInt, readRouterEnvironment } from './config.ts';
-import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, DEFAULT_NATS_URL } from './defaults.ts';
+import { readRouterEnvironment } from './config.ts';
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, DEFAULT_NATS_URL, DESCRIBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './defaults.ts';
 import { startRouterGrpcServer } from './grpc-server.ts';
 import { startRouterHttpServer } from './openai-http.ts';
 import { RouterMetrics } from './router-metrics.ts';
+import { boundedShutdown, firstStopSignal, within } from './shutdown.ts';
 import { loadStackFile } from './stack-loader.ts';
 import { StackRunner } from './stack-runner.ts';
+import { StageLimitsCache } from './stage-limits.ts';
 import type { StackDefinition } from './types.ts';
 
-export const ROUTER_USAGE = `usage: fslm router --stack FILE [--stack FILE ...] [--grpc HOST:PORT] [--http HOST:PORT] [--nats URL[,URL...]]
-                   [--max-in-flight N] [--no-handoff]
-                   ${SERVER_TLS_USAGE}
-                   ${NATS_TRUST_USAGE}
-  defaults: --grpc ${DEFAULT_GRPC_ADDRESS} --http ${DEFAULT_HTTP_ADDRESS} --nats ${DEFAULT_NATS_URL}
-  environment: FSLM_ROUTER_MAX_IN_FLIGHT, FSLM_ROUTER_HEARTBEAT_MS, FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS,
-               FSLM_ROUTER_MAX_ATTEMPTS, FSLM_ROUTER_HANDOFF=0, FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT,
-               OTEL_EXPORTER_OTLP_ENDPOINT`;
+/** The flags of `fslm router`. */
+interface RouterFlags extends ServerTlsFlags, NatsTrustFlags {
+  stack?: string[];
+  grpc: string;
+  http: string;
+  nats: string;
+  maxInFlight?: number;
+  handoff: boolean;
+}
+
+function routerCommand() {
+  const command = fslmCommand('fslm router', 'Serve stacks over NATS: gRPC StackService and an OpenAI-compatible HTTP API.')
+    .option('--stack <FILE>', 'a stack definition (required; repeat it for more stacks)', (file: string, files: string[] | undefined) => [...(files ?? []), file])
+    .option('--grpc <HOST:PORT>', 'gRPC StackService address (port 0 picks a free one)', hostPort, DEFAULT_GRPC_ADDRESS)
+    .option('--http <HOST:PORT>', 'OpenAI-compatible HTTP address and /metrics', hostPort, DEFAULT_HTTP_ADDRESS)
+    .option('--nats <URL[,URL...]>', 'the NATS servers the stages serve on (the client fails over between them)', natsServerList, DEFAULT_NATS_URL)
+    .option('--max-in-flight <N>', 'requests run at once before RESOURCE_EXHAUSTED (default $FSLM_ROUTER_MAX_IN_FLIGHT)', positiveInteger)
+    .option('--no-handoff', 'run each stage only after the previous one finished')
+    .addHelpText('after', `
+environment: FSLM_ROUTER_MAX_IN_FLIGHT, FSLM_ROUTER_HEARTBEAT_MS, FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS,
+             FSLM_ROUTER_MAX_ATTEMPTS, FSLM_ROUTER_HANDOFF=0, FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT,
+             FSLM_ROUTER_DESCRIBE_TTL_MS, FSLM_ROUTER_CORS_ORIGINS, OTEL_EXPORTER_OTLP_ENDPOINT
+TLS: --tls-cert/--tls-key serve gRPC and the HTTP door over TLS (re-read when they change).`);
+  return addNatsTrustOptions(addServerTlsOptions(command));
+}
 
 export async function runRouter(argv: string[]): Promise<number> {
-  let values;
+  const line = parseCommandLine<RouterFlags>(routerCommand(), argv, (flags) => {
+    if (!flags.stack?.length) throw new Error('--stack FILE is required');
+    serverTlsOf(flags);
+    natsTrustOf(flags);
+  });
+  if (!line.ok) return line.exitCode;
+  const values = line.opts;
   let env;
+  let credentials;
+  let natsSettings: NatsClientSettings;
   const stacks = new Map<string, StackDefinition>();
+  const serverTls = serverTlsOf(values);
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: 'string', multiple: true },
-        grpc: { type: 'string', default: DEFAULT_GRPC_ADDRESS },
-        http: { type: 'string', default: DEFAULT_HTTP_ADDRESS },
-        nats: { type: 'string', default: DEFAULT_NATS_URL },
-        'max-in-flight': { type: 'string' },
-        'no-handoff': { type: 'boolean', default: false },
-        ...SERVER_TLS_OPTIONS,
-        ...NATS_TRUST_OPTIONS,
-      },
-      strict: true,
-    }));
-    if (!values.stack?.length) throw new Error('--stack FILE is required');
-    splitHostPort(values.grpc!, '--grpc');
-    splitHostPort(values.http!, '--http');
-    parseNatsServers(values.nats!);
-    serverTlsOf(trustFlagsOf(values));
-    natsTrustOf(trustFlagsOf(values));
+    // TLS files and the NATS identity are read now: a bad one is refused before anything starts.
+    credentials = grpcServerCredentials(serverTls);
+    natsSettings = { servers: parseNatsServers(values.nats), name: 'fslm-router', ...natsTrustOf(values) };
+    natsConnectionOptions(natsSettings);
     env = readRouterEnvironment();
-    if (values['max-in-flight'] !== undefined) env.maxInFlight = parsePositiveInt(values['max-in-flight'], '--max-in-flight');
-    if (values['no-handoff']) env.handoff = false;
-    for (const file of values.stack) {
+    if (values.maxInFlight !== undefined) env.maxInFlight = values.maxInFlight;
+    if (!values.handoff) env.handoff = false;
+    for (const file of values.stack!) {
       const stack = await loadStackFile(file);
       if (stacks.has(stack.name)) throw new Error(`${file}: a stack named ${stack.name} is already loaded`);
       stacks.set(stack.name, stack);
     }
   } catch (error) {
-    console.error(`fslm router: ${errorMessage(error)}\n${ROUTER_USAGE}`);
-    return 2;
+    console.error(`fslm router: ${errorMessage(error)}`);
+    return EXIT_USAGE;
   }
   let nc;
-  let credentials;
   try {
-    credentials = grpcServerCredentials(serverTlsOf(trustFlagsOf(values)));
-    nc = await connectNats({ servers: parseNatsServers(values.nats!), name: 'fslm-router', ...natsTrustOf(trustFlagsOf(values)) });
+    nc = await connectNats(natsSettings);
   } catch (error) {
     console.error(`fslm router: ${errorMessage(error)}`);
     return 1;
@@ -78,6 +90,7 @@ export async function runRouter(argv: string[]): Promise<number> {
   try {
     await bus.ready();
   } catch (error) {
+    // NATS refused the reply subscription: this identity may not act as the router.
     console.error(`fslm router: ${errorMessage(error)}`);
     await nc.close();
     return 1;
@@ -86,19 +99,19 @@ export async function runRouter(argv: string[]): Promise<number> {
   const runner = new StackRunner({
     bus, stacks, admission: new Admission(env.maxInFlight), tracer: telemetry.tracer, metrics: new RouterMetrics(telemetry.meter),
     config: { heartbeatMs: env.heartbeatMs, heartbeatTimeoutMs: env.heartbeatTimeoutMs, maxAttempts: env.maxAttempts, handoffMaxInFlight: env.handoffMaxInFlight },
+    limits: new StageLimitsCache(bus, { ttlMs: env.describeTtlMs, timeoutMs: DESCRIBE_TIMEOUT_MS }),
   });
   const httpAddress = splitHostPort(values.http!);
   let grpcServer;
   let httpServer;
   try {
     grpcServer = await startRouterGrpcServer(runner, stacks, values.grpc!, env.handoff, credentials);
-    httpServer = await startRouterHttpServer({ runner, stacks, handoff: env.handoff, metricsHandler: telemetry.metricsHandler }, httpAddress.host, httpAddress.port,
-      serverTlsOf(trustFlagsOf(values)));
+    httpServer = await startRouterHttpServer({ runner, stacks, handoff: env.handoff, corsOrigins: env.corsOrigins, metricsHandler: telemetry.metricsHandler },
+      httpAddress.host, httpAddress.port, serverTls);
   } catch (error) {
     console.error(`fslm router: cannot listen (gRPC ${values.grpc}, HTTP ${values.http}): ${errorMessage(error)}`);
-    await grpcServer?.shutdown();
-    await bus.close().catch(() => undefined);
-    await telemetry.shutdown();
+    const started = grpcServer;
+    await boundedShutdown([async () => started?.shutdown(), () => bus.close(), () => telemetry.shutdown()], SHUTDOWN_TIMEOUT_MS);
     return 1;
   }
   console.log(JSON.stringify({
@@ -108,17 +121,20 @@ export async function runRouter(argv: string[]): Promise<number> {
     nats: values.nats,
     stacks: [...stacks.keys()],
     handoff: env.handoff,
-    tls: serverTlsOf(trustFlagsOf(values)) ? (values['tls-client-auth'] ? 'mtls' : 'tls') : 'none',
+    tls: serverTls ? (serverTls.requireClientCert ? 'mtls' : 'tls') : 'none',
   }));
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  // Callers in flight get UNAVAILABLE (and their stages a cancel) before the doors close.
+  const signal = await firstStopSignal();
+  console.log(JSON.stringify({ event: 'stopping', signal, timeout_ms: SHUTDOWN_TIMEOUT_MS }));
+  const doors = { grpc: grpcServer, http: httpServer };
+  // Callers in flight get UNAVAILABLE ("the router is shutting down") and their stages a cancel, then the
+  // doors close (a run still going then is cancelled as its client goes away).
   runner.stop(errors.unavailable('the router is shutting down'));
-  await Promise.race([runner.settled(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
-  await Promise.all([grpcServer.shutdown(), httpServer.close()]);
-  await bus.close().catch(() => undefined);
-  await telemetry.shutdown();
-  return 0;
+  await within(runner.settled(), SHUTDOWN_GRACE_MS);
+  const finished = await boundedShutdown([
+    () => Promise.all([doors.grpc.shutdown(), doors.http.close()]),
+    () => bus.close(),
+    () => telemetry.shutdown(),
+  ], SHUTDOWN_TIMEOUT_MS);
+  if (!finished) console.error(`fslm router: shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+  return finished ? 0 : 1;
 }

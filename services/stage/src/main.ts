@@ -1,27 +1,55 @@
 // Composition root of a stage: `fslm stage --model DIR --grpc HOST:PORT [--nats URL --stack NAME --stage NAME]`.
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import type { NatsConnection } from 'nats';
-import { joinHostPort, splitHostPort } from '../../shared/address.ts';
-import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
+import { Option } from 'commander';
+import { DNS_LABEL, SUBJECT_PREFIX } from '../../shared/bus-codec.ts';
+import { checkedText, fslmCommand, hostPort, matching, parseCommandLine, positiveInteger } from '../../shared/command-line.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
-import { connectNats, logNatsStatus, parseNatsServers } from '../../shared/nats-connect.ts';
-import { NATS_TRUST_OPTIONS, NATS_TRUST_USAGE, natsTrustOf, SERVER_TLS_OPTIONS, SERVER_TLS_USAGE, serverTlsOf, trustFlagsOf } from '../../shared/trust-options.ts';
-import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
-import { readStageEnvironment } from './config.ts';
+import { natsConnectionOptions, parseNatsServers, type NatsClientSettings } from '../../shared/nats-connect.ts';
+import {
+  addNatsTrustOptions, addServerTlsOptions, natsServerList, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
+} from '../../shared/trust-options.ts';
+import { readStageEnvironment, type StageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
-import { startStageServer } from './grpc-server.ts';
-import { StageMetrics } from './stage-metrics.ts';
-import { NatsStageWorker } from './nats-worker.ts';
-
-export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8] [--threads N]
-                  [--max-batch N] [--max-queue N] [--max-prompt-tokens N]
-                  [--nats URL[,URL...] --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]
-                  ${SERVER_TLS_USAGE}
-                  ${NATS_TRUST_USAGE}`;
+import { serveStage } from './stage-process.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The flags of `fslm stage`, as text (numbers are checked here and converted where they are used). */
+interface StageFlags extends ServerTlsFlags, NatsTrustFlags {
+  model: string;
+  grpc: string;
+  precision: 'fp32' | 'int8';
+  threads?: string;
+  maxBatch?: string;
+  maxQueue?: string;
+  maxPromptTokens?: string;
+  nats?: string;
+  stack?: string;
+  stage?: string;
+  subject?: string;
+  replica?: string;
+  metrics?: string;
+}
+
+function stageCommand() {
+  const count = checkedText(positiveInteger);
+  const command = fslmCommand('fslm stage', 'Serve one SLM over gRPC (StageService), and over NATS with --nats.')
+    .requiredOption('--model <DIR>', 'the ONNX model artifact directory (holding fslm.json)')
+    .option('--grpc <HOST:PORT>', 'gRPC address (port 0 picks a free one)', hostPort, '127.0.0.1:50051')
+    .addOption(new Option('--precision <P>', 'which of the artifact\'s models to serve').choices(['fp32', 'int8']).default('fp32'))
+    .option('--threads <N>', 'ONNX Runtime intra-op threads', count)
+    .option('--max-batch <N>', 'sequences decoded together in one step', count)
+    .option('--max-queue <N>', 'requests admitted beyond the batch before RESOURCE_EXHAUSTED', count)
+    .option('--max-prompt-tokens <N>', 'longest prompt accepted, in tokens', count)
+    .option('--nats <URL[,URL...]>', 'also serve the stage as a NATS worker; several servers: the client fails over between them', natsServerList)
+    .option('--stack <NAME>', 'with --nats: the stack (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
+    .option('--stage <NAME>', 'with --nats: the stage (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
+    .option('--subject <PREFIX>', 'with --nats: the subject prefix (default fslm.STACK.STAGE)', matching(SUBJECT_PREFIX, 'a NATS subject prefix'))
+    .option('--replica <ID>', 'with --nats: this replica\'s id (default HOST-PID)', matching(TOKEN, '1-64 characters of [A-Za-z0-9_-]'))
+    .option('--metrics <HOST:PORT>', 'serve Prometheus /metrics here', hostPort);
+  return addNatsTrustOptions(addServerTlsOptions(command));
+}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -35,46 +63,40 @@ function defaultReplicaId(): string {
 }
 
 export async function runStage(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        grpc: { type: 'string', default: '127.0.0.1:50051' },
-        precision: { type: 'string', default: 'fp32' },
-        threads: { type: 'string' },
-        'max-batch': { type: 'string' },
-        'max-queue': { type: 'string' },
-        'max-prompt-tokens': { type: 'string' },
-        nats: { type: 'string' },
-        stack: { type: 'string' },
-        stage: { type: 'string' },
-        subject: { type: 'string' },
-        replica: { type: 'string' },
-        metrics: { type: 'string' },
-        ...SERVER_TLS_OPTIONS,
-        ...NATS_TRUST_OPTIONS,
-      },
-      strict: true,
-    }));
-    if (!values.model) throw new Error('--model is required');
-    if (values.precision !== 'fp32' && values.precision !== 'int8') throw new Error('--precision must be fp32 or int8');
-    splitHostPort(values.grpc!, '--grpc');
-    if (values.metrics) splitHostPort(values.metrics, '--metrics');
-    if (values.nats) {
-      parseNatsServers(values.nats);
-      if (!values.stack || !DNS_LABEL.test(values.stack)) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
-      if (!values.stage || !DNS_LABEL.test(values.stage)) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
-      if (values.subject && !SUBJECT_PREFIX.test(values.subject)) throw new Error('--subject must be a NATS subject prefix');
-      if (values.replica && !TOKEN.test(values.replica)) throw new Error('--replica must be 1-64 characters of [A-Za-z0-9_-]');
-    } else if (values.stack || values.stage || values.subject || values.replica) {
-      throw new Error('--stack, --stage, --subject and --replica need --nats');
+  const line = parseCommandLine<StageFlags>(stageCommand(), argv, (flags) => {
+    if (flags.nats) {
+      if (!flags.stack) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
+      if (!flags.stage) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
+    } else if (flags.stack || flags.stage || flags.subject || flags.replica || flags.natsCa || flags.natsNkey) {
+      throw new Error('--stack, --stage, --subject, --replica and the --nats-* files need --nats');
     }
-    serverTlsOf(trustFlagsOf(values));
-    natsTrustOf(trustFlagsOf(values));
+    serverTlsOf(flags);
+    natsTrustOf(flags);
+  });
+  if (!line.ok) return line.exitCode;
+  const flags = line.opts;
+  // TLS files and the NATS identity are read now: a bad one is refused before the model loads.
+  let credentials;
+  let nats: NatsClientSettings | undefined;
+  try {
+    credentials = grpcServerCredentials(serverTlsOf(flags));
+    if (flags.nats) {
+      const replica = flags.replica ?? defaultReplicaId();
+      nats = { servers: parseNatsServers(flags.nats), name: `fslm-stage-${flags.stack}-${flags.stage}-${replica}`, ...natsTrustOf(flags) };
+      natsConnectionOptions(nats);
+    }
   } catch (error) {
-    console.error(`fslm stage: ${errorMessage(error)}\n${STAGE_USAGE}`);
+    console.error(`fslm stage: ${errorMessage(error)}`);
+    return 2;
+  }
+  const values = {
+    ...flags, 'max-batch': flags.maxBatch, 'max-queue': flags.maxQueue, 'max-prompt-tokens': flags.maxPromptTokens,
+  };
+  let env: StageEnvironment;
+  try {
+    env = readStageEnvironment();
+  } catch (error) {
+    console.error(`fslm stage: ${errorMessage(error)}`);
     return 2;
   }
   let engine: ThreadedEngine;
@@ -91,67 +113,8 @@ export async function runStage(argv: string[]): Promise<number> {
     console.error(`fslm stage: cannot load ${values.model}: ${errorMessage(error)}`);
     return 2;
   }
-  const env = readStageEnvironment();
-  const replica = values.replica ?? defaultReplicaId();
-  const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: replica });
-  const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name));
-  let credentials;
-  try {
-    credentials = grpcServerCredentials(serverTlsOf(trustFlagsOf(values)));
-  } catch (error) {
-    console.error(`fslm stage: ${errorMessage(error)}`);
-    await Promise.all([engine.close(), telemetry.shutdown()]);
-    return 2;
-  }
-  const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics, credentials);
-  const ready: Record<string, unknown> = {
-    event: 'listening', grpc: joinHostPort(splitHostPort(values.grpc!).host, stage.port),
-    model: engine.artifact.manifest.name, version: engine.artifact.version,
-  };
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
-  if (values.metrics) {
-    const { host, port } = splitHostPort(values.metrics);
-    metricsServer = await serveMetrics(telemetry, host, port);
-    ready.metrics = joinHostPort(host, metricsServer.port);
-  }
-  let nc: NatsConnection | null = null;
-  let worker: NatsStageWorker | null = null;
-  if (values.nats) {
-    try {
-      nc = await connectNats({ servers: parseNatsServers(values.nats), name: `fslm-stage-${values.stack}-${values.stage}-${replica}`, ...natsTrustOf(trustFlagsOf(values)) });
-    } catch (error) {
-      console.error(`fslm stage: ${errorMessage(error)}`);
-      await Promise.all([stage.shutdown(), engine.close(), telemetry.shutdown()]);
-      return 1;
-    }
-    const subjectPrefix = values.subject ?? subjects.prefix(values.stack!, values.stage!);
-    worker = new NatsStageWorker(nc, engine, {
-      stack: values.stack!, stage: values.stage!, subjectPrefix, replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version,
-      tracer: telemetry.tracer, metrics,
-      log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
-    });
-    logNatsStatus(nc, (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })));
-    try {
-      await worker.start();
-    } catch (error) {
-      console.error(`fslm stage: ${errorMessage(error)}`);
-      await nc.close();
-      await Promise.all([stage.shutdown(), metricsServer?.close(), engine.close(), telemetry.shutdown()]);
-      return 1;
-    }
-    Object.assign(ready, { nats: values.nats, stack: values.stack, stage: values.stage, subject: subjects.run(subjectPrefix), replica });
-  }
-  console.log(JSON.stringify(ready));
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await worker?.stop();
-  await nc?.drain().catch(() => undefined);
-  await stage.shutdown();
-  await metricsServer?.close();
-  await engine.close();
-  await telemetry.shutdown();
-  return 0;
+  return serveStage(engine, {
+    grpc: values.grpc!, metrics: values.metrics, nats, stack: values.stack, stage: values.stage,
+    subject: values.subject, replica: values.replica ?? defaultReplicaId(), credentials,
+  }, env);
 }
