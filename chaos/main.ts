@@ -5,8 +5,7 @@
 // its stage started again) and the router's NATS server is restarted once. Prints what happened to the
 // requests per fault window and the stack's memory; exits 1 when any request was lost or hung.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { errorMessage } from '../services/shared/errors.ts';
+import { fslmCommand, parseCommandLine, positiveInteger, positiveNumber } from '../services/shared/command-line.ts';
 import { startHostStack } from '../test/support/host-stack.ts';
 import { testModels } from '../test/support/models.ts';
 import { StackBuilder } from '../test/stack/support/stack-builder.ts';
@@ -14,9 +13,24 @@ import { FaultSchedule } from './faults.ts';
 import { Load } from './load.ts';
 import { connectionReport, formatSummary, stackMemory, summarize } from './report.ts';
 
-export const CHAOS_USAGE = `usage: fslm chaos [--duration S] [--concurrency N] [--kill-every S] [--nats-restart-at S] [--deadline S] [--json FILE]
-  defaults: --duration 60 --concurrency 4 --kill-every 10 --nats-restart-at 35 (beyond --duration: never) --deadline 30
-  needs root (network namespaces); exits 0 when no request was lost or hung, 1 otherwise, 2 on a usage error`;
+interface ChaosFlags {
+  duration: number;
+  concurrency: number;
+  killEvery: number;
+  natsRestartAt: number;
+  deadline: number;
+  json?: string;
+}
+
+function chaosCommand() {
+  return fslmCommand('fslm chaos', 'Faults under load on separate hosts (network namespaces; needs root): a 3-server NATS cluster, two replicas of each of two stages and the router on their own hosts, streaming requests over gRPC and HTTP SSE while stage hosts are killed and a NATS server is restarted. Exits 0 when no request was lost or hung.')
+    .option('--duration <S>', 'how long the load runs (seconds)', positiveNumber, 60)
+    .option('--concurrency <N>', 'requests in flight at once (alternating gRPC and HTTP)', positiveInteger, 4)
+    .option('--kill-every <S>', 'kill a stage replica\'s host this often (seconds)', positiveNumber, 10)
+    .option('--nats-restart-at <S>', 'restart the router\'s NATS server at this time (seconds; beyond --duration: never)', positiveNumber, 35)
+    .option('--deadline <S>', 'each request\'s deadline (seconds)', positiveNumber, 30)
+    .option('--json <FILE>', 'also write the summary as JSON');
+}
 
 /** Router settings for the run: heartbeats every 100 ms, a replica lost after 1.5 s of silence, six attempts per stage. */
 const ROUTER_ENV = { FSLM_ROUTER_HEARTBEAT_MS: '100', FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS: '1500', FSLM_ROUTER_MAX_ATTEMPTS: '6' };
@@ -28,47 +42,15 @@ function chaosStack(): StackBuilder {
     .stage({ name: 'answer', template: 'Answer from these notes: {stages.draft}', params: { maxNewTokens: 24, temperature: 0 } });
 }
 
-function seconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 export async function runChaos(argv: string[]): Promise<number> {
-  let options;
-  let jsonFile: string | undefined;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        duration: { type: 'string', default: '60' },
-        concurrency: { type: 'string', default: '4' },
-        'kill-every': { type: 'string', default: '10' },
-        'nats-restart-at': { type: 'string', default: '35' },
-        deadline: { type: 'string', default: '30' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(CHAOS_USAGE);
-      return 0;
-    }
-    const concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${JSON.stringify(values.concurrency)}`);
-    options = {
-      durationMs: seconds(values.duration!, '--duration') * 1000,
-      killEveryMs: seconds(values['kill-every']!, '--kill-every') * 1000,
-      natsRestartAtMs: seconds(values['nats-restart-at']!, '--nats-restart-at') * 1000,
-      deadlineMs: seconds(values.deadline!, '--deadline') * 1000,
-      concurrency,
-    };
-    jsonFile = values.json;
-  } catch (error) {
-    console.error(`fslm chaos: ${errorMessage(error)}\n${CHAOS_USAGE}`);
-    return 2;
-  }
+  const line = parseCommandLine<ChaosFlags>(chaosCommand(), argv);
+  if (!line.ok) return line.exitCode;
+  const flags = line.opts;
+  const options = {
+    durationMs: flags.duration * 1000, killEveryMs: flags.killEvery * 1000, natsRestartAtMs: flags.natsRestartAt * 1000,
+    deadlineMs: flags.deadline * 1000, concurrency: flags.concurrency,
+  };
+  const jsonFile = flags.json;
   const log = (line: string) => console.error(`[chaos] ${line}`);
   // Ctrl-C or SIGTERM: exit at once; the hosts (and every process on them) are removed on exit.
   process.once('SIGINT', () => process.exit(130));

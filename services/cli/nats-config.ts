@@ -4,9 +4,8 @@
 // named on stderr); the configuration holds only their public keys.
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { nkeys } from 'nats';
-import { splitHostPort } from '../shared/address.ts';
+import { EXIT_USAGE, fslmCommand, hostPort, parseCommandLine } from '../shared/command-line.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { readNkeySeed } from '../shared/nats-connect.ts';
 import { natsIdentities, type NatsIdentity } from '../router/src/nats-permissions.ts';
@@ -14,12 +13,38 @@ import { loadStackFile } from '../router/src/stack-loader.ts';
 import type { StackDefinition } from '../router/src/types.ts';
 import { natsServerConfig, type NatsServerConfigOptions } from './nats-server-config.ts';
 
-export const NATS_CONFIG_USAGE = `usage: fslm nats-config --stack FILE [--stack FILE ...] --keys DIR [--name NAME] [--listen HOST:PORT] [--monitor HOST:PORT]
-                        [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-verify]]
-                        [--cluster NAME --cluster-listen HOST:PORT --routes URL[,URL...]]
-  prints the nats-server configuration (JSON) on stdout: one NKey user per identity (the router, each stage)
-  whose permissions allow only its own subjects; seeds are DIR/<identity>.nk (made when missing, mode 0600):
-  give each process its own with --nats-nkey (fslm router: DIR/router.nk; fslm stage: DIR/stage.<stack>.<stage>.nk)`;
+interface NatsConfigFlags {
+  stack: string[];
+  keys: string;
+  name: string;
+  listen: string;
+  monitor?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsVerify?: boolean;
+  cluster?: string;
+  clusterListen?: string;
+  routes?: string;
+}
+
+function natsConfigCommand() {
+  return fslmCommand('fslm nats-config', 'Print the nats-server configuration (JSON) for stacks: one NKey user per identity (the router, each stage) allowed only its own subjects.')
+    .requiredOption('--stack <FILE>', 'a stack definition (repeat it for more stacks)', (file: string, files: string[] | undefined) => [...(files ?? []), file])
+    .requiredOption('--keys <DIR>', 'where the identities\' seeds are kept: DIR/<identity>.nk, made when missing (mode 0600)')
+    .option('--name <NAME>', 'the server\'s name', 'fslm-nats')
+    .option('--listen <HOST:PORT>', 'client address', hostPort, '0.0.0.0:4222')
+    .option('--monitor <HOST:PORT>', 'HTTP monitor address', hostPort)
+    .option('--tls-cert <FILE>', 'the server\'s certificate (TLS for clients and routes)')
+    .option('--tls-key <FILE>', 'its private key')
+    .option('--tls-ca <FILE>', 'the CA that signs clients and the other servers')
+    .option('--tls-verify', 'require client certificates signed by --tls-ca')
+    .option('--cluster <NAME>', 'the cluster\'s name')
+    .option('--cluster-listen <HOST:PORT>', 'route address', hostPort)
+    .option('--routes <URL[,URL...]>', 'the other servers\' route URLs')
+    .addHelpText('after', `
+Give each process its own seed with --nats-nkey: fslm router DIR/router.nk, fslm stage DIR/stage.<stack>.<stage>.nk.`);
+}
 
 /** The public part of an NKey pair, as nats.js's nkeys module exposes it. */
 interface KeyPair {
@@ -61,50 +86,29 @@ export function stackNatsConfig(stacks: readonly StackDefinition[], keysDir: str
 }
 
 export async function runNatsConfig(argv: string[]): Promise<number> {
-  let values;
-  const stacks: StackDefinition[] = [];
-  let server: Omit<NatsServerConfigOptions, 'users'>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: 'string', multiple: true },
-        keys: { type: 'string' },
-        name: { type: 'string', default: 'fslm-nats' },
-        listen: { type: 'string', default: '0.0.0.0:4222' },
-        monitor: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'tls-verify': { type: 'boolean', default: false },
-        cluster: { type: 'string' },
-        'cluster-listen': { type: 'string' },
-        routes: { type: 'string' },
-      },
-      strict: true,
-    }));
-    if (!values.stack?.length) throw new Error('--stack FILE is required');
-    if (!values.keys) throw new Error('--keys DIR is required (where the identities\' seeds are kept)');
-    splitHostPort(values.listen!, '--listen');
-    if (values.monitor) splitHostPort(values.monitor, '--monitor');
-    const tlsGiven = [values['tls-cert'], values['tls-key'], values['tls-ca']].filter(Boolean).length;
+  const line = parseCommandLine<NatsConfigFlags>(natsConfigCommand(), argv, (flags) => {
+    const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
     if (tlsGiven !== 0 && tlsGiven !== 3) throw new Error('--tls-cert, --tls-key and --tls-ca go together');
-    if (values['tls-verify'] && tlsGiven === 0) throw new Error('--tls-verify needs --tls-cert, --tls-key and --tls-ca');
-    const clusterGiven = [values.cluster, values['cluster-listen'], values.routes].filter(Boolean).length;
+    if (flags.tlsVerify && tlsGiven === 0) throw new Error('--tls-verify needs --tls-cert, --tls-key and --tls-ca');
+    const clusterGiven = [flags.cluster, flags.clusterListen, flags.routes].filter(Boolean).length;
     if (clusterGiven !== 0 && clusterGiven !== 3) throw new Error('--cluster, --cluster-listen and --routes go together');
-    if (values['cluster-listen']) splitHostPort(values['cluster-listen'], '--cluster-listen');
-    for (const file of values.stack) stacks.push(await loadStackFile(file));
-    server = {
-      serverName: values.name!, listen: values.listen!, monitor: values.monitor,
-      tls: tlsGiven ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, caFile: values['tls-ca']!, verifyClients: values['tls-verify']! } : undefined,
-      cluster: clusterGiven ? { name: values.cluster!, listen: values['cluster-listen']!, routes: values.routes!.split(',').map((r) => r.trim()) } : undefined,
-    };
-  } catch (error) {
-    console.error(`fslm nats-config: ${errorMessage(error)}\n${NATS_CONFIG_USAGE}`);
-    return 2;
-  }
+  });
+  if (!line.ok) return line.exitCode;
+  const flags = line.opts;
+  const stacks: StackDefinition[] = [];
   try {
-    const config = stackNatsConfig(stacks, values.keys!, server, (file) => console.error(`fslm nats-config: made the seed ${file}`));
+    for (const file of flags.stack) stacks.push(await loadStackFile(file));
+  } catch (error) {
+    console.error(`fslm nats-config: ${errorMessage(error)}`);
+    return EXIT_USAGE;
+  }
+  const server: Omit<NatsServerConfigOptions, 'users'> = {
+    serverName: flags.name, listen: flags.listen, monitor: flags.monitor,
+    tls: flags.tlsCert ? { certFile: flags.tlsCert, keyFile: flags.tlsKey!, caFile: flags.tlsCa!, verifyClients: flags.tlsVerify ?? false } : undefined,
+    cluster: flags.cluster ? { name: flags.cluster, listen: flags.clusterListen!, routes: flags.routes!.split(',').map((r) => r.trim()) } : undefined,
+  };
+  try {
+    const config = stackNatsConfig(stacks, flags.keys, server, (file) => console.error(`fslm nats-config: made the seed ${file}`));
     console.log(JSON.stringify(config, null, 2));
     return 0;
   } catch (error) {
