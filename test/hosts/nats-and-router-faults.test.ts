@@ -115,7 +115,8 @@ describe('NATS and router faults across hosts', { timeout: 600_000 }, () => {
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    const last = JSON.parse(text.trim().split('\n\n').at(-1)!.replace(/^data: /, '')) as { fslm?: { event: string; code: string } };
+    const events = text.trim().split('\n\n').map((e) => e.replace(/^data: /, '')).filter((e) => e !== '[DONE]');
+    const last = JSON.parse(events.at(-1)!) as { fslm?: { event: string; code: string } };
     assert.deepEqual([last.fslm?.event, last.fslm?.code], ['error', 'UNAVAILABLE'], 'the SSE stream ends with an UNAVAILABLE error event');
     await restart;
     assert.ok(restarted);
