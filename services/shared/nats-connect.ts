@@ -36,18 +36,21 @@ export interface NatsClientSettings {
  */
 export function parseNatsServers(value: string, flag = '--nats'): string[] {
   const servers = value.split(',').map((s) => s.trim());
-  for (const server of servers) {
-    if (!server) throw new Error(`${flag} has an empty server in ${JSON.stringify(value)} (a comma-separated list of nats://HOST:PORT)`);
-    const withScheme = server.includes('://') ? server : `nats://${server}`;
+  for (const [i, server] of servers.entries()) {
+    const which = `${flag}: server ${i + 1} of ${servers.length}`;
+    // Credentials do not belong in a URL; nothing that may hold one is quoted back.
+    if (/^[^/]*\/\/[^/@]*@/.test(server) || (!server.includes('://') && server.includes('@'))) {
+      throw new Error(`${which}: put credentials in a seed file (--nats-nkey FILE), not in the URL`);
+    }
+    if (!server) throw new Error(`${which} is empty (a comma-separated list of nats://HOST:PORT)`);
     let url: URL;
     try {
-      url = new URL(withScheme);
+      url = new URL(server.includes('://') ? server : `nats://${server}`);
     } catch {
-      throw new Error(`${flag}: ${JSON.stringify(server)} is not a NATS URL (nats://HOST:PORT or tls://HOST:PORT)`);
+      throw new Error(`${which} (${JSON.stringify(server)}) is not a NATS URL (nats://HOST:PORT or tls://HOST:PORT)`);
     }
-    if (url.protocol !== 'nats:' && url.protocol !== 'tls:') throw new Error(`${flag}: ${JSON.stringify(server)} must use nats:// or tls://`);
-    if (url.username || url.password) throw new Error(`${flag}: put credentials in a seed file (--nats-nkey FILE), not in the URL`);
-    if (!url.hostname || (url.port !== '' && !(Number(url.port) > 0))) throw new Error(`${flag}: ${JSON.stringify(server)} needs a host and a port`);
+    if (url.protocol !== 'nats:' && url.protocol !== 'tls:') throw new Error(`${which} (${JSON.stringify(server)}) must use nats:// or tls://`);
+    if (!url.hostname || (url.port !== '' && !(Number(url.port) > 0))) throw new Error(`${which} (${JSON.stringify(server)}) needs a host and a port`);
   }
   return servers;
 }

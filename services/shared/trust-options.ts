@@ -2,9 +2,9 @@
 // (optionally requiring client certificates), TLS as a gRPC client, and how a process reaches NATS (a
 // server list, TLS, an NKey identity). Each resolver checks which options go together and throws an Error
 // that names the flags; the files themselves are checked where they are read (grpc-tls.ts, nats-connect.ts).
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { GrpcClientTls, GrpcServerTls } from './grpc-tls.ts';
-import { parseNatsServers, type NatsTlsFiles } from './nats-connect.ts';
+import type { NatsTlsFiles } from './nats-connect.ts';
 
 /** TLS of a gRPC server, as given on the command line. */
 export interface ServerTlsFlags {
@@ -27,16 +27,6 @@ export interface NatsTrustFlags {
   natsCert?: string;
   natsKey?: string;
   natsNkey?: string;
-}
-
-/** A commander parser for `--nats`: one NATS URL or a comma-separated list. */
-export function natsServerList(value: string): string {
-  try {
-    parseNatsServers(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message.replace(/^--nats:? /, ''));
-  }
-  return value;
 }
 
 /** Adds --tls-cert, --tls-key, --tls-ca and --tls-client-auth (a server's door). */

@@ -5,7 +5,7 @@ import { errorMessage, errors } from '../../shared/errors.ts';
 import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
 import { connectNats, logNatsStatus, natsConnectionOptions, parseNatsServers, type NatsClientSettings } from '../../shared/nats-connect.ts';
 import {
-  addNatsTrustOptions, addServerTlsOptions, natsServerList, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
+  addNatsTrustOptions, addServerTlsOptions, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
 } from '../../shared/trust-options.ts';
 import { startTelemetry } from '../../shared/telemetry.ts';
 import { Admission } from './admission.ts';
@@ -37,7 +37,7 @@ function routerCommand() {
     .option('--stack <FILE>', 'a stack definition (required; repeat it for more stacks)', (file: string, files: string[] | undefined) => [...(files ?? []), file])
     .option('--grpc <HOST:PORT>', 'gRPC StackService address (port 0 picks a free one)', hostPort, DEFAULT_GRPC_ADDRESS)
     .option('--http <HOST:PORT>', 'OpenAI-compatible HTTP address and /metrics', hostPort, DEFAULT_HTTP_ADDRESS)
-    .option('--nats <URL[,URL...]>', 'the NATS servers the stages serve on (the client fails over between them)', natsServerList, DEFAULT_NATS_URL)
+    .option('--nats <URL[,URL...]>', 'the NATS servers the stages serve on (the client fails over between them)', DEFAULT_NATS_URL)
     .option('--max-in-flight <N>', 'requests run at once before RESOURCE_EXHAUSTED (default $FSLM_ROUTER_MAX_IN_FLIGHT)', positiveInteger)
     .option('--no-handoff', 'run each stage only after the previous one finished')
     .addHelpText('after', `
@@ -51,6 +51,7 @@ TLS: --tls-cert/--tls-key serve gRPC and the HTTP door over TLS (re-read when th
 export async function runRouter(argv: string[]): Promise<number> {
   const line = parseCommandLine<RouterFlags>(routerCommand(), argv, (flags) => {
     if (!flags.stack?.length) throw new Error('--stack FILE is required');
+    parseNatsServers(flags.nats);
     serverTlsOf(flags);
     natsTrustOf(flags);
   });

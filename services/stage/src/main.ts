@@ -7,7 +7,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
 import { natsConnectionOptions, parseNatsServers, type NatsClientSettings } from '../../shared/nats-connect.ts';
 import {
-  addNatsTrustOptions, addServerTlsOptions, natsServerList, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
+  addNatsTrustOptions, addServerTlsOptions, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
 } from '../../shared/trust-options.ts';
 import { readStageEnvironment, type StageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
@@ -42,7 +42,7 @@ function stageCommand() {
     .option('--max-batch <N>', 'sequences decoded together in one step', count)
     .option('--max-queue <N>', 'requests admitted beyond the batch before RESOURCE_EXHAUSTED', count)
     .option('--max-prompt-tokens <N>', 'longest prompt accepted, in tokens', count)
-    .option('--nats <URL[,URL...]>', 'also serve the stage as a NATS worker; several servers: the client fails over between them', natsServerList)
+    .option('--nats <URL[,URL...]>', 'also serve the stage as a NATS worker; several servers: the client fails over between them')
     .option('--stack <NAME>', 'with --nats: the stack (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
     .option('--stage <NAME>', 'with --nats: the stage (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
     .option('--subject <PREFIX>', 'with --nats: the subject prefix (default fslm.STACK.STAGE)', matching(SUBJECT_PREFIX, 'a NATS subject prefix'))
@@ -65,6 +65,7 @@ function defaultReplicaId(): string {
 export async function runStage(argv: string[]): Promise<number> {
   const line = parseCommandLine<StageFlags>(stageCommand(), argv, (flags) => {
     if (flags.nats) {
+      parseNatsServers(flags.nats);
       if (!flags.stack) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
       if (!flags.stage) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
     } else if (flags.stack || flags.stage || flags.subject || flags.replica || flags.natsCa || flags.natsNkey) {
