@@ -1,4 +1,5 @@
-// Composition root of the router: `fslm router --stack FILE --grpc HOST:PORT --http HOST:PORT --nats URL`.
+// Composition root of the router: `fslm router --stack FILE --grpc HOST:PORT --http HOST:PORT --nats URL`
+// (or `--k8s-namespace NS --k8s-stack NAME` for Stack objects on a cluster).
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
 import { EXIT_USAGE, fslmCommand, hostPort, parseCommandLine, positiveInteger } from '../../shared/command-line.ts';
 import { errorMessage, errors } from '../../shared/errors.ts';
@@ -18,6 +19,7 @@ import { startRouterHttpServer } from './openai-http.ts';
 import { RouterMetrics } from './router-metrics.ts';
 import { boundedShutdown, firstStopSignal, within } from './shutdown.ts';
 import { loadStackFile } from './stack-loader.ts';
+import { k8sSource, type K8sStackSource } from './stack-source-k8s.ts';
 import { StackRunner } from './stack-runner.ts';
 import { StageLimitsCache } from './stage-limits.ts';
 import type { StackDefinition } from './types.ts';
@@ -30,6 +32,10 @@ interface RouterFlags extends ServerTlsFlags, NatsTrustFlags {
   nats: string;
   maxInFlight?: number;
   handoff: boolean;
+  k8sNamespace?: string;
+  k8sStack?: string[];
+  k8sSelector?: string;
+  kubeconfig?: string;
 }
 
 function routerCommand() {
@@ -40,6 +46,10 @@ function routerCommand() {
     .option('--nats <URL[,URL...]>', 'the NATS servers the stages serve on (the client fails over between them)', DEFAULT_NATS_URL)
     .option('--max-in-flight <N>', 'requests run at once before RESOURCE_EXHAUSTED (default $FSLM_ROUTER_MAX_IN_FLIGHT)', positiveInteger)
     .option('--no-handoff', 'run each stage only after the previous one finished')
+    .option('--k8s-namespace <NS>', 'serve Stack objects of this Kubernetes namespace (with --k8s-stack or --k8s-selector), following their changes')
+    .option('--k8s-stack <NAME>', 'a Stack to serve (repeat it for more)', (name: string, names: string[] | undefined) => [...(names ?? []), name])
+    .option('--k8s-selector <LABELS>', 'serve every Stack matching this label selector')
+    .option('--kubeconfig <FILE>', 'for --k8s-*: a kubeconfig (default: $KUBECONFIG, else the in-cluster service account)')
     .addHelpText('after', `
 environment: FSLM_ROUTER_MAX_IN_FLIGHT, FSLM_ROUTER_HEARTBEAT_MS, FSLM_ROUTER_HEARTBEAT_TIMEOUT_MS,
              FSLM_ROUTER_MAX_ATTEMPTS, FSLM_ROUTER_HANDOFF=0, FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT,
@@ -50,7 +60,7 @@ TLS: --tls-cert/--tls-key serve gRPC and the HTTP door over TLS (re-read when th
 
 export async function runRouter(argv: string[]): Promise<number> {
   const line = parseCommandLine<RouterFlags>(routerCommand(), argv, (flags) => {
-    if (!flags.stack?.length) throw new Error('--stack FILE is required');
+    if (!flags.stack?.length && !flags.k8sNamespace) throw new Error('--stack FILE (or --k8s-namespace NS with --k8s-stack NAME or --k8s-selector LABELS) is required');
     parseNatsServers(flags.nats);
     serverTlsOf(flags);
     natsTrustOf(flags);
@@ -60,6 +70,7 @@ export async function runRouter(argv: string[]): Promise<number> {
   let env;
   let credentials;
   let natsSettings: NatsClientSettings;
+  let k8s: K8sStackSource | undefined;
   const stacks = new Map<string, StackDefinition>();
   const serverTls = serverTlsOf(values);
   try {
@@ -67,10 +78,11 @@ export async function runRouter(argv: string[]): Promise<number> {
     credentials = grpcServerCredentials(serverTls);
     natsSettings = { servers: parseNatsServers(values.nats), name: 'fslm-router', ...natsTrustOf(values) };
     natsConnectionOptions(natsSettings);
+    k8s = k8sSource(values, stacks);
     env = readRouterEnvironment();
     if (values.maxInFlight !== undefined) env.maxInFlight = values.maxInFlight;
     if (!values.handoff) env.handoff = false;
-    for (const file of values.stack!) {
+    for (const file of values.stack ?? []) {
       const stack = await loadStackFile(file);
       if (stacks.has(stack.name)) throw new Error(`${file}: a stack named ${stack.name} is already loaded`);
       stacks.set(stack.name, stack);
@@ -79,11 +91,19 @@ export async function runRouter(argv: string[]): Promise<number> {
     console.error(`fslm router: ${errorMessage(error)}`);
     return EXIT_USAGE;
   }
+  try {
+    await k8s?.start();
+  } catch (error) {
+    console.error(`fslm router: cannot read stacks from Kubernetes: ${errorMessage(error)}`);
+    await k8s?.stop();
+    return 1;
+  }
   let nc;
   try {
     nc = await connectNats(natsSettings);
   } catch (error) {
     console.error(`fslm router: ${errorMessage(error)}`);
+    await k8s?.stop();
     return 1;
   }
   logNatsStatus(nc, (event) => console.log(JSON.stringify(event)));
@@ -94,6 +114,7 @@ export async function runRouter(argv: string[]): Promise<number> {
     // NATS refused the reply subscription: this identity may not act as the router.
     console.error(`fslm router: ${errorMessage(error)}`);
     await nc.close();
+    await k8s?.stop();
     return 1;
   }
   const telemetry = startTelemetry(env.telemetry);
@@ -112,7 +133,7 @@ export async function runRouter(argv: string[]): Promise<number> {
   } catch (error) {
     console.error(`fslm router: cannot listen (gRPC ${values.grpc}, HTTP ${values.http}): ${errorMessage(error)}`);
     const started = grpcServer;
-    await boundedShutdown([async () => started?.shutdown(), () => bus.close(), () => telemetry.shutdown()], SHUTDOWN_TIMEOUT_MS);
+    await boundedShutdown([async () => started?.shutdown(), () => bus.close(), () => telemetry.shutdown(), async () => k8s?.stop()], SHUTDOWN_TIMEOUT_MS);
     return 1;
   }
   console.log(JSON.stringify({
@@ -135,6 +156,7 @@ export async function runRouter(argv: string[]): Promise<number> {
     () => Promise.all([doors.grpc.shutdown(), doors.http.close()]),
     () => bus.close(),
     () => telemetry.shutdown(),
+    async () => k8s?.stop(),
   ], SHUTDOWN_TIMEOUT_MS);
   if (!finished) console.error(`fslm router: shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
   return finished ? 0 : 1;
