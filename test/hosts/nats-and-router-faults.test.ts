@@ -1,5 +1,5 @@
 // NATS and router faults on separate hosts: the NATS server the router is connected to stopped while
-// requests stream, and the router restarted while requests stream. Outcomes are read from what the
+// requests stream, the router restarted while requests stream, and the router killed while they stream. Outcomes are read from what the
 // clients got (a final answer or a status) and what the processes report (their NATS reconnects, the
 // stages' in-flight gauges), never from timing.
 import assert from 'node:assert/strict';
@@ -129,5 +129,23 @@ describe('NATS and router faults across hosts', { timeout: 600_000 }, () => {
     const cancelled = [...stack.replicas.values()].flatMap((r) => r.process.events)
       .filter((e) => e.event === 'request' && String(e.request_id).startsWith('router-restart-'));
     assert.ok(cancelled.length >= 3 && cancelled.every((e) => e.outcome === 'CANCELLED'), JSON.stringify(cancelled));
+  });
+
+  test('the router killed mid-load (SIGKILL): calls in flight fail with UNAVAILABLE, and the stages end the work they held for it', { timeout: 300_000 }, async () => {
+    const outcomes = await streaming(stack, 'router-killed', 3);
+    await stack.restartRouter('SIGKILL');
+    for (const [i, outcome] of (await Promise.all(outcomes)).entries()) {
+      assert.equal(grpcCode(outcome.error), 'UNAVAILABLE', `call ${i} ended with ${grpcCode(outcome.error)}`);
+    }
+    // Nobody sent the stages a cancel: they notice that the router's reply inbox is gone (NATS answers
+    // no-responders to their heartbeats) and end that work long before its deadline.
+    for (const replica of stack.replicas.values()) {
+      await waitFor(async () => (await stageInFlight(replica)) === 0, { timeoutMs: 60_000, what: `${replica.id}'s in-flight gauge to return to 0` });
+    }
+    const ended = [...stack.replicas.values()].flatMap((r) => r.process.events)
+      .filter((e) => e.event === 'request' && String(e.request_id).startsWith('router-killed-'));
+    assert.ok(ended.length >= 3 && ended.every((e) => e.outcome !== 'OK'), JSON.stringify(ended));
+    const answer = await run(stack.client(), { input: 'after the crash', params: { draft: { max_new_tokens: 8 } } }, { deadline: new Date(Date.now() + DEADLINE_MS) });
+    assert.equal(answer.stages.length, 2);
   });
 });
