@@ -69,6 +69,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     synopsis: 'fetch, push and inspect model artifacts (fslm model fetch URI DIR | push DIR URI | version URI)',
     load: async () => (await import('../model-store/src/main.ts')).runModel, shutdownBoundMs: 5_000,
   },
+  'nats-config': {
+    synopsis: 'print the nats-server configuration for stacks: one NKey identity per stage and for the router, each allowed only its own subjects',
+    load: async () => (await import('./nats-config.ts')).runNatsConfig, shutdownBoundMs: 5_000,
+  },
+  chaos: {
+    synopsis: 'faults under load on separate hosts (network namespaces, needs root); counts what is lost or hung (fslm chaos --help)',
+    load: async () => (await import('../../chaos/main.ts')).runChaos, shutdownBoundMs: SUPERVISOR_SHUTDOWN_BOUND_MS,
+  },
 };
 
 /** The version in the repository's package.json. */

@@ -11,6 +11,7 @@ import { onTerminationSignal } from '../shared/process-lifetime.ts';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, loadStackFile, StackDefinitionError } from '../router/src/index.ts';
 import { UnservableModelsError, resolveStackModels } from './up-models.ts';
 import { FSLM_BIN, fslmArgs, jsonEvent, liveChildren, runScript, spawnChild, spawnNatsServer, type Child, type Stoppable } from './up-processes.ts';
+import { prepareUpTrust, type UpTrust } from './up-tls.ts';
 
 const ROOT = path.resolve(path.dirname(FSLM_BIN), '..');
 
@@ -23,6 +24,8 @@ interface UpOptions {
   setup: boolean;
   handoff: boolean;
   verbose?: boolean;
+  tls?: boolean;
+  tlsDir: string;
 }
 
 function upCommand() {
@@ -35,6 +38,8 @@ function upCommand() {
     .addOption(new Option('--no-setup', 'skip scripts/setup'))
     .addOption(new Option('--no-handoff', 'run each stage only after the previous one finished'))
     .option('--verbose', "show the children's stdout and how long each took to stop")
+    .option('--tls', 'a local CA: mTLS on the gRPC doors and HTTPS on the HTTP door, NATS with TLS and one identity per stage and for the router')
+    .addOption(new Option('--tls-dir <DIR>', 'where --tls keeps its CA, certificates and NKey seeds').default(path.join(ROOT, '.fslm/tls'), '.fslm/tls'))
     .addHelpText('after', "\nA stage's model is an ONNX artifact directory (relative to the stack file), a file:///… or s3://bucket/prefix model URI,\nor a model name from scripts/models.");
 }
 
@@ -92,7 +97,9 @@ export async function runUp(argv: string[]): Promise<number> {
     const replicas = values.replicas;
     const threads = values.threads ?? Math.max(1, Math.floor(os.availableParallelism() / (stack.stages.length * replicas)));
     notStopping();
-    const nats = spawnNatsServer(echo);
+    const trust = values.tls ? prepareUpTrust(path.resolve(values.tlsDir), stack) : null;
+    if (trust) log(`TLS: local CA ${trust.caFile}; NATS identities and permissions in ${trust.natsConfigFile}`);
+    const nats = spawnNatsServer(echo, trust ? { configFile: trust.natsConfigFile, tls: true } : undefined);
     const natsUrl = String((await nats.ready).url);
     log(`nats-server at ${natsUrl}`);
     notStopping();
@@ -101,7 +108,8 @@ export async function runUp(argv: string[]): Promise<number> {
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
       args: fslmArgs('stage', ['--model', models.get(stage.name)!, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
-        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0']),
+        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0',
+        ...(trust?.argsFor({ stack: stack.name, stage: stage.name }) ?? [])]),
       readyWhen: jsonEvent('listening'),
       echo,
     }))));
@@ -110,7 +118,8 @@ export async function runUp(argv: string[]): Promise<number> {
     router = spawnChild({
       name: 'router',
       command: process.execPath,
-      args: fslmArgs('router', ['--stack', file, '--grpc', values.grpc, '--http', values.http, '--nats', natsUrl, ...(values.handoff ? [] : ['--no-handoff'])]),
+      args: fslmArgs('router', ['--stack', file, '--grpc', values.grpc, '--http', values.http, '--nats', natsUrl, ...(values.handoff ? [] : ['--no-handoff']),
+        ...(trust?.argsFor('router') ?? [])]),
       readyWhen: jsonEvent('listening'),
       echo,
     });
@@ -119,8 +128,9 @@ export async function runUp(argv: string[]): Promise<number> {
     console.log(JSON.stringify({
       event: 'up', stack: stack.name, grpc: routerReady.grpc, http: routerReady.http, nats: natsUrl, stages: stageInfo,
       pids: { router: router.child.pid, nats: nats.child.pid },
+      ...(trust ? { tls: { ca: trust.caFile, cert: trust.client.certFile, key: trust.client.keyFile } } : {}),
     }));
-    console.log(banner(stack.name, stack.stages.map((s) => s.name), String(routerReady.grpc), String(routerReady.http), stageInfo.map((s) => String(s.metrics))));
+    console.log(banner(stack.name, stack.stages.map((s) => s.name), String(routerReady.grpc), String(routerReady.http), stageInfo.map((s) => String(s.metrics)), trust));
     const exitedFirst = await Promise.race([router, nats, ...stages].map((c) => c.exited.then((code) => ({ c, code }))));
     if (signalled) return await new Promise<never>(() => undefined); // the signal handler stops everything, then exits
     log(`${exitedFirst.c.name} exited with ${exitedFirst.code}; stopping everything`);
@@ -137,17 +147,19 @@ export async function runUp(argv: string[]): Promise<number> {
   }
 }
 
-function banner(stack: string, stageNames: string[], grpc: string, http: string, stageMetrics: string[]): string {
+function banner(stack: string, stageNames: string[], grpc: string, http: string, stageMetrics: string[], trust: UpTrust | null): string {
+  const scheme = trust ? 'https' : 'http';
   return [
     '',
     `fslm is up: stack "${stack}" with ${stageNames.length} stages (${stageNames.join(' → ')})`,
-    `  gRPC  fslm.v1.StackService  ${grpc}`,
-    `  HTTP  OpenAI-compatible     http://${http}/v1  (model: "${stack}")`,
-    `  metrics                     http://${http}/metrics${stageMetrics.map((m) => `, http://${m}/metrics`).join('')}`,
+    `  gRPC  fslm.v1.StackService  ${grpc}${trust ? ' (TLS; client certificate required)' : ''}`,
+    `  HTTP  OpenAI-compatible     ${scheme}://${http}/v1  (model: "${stack}")`,
+    `  metrics                     ${scheme}://${http}/metrics${stageMetrics.map((m) => `, http://${m}/metrics`).join('')}`,
     '',
     'try:',
-    `  node bin/fslm.js ask "Why is the sky blue?" --router ${grpc}`,
-    `  curl -s http://${http}/v1/chat/completions -H 'content-type: application/json' \\`,
+    `  node bin/fslm.js ask "Why is the sky blue?" --router ${grpc}${trust ? ` ${trust.askFlags.join(' ')}` : ''}`,
+    `  curl -s ${scheme}://${http}/v1/chat/completions -H 'content-type: application/json' \\`,
+    ...(trust ? [`       --cacert ${trust.caFile} --cert ${trust.client.certFile} --key ${trust.client.keyFile} \\`] : []),
     `       -d '{"model":"${stack}","messages":[{"role":"user","content":"Why is the sky blue?"}]}'`,
     '',
     'Ctrl-C stops every process fslm up started.',

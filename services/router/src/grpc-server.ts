@@ -39,7 +39,10 @@ function callContext(call: AnyCall) {
   return { abort, deadlineMs: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Infinity, trace };
 }
 
-export async function startRouterGrpcServer(runner: StackRunner, stacks: ReadonlyMap<string, StackDefinition>, address: string, handoff: boolean): Promise<RouterGrpcServer> {
+/** Starts StackService on `address` (port 0 picks one); `credentials` are plaintext unless given (TLS: grpc-tls.ts). */
+export async function startRouterGrpcServer(
+  runner: StackRunner, stacks: ReadonlyMap<string, StackDefinition>, address: string, handoff: boolean, credentials?: grpc.ServerCredentials,
+): Promise<RouterGrpcServer> {
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server();
@@ -88,5 +91,5 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
       }
     },
   });
-  return serveWithHealth(server, definition, STACK_SERVICE_NAME, address);
+  return serveWithHealth(server, definition, STACK_SERVICE_NAME, address, credentials);
 }

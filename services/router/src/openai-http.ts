@@ -3,7 +3,11 @@
 // answered wherever GET is, OPTIONS (CORS preflight) on every route, 405 with Allow for other methods.
 // A client that disconnects cancels its run.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { errors } from '../../shared/errors.ts';
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
+import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
+import { httpsServerOptions, reloadOnChange } from '../../shared/https-tls.ts';
 import { CorsPolicy } from './cors.ts';
 import { sendError, sendJson, type Headers } from './http-send.ts';
 import { parseChatRequest, timeoutOf } from './openai-chat.ts';
@@ -48,7 +52,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, headers: Headers, path: string) => void;
 
-export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number): Promise<RouterHttpServer> {
+/** Serves the OpenAI-compatible API on HOST:PORT: plain HTTP, or HTTPS from `tls` (with client certificates when it requires them). */
+export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number, tls?: GrpcServerTls): Promise<RouterHttpServer> {
   const created = Math.floor(Date.now() / 1000);
   const cors = new CorsPolicy(deps.corsOrigins ?? []);
   const models: Handler = (_req, res, headers) => sendJson(res, 200, toModelList(deps.stacks.values(), created), headers);
@@ -72,7 +77,7 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     { match: (p) => p.startsWith('/v1/models/') && p.length > '/v1/models/'.length, methods: { GET: model } },
     { match: (p) => p === '/v1/chat/completions', methods: { POST: (req, res, headers) => void chatCompletions(deps, req, res, headers).catch((error) => sendError(res, error, headers)) } },
   ];
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const headers = cors.headers(req.headers.origin);
     const route = routes.find((r) => r.match(path));
@@ -90,16 +95,21 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
       return sendJson(res, 405, { error }, { ...headers, allow });
     }
     handler(req, res, headers, path);
-  });
+  };
+  const server: Server = tls ? createHttpsServer(httpsServerOptions(tls), handle) : createServer(handle);
+  const stopReload = tls ? reloadOnChange(server as HttpsServer, tls) : () => undefined;
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   const address = server.address();
   return {
     server,
     port: typeof address === 'object' && address ? address.port : port,
+    // Responses being written finish (the router ends its runs in flight first); connections still open after the grace are cut.
     close: () => new Promise<void>((resolve) => {
+      stopReload();
       server.close(() => resolve());
-      server.closeAllConnections();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     }),
   };
 }

@@ -119,7 +119,9 @@ export class StackRun {
     const stage = this.stack.stages[index];
     const span = this.stageSpan(index);
     const startedAt = performance.now();
-    const request = prepared ? { params: this.params(index) } : stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index));
+    // The whole prompt even when a hand-off replica is prepared: if that replica fails, the stage is
+    // retried as a plain request, which must carry it.
+    const request = stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index));
     const handoffText = prepared && stage.handoffFrom ? this.texts[stage.handoffFrom] : '';
     try {
       const done = await runStage(this.deps.bus, {

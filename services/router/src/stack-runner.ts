@@ -62,6 +62,9 @@ function untilEnd<T>(work: Promise<T>, signal: AbortSignal, deadlineMs: number):
 
 export class StackRunner {
   private readonly limits: StageLimitsCache;
+  /** Aborted when the router shuts down: every run in flight ends with its reason, and new ones are refused. */
+  private readonly stopping = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: StackRunnerDeps) {
     this.limits = deps.limits ?? new StageLimitsCache(deps.bus, { ttlMs: DEFAULT_DESCRIBE_TTL_MS, timeoutMs: DESCRIBE_TIMEOUT_MS });
@@ -101,6 +104,19 @@ export class StackRunner {
     throw error;
   }
 
+  /**
+   * Ends every run in flight with `reason` (their stages are told to cancel) and refuses new runs with
+   * it: a router that shuts down answers its callers at once (UNAVAILABLE, so they can try another).
+   */
+  stop(reason: FslmError): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort(reason);
+  }
+
+  /** Resolves once every run in flight has ended (after `stop`, promptly). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
+
   /** The described limits of every stage, or the first stage's error (marked with its name). */
   private async stageLimits(stack: StackDefinition, deadlineMs: number): Promise<StageLimits[]> {
     return Promise.all(stack.stages.map((stage) =>
@@ -115,10 +131,12 @@ export class StackRunner {
    * Admits a request, checks it against its stages' limits and runs it (on the definition `prepare`
    * resolved). Nothing is sent to a stage before every check has passed.
    */
-  async run(stack: StackDefinition, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
+  async run(stack: StackDefinition, asked: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
     const { metrics, tracer } = this.deps;
+    const request = { ...asked, signal: AbortSignal.any([asked.signal, this.stopping.signal]) };
     let release: () => void;
     try {
+      if (this.stopping.signal.aborted) throw this.stopping.signal.reason;
       release = this.deps.admission.acquire();
     } catch (error) {
       metrics.rejected(stack, toFslmError(error).code);
@@ -142,7 +160,9 @@ export class StackRunner {
       metrics.requestStarted(stack);
       try {
         const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
-        const outcome = await new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run();
+        const running = new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run();
+        this.active.add(running);
+        const outcome = await running.finally(() => this.active.delete(running));
         const usage = totalUsage(outcome.stages);
         span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
         metrics.requestFinished(stack, performance.now() - started, null);

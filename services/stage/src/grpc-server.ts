@@ -55,8 +55,10 @@ function generateHandler(engine: InferenceEngine, modelVersion: string, metrics:
   };
 }
 
-/** Starts the server; `address` like 127.0.0.1:0 picks a free port. */
-export async function startStageServer(engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics): Promise<StageServer> {
+/** Starts the server; `address` like 127.0.0.1:0 picks a free port; `credentials` are plaintext unless given (TLS: grpc-tls.ts). */
+export async function startStageServer(
+  engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics, credentials?: grpc.ServerCredentials,
+): Promise<StageServer> {
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
@@ -65,5 +67,5 @@ export async function startStageServer(engine: InferenceEngine, artifact: Artifa
     Generate: generateHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
-  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address);
+  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address, credentials);
 }

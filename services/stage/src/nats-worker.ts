@@ -60,10 +60,19 @@ export class NatsStageWorker {
     this.context = { nc, engine, controlSubject, ...options, handoffMaxWaitMs: options.handoffMaxWaitMs ?? HANDOFF_MAX_WAIT_MS };
   }
 
-  /** Subscribes and waits until the server has the subscriptions. */
+  /**
+   * Subscribes and waits until the server has the subscriptions; throws when the server refused one (this
+   * identity lacks the permission), naming the subject.
+   */
   async start(): Promise<void> {
     const { subjectPrefix: prefix } = this.options;
-    const guard = (handler: (msg: Msg) => void) => (_error: unknown, msg: Msg) => {
+    const refused: string[] = [];
+    const guard = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => {
+      if (error) {
+        refused.push(error.message);
+        this.options.log({ event: 'nats-refused', error: error.message });
+        return;
+      }
       try {
         handler(msg);
       } catch (error) {
@@ -78,7 +87,9 @@ export class NatsStageWorker {
       this.nc.subscribe(`${this.context.controlSubject}.bounce.*`, { callback: guard((msg) => this.onBounce(msg)) }),
     );
     void this.watchConnection();
+    // The server answers a refused subscription before the flush's PONG.
     await this.nc.flush();
+    if (refused.length > 0) throw new Error(`NATS refused this stage's subscriptions (check its identity's permissions): ${refused.join('; ')}`);
   }
 
   /** Whether the NATS connection is up (false while it is reconnecting). */
