@@ -23,7 +23,7 @@ async function traceWith(jaeger: Jaeger, traceId: string, count: number, timeout
   }
 }
 
-describe('traces in a real Jaeger through the committed collector configuration', { timeout: 75 * 60_000 }, () => {
+describe('traces in a real Jaeger through the committed collector configuration', { timeout: 25 * 60_000 }, () => {
   let jaeger: Jaeger;
   let collector: DeployedCollector;
   let cluster: Cluster;
