@@ -240,6 +240,6 @@ test('Prometheus metrics count Jobs and reconciles', K8S, async () => {
   }, { what: 'the metered run in the metrics', timeoutMs: 30_000 });
   assert.match(text, /^fslm_controller_jobs_created_total\{stage="tally"\} 1$/m);
   assert.match(text, /^fslm_controller_is_leader 1$/m);
-  assert.match(text, /^fslm_controller_reconciles_total\{result="ok"\} \d+$/m);
-  assert.ok(value(text, 'fslm_controller_reconciles_total{result="ok"}') > value(before, 'fslm_controller_reconciles_total{result="ok"}'));
+  assert.match(text, /^fslm_controller_reconciles_total\{result="ok",kind="StackTrainingRun"\} \d+$/m);
+  assert.ok(value(text, 'fslm_controller_reconciles_total{result="ok",kind="StackTrainingRun"}') > value(before, 'fslm_controller_reconciles_total{result="ok",kind="StackTrainingRun"}'));
 });
