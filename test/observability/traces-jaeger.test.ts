@@ -23,7 +23,7 @@ async function traceWith(jaeger: Jaeger, traceId: string, count: number, timeout
   }
 }
 
-describe('traces in a real Jaeger through the committed collector configuration', { timeout: 75 * 60_000 }, () => {
+describe('traces in a real Jaeger through the committed collector configuration', { timeout: 25 * 60_000 }, () => {
   let jaeger: Jaeger;
   let collector: DeployedCollector;
   let cluster: Cluster;
@@ -50,7 +50,8 @@ describe('traces in a real Jaeger through the committed collector configuration'
     assert.equal(root.operationName, 'chat jaeger4');
     assert.equal(root.tags['fslm.request_id'], 'jaeger-1');
     const routerStages = spans.filter((s) => s.service === 'fslm-router' && s.parentSpanId === root.spanId);
-    assert.deepEqual(routerStages.sort((a, b) => a.startTime - b.startTime).map((s) => s.tags['fslm.stage.name']), stack.stageNames);
+    // One per stage (a stage fed by the streamed hand-off opens its span while the stage before it runs).
+    assert.deepEqual(routerStages.map((s) => String(s.tags['fslm.stage.name'])).sort(), [...stack.stageNames].sort());
     for (const [i, name] of stack.stageNames.entries()) {
       const routerSide = routerStages.find((s) => s.tags['fslm.stage.name'] === name)!;
       const stageSide = spans.filter((s) => s.service === 'fslm-stage' && s.parentSpanId === routerSide.spanId && !s.tags['fslm.error.code']);

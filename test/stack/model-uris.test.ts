@@ -27,7 +27,7 @@ function fslm(args: string[], env: Record<string, string>, timeoutMs = 600_000):
 
 const lastJson = (text: string) => JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>;
 
-describe('a trained model travels through s3:// to a served stage', { timeout: 60 * 60_000 }, () => {
+describe('a trained model travels through s3:// to a served stage', { timeout: 25 * 60_000 }, () => {
   let s3: S3Server;
   let root: string;
   let env: Record<string, string>;

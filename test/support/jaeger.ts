@@ -36,9 +36,9 @@ interface RawTrace {
   processes: Record<string, { serviceName: string }>;
 }
 
-/** Starts Jaeger (building it first if needed: many minutes). */
+/** Starts Jaeger (building it first if needed, within 15 minutes; scripts/test builds it beforehand). */
 export async function startJaeger(): Promise<Jaeger> {
-  const binary = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['jaeger'], 60 * 60_000);
+  const binary = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['jaeger'], 15 * 60_000);
   const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const queryUrl = `http://127.0.0.1:${queryHttp}`;
   const server = await startServerProcess({

@@ -13,7 +13,7 @@ export interface DeployedCollector {
 
 /** Starts the collector on deploy/otelcol/config.yaml, exporting to `jaegerOtlpHttp`. */
 export async function startDeployedCollector(jaegerOtlpHttp: string): Promise<DeployedCollector> {
-  const binary = await scriptOutput(path.join(REPO_ROOT, 'scripts/otelcol'), [], 30 * 60_000);
+  const binary = await scriptOutput(path.join(REPO_ROOT, 'scripts/otelcol'), [], 15 * 60_000);
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const otlpHttp = `http://127.0.0.1:${httpPort}`;
   const server = await startServerProcess({

@@ -22,9 +22,9 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-/** Starts SeaweedFS with S3 on loopback (building it first if needed: many minutes) and creates `bucket`. */
+/** Starts SeaweedFS with S3 on loopback (building it first if needed, within 15 minutes; scripts/test builds it beforehand) and creates `bucket`. */
 export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000): Promise<S3Server> {
-  const weed = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], 45 * 60_000);
+  const weed = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], 15 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-seaweedfs-'));
   const accessKey = `fslm${randomBytes(6).toString('hex')}`;
   const secretKey = randomBytes(20).toString('hex');

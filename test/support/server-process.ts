@@ -67,7 +67,7 @@ export async function httpOk(url: string): Promise<boolean> {
 export function scriptOutput(script: string, args: string[], timeoutMs: number): Promise<string> {
   return import('node:child_process').then(({ execFile }) => new Promise<string>((resolve, reject) => {
     execFile(script, args, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${script} ${args.join(' ')} failed: ${error.message}\n${String(stderr).slice(-3000)}`));
+      if (error) reject(new Error(`${script} ${args.join(' ')} failed (a cold build takes tens of minutes: run it once beforehand, as scripts/test does): ${error.message}\n${String(stderr).slice(-3000)}`));
       else resolve(String(stdout).trim().split('\n').pop()!);
     });
   }));

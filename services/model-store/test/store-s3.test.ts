@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { startS3Server, type S3Server } from '../../../test/support/seaweedfs.ts';
 import { exists, fslmModel, makeArtifact, readTree } from './support.ts';
 
-describe('fslm model on s3:// URIs (real SeaweedFS)', { timeout: 50 * 60_000 }, () => {
+describe('fslm model on s3:// URIs (real SeaweedFS)', { timeout: 25 * 60_000 }, () => {
   let s3: S3Server;
   let root: string;
   let src: string;
