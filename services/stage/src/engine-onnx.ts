@@ -6,7 +6,7 @@ import { loadArtifact, type Artifact } from './artifact.ts';
 import { DecoderSession, type StepOutput } from './decoder-session.ts';
 import { resolveEngineOptions, type OnnxEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
 import { IncrementalPromptImpl } from './incremental-prompt.ts';
-import { KvCache } from './kv-cache.ts';
+import type { KvCache } from './kv-cache.ts';
 import { Sequence, type SequenceLimits } from './sequence.ts';
 import { TextCodec } from './text-codec.ts';
 import type {
@@ -51,7 +51,7 @@ export class OnnxEngine implements InferenceEngine {
     const artifact = await loadArtifact(resolved.modelDir, resolved.precision);
     const d = artifact.manifest.decoder;
     const geometry = { layers: d.num_layers, heads: d.num_key_value_heads, headDim: d.head_dim };
-    const session = await DecoderSession.open(artifact.onnxPath, geometry, d.vocab_size, { intraOpThreads: resolved.intraOpThreads });
+    const session = await DecoderSession.open(artifact.onnxPath, geometry, d.vocab_size, { intraOpThreads: resolved.intraOpThreads, kvLayout: artifact.kvLayout });
     return new OnnxEngine(artifact, new TextCodec(artifact), session, resolved);
   }
 
@@ -193,7 +193,7 @@ export class OnnxEngine implements InferenceEngine {
       }
       end = Math.max(end, start + 1);
       const members = group.slice(start, end);
-      const out = await this.session.run(KvCache.empty(this.session.geometry, members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
+      const out = await this.session.run(this.session.emptyCache(members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
       members.forEach((seq, row) => {
         seq.cache = out.cache;
         seq.cacheRow = row;
@@ -205,7 +205,7 @@ export class OnnxEngine implements InferenceEngine {
   }
 
   private async prefillAlone(seq: Sequence): Promise<void> {
-    let cache = seq.cache ?? KvCache.empty(this.session.geometry, 1);
+    let cache = seq.cache ?? this.session.emptyCache(1);
     let pending = seq.pendingPromptIds();
     if (pending.length === 0) {
       // The whole prompt is cached already; re-run its last token to get the logits.
@@ -229,7 +229,7 @@ export class OnnxEngine implements InferenceEngine {
     } else {
       const parts = this.rows.map((_, row) => ({ cache: this.batchCache!, row }));
       for (const seq of joining) parts.push({ cache: seq.cache!, row: seq.cacheRow });
-      this.batchCache = KvCache.gather(this.session.geometry, parts);
+      this.batchCache = this.session.gatherCache(parts);
     }
     for (const seq of joining) seq.cache = null;
     this.rows.push(...joining);
@@ -259,7 +259,7 @@ export class OnnxEngine implements InferenceEngine {
     });
     if (keep.length === this.rows.length) return;
     const cache = this.batchCache!;
-    this.batchCache = keep.length === 0 ? null : KvCache.gather(this.session.geometry, keep.map((row) => ({ cache, row })));
+    this.batchCache = keep.length === 0 ? null : this.session.gatherCache(keep.map((row) => ({ cache, row })));
     this.rows = keep.map((row) => this.rows[row]);
   }
 }

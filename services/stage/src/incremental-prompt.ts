@@ -1,6 +1,6 @@
 // A prompt that arrives in pieces (stage k's text streaming into stage k+1). The part of the text that
 // can no longer change its tokens is prefilled into a one-row KV cache while the rest is still coming.
-import { KvCache } from './kv-cache.ts';
+import type { KvCache } from './kv-cache.ts';
 import type { DecoderSession } from './decoder-session.ts';
 import type { CacheDonor } from './sequence.ts';
 import type { GenerateCallbacks, GenerateResult, IncrementalPrompt, SamplingOptions } from './types.ts';
@@ -75,7 +75,7 @@ export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
     const ids = this.stableIds();
     const keep = commonPrefixLength(this.cachedIds, ids);
     if (keep === ids.length && keep === this.cachedIds.length) return;
-    let cache = this.cache && keep > 0 ? this.cache.truncateSingle(keep) : KvCache.empty(session.geometry, 1);
+    let cache = this.cache && keep > 0 ? this.cache.truncateSingle(keep) : session.emptyCache(1);
     for (let at = keep; at < ids.length; at += chunk) {
       cache = (await session.run(cache, [ids.slice(at, Math.min(at + chunk, ids.length))], false)).cache;
     }

@@ -6,13 +6,14 @@ import { joinHostPort, splitHostPort } from '../../shared/address.ts';
 import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
+import { isPrecision, PRECISIONS, type Precision } from './artifact.ts';
 import { readStageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
 import { startStageServer } from './grpc-server.ts';
 import { StageMetrics } from './stage-metrics.ts';
 import { NatsStageWorker } from './nats-worker.ts';
 
-export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8] [--threads N]
+export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8|int4] [--threads N]
                   [--max-batch N] [--max-queue N] [--max-prompt-tokens N]
                   [--nats URL --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]`;
 
@@ -52,7 +53,7 @@ export async function runStage(argv: string[]): Promise<number> {
       strict: true,
     }));
     if (!values.model) throw new Error('--model is required');
-    if (values.precision !== 'fp32' && values.precision !== 'int8') throw new Error('--precision must be fp32 or int8');
+    if (!isPrecision(values.precision)) throw new Error(`--precision must be ${PRECISIONS.join(', ')}, got ${JSON.stringify(values.precision)}`);
     splitHostPort(values.grpc!, '--grpc');
     if (values.metrics) splitHostPort(values.metrics, '--metrics');
     if (values.nats) {
@@ -71,7 +72,7 @@ export async function runStage(argv: string[]): Promise<number> {
   try {
     engine = await ThreadedEngine.load({
       modelDir: values.model!,
-      precision: values.precision as 'fp32' | 'int8',
+      precision: values.precision as Precision,
       intraOpThreads: positiveInt(values.threads, '--threads'),
       maxBatchSize: positiveInt(values['max-batch'], '--max-batch'),
       maxQueue: positiveInt(values['max-queue'], '--max-queue'),
@@ -84,11 +85,11 @@ export async function runStage(argv: string[]): Promise<number> {
   const env = readStageEnvironment();
   const replica = values.replica ?? defaultReplicaId();
   const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: replica });
-  const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name));
+  const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name), engine.artifact.precision);
   const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics);
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(values.grpc!).host, stage.port),
-    model: engine.artifact.manifest.name, version: engine.artifact.version,
+    model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
   };
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   if (values.metrics) {
@@ -109,7 +110,7 @@ export async function runStage(argv: string[]): Promise<number> {
     const subjectPrefix = values.subject ?? subjects.prefix(values.stack!, values.stage!);
     worker = new NatsStageWorker(nc, engine, {
       stack: values.stack!, stage: values.stage!, subjectPrefix, replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version,
+      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
       tracer: telemetry.tracer, metrics,
       log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
     });

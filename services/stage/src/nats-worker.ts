@@ -23,6 +23,8 @@ export interface NatsWorkerOptions {
   replica: string;
   model: string;
   modelVersion: string;
+  /** The weights the engine serves (fp32, int8, int4): the stage span's `fslm.precision`. */
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   log(event: Record<string, unknown>): void;

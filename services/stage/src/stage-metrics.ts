@@ -1,6 +1,6 @@
 // A stage's Prometheus metrics for the requests both its doors serve (attribute `fslm.door`: nats or
-// grpc): latency and time to first token (GenAI server metrics), tokens/s, requests in flight and
-// errors by code.
+// grpc; `fslm.precision`: the weights it serves): latency and time to first token (GenAI server
+// metrics), tokens/s, requests in flight and errors by code.
 import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { GenerateResult } from './types.ts';
@@ -16,7 +16,7 @@ export class StageMetrics {
   private readonly inFlight: UpDownCounter;
   private readonly errors: Counter;
 
-  constructor(meter: Meter, private readonly stage: string) {
+  constructor(meter: Meter, private readonly stage: string, private readonly precision = 'fp32') {
     const seconds = (name: string, description: string) => secondsHistogram(meter, name, description);
     this.duration = seconds('gen_ai.server.request.duration', 'Stage request latency, arrival to result');
     this.ttft = seconds('gen_ai.server.time_to_first_token', 'Arrival to the first generated token');
@@ -28,7 +28,7 @@ export class StageMetrics {
   }
 
   private attributes(door: StageDoor) {
-    return { 'fslm.stage': this.stage, 'fslm.door': door };
+    return { 'fslm.stage': this.stage, 'fslm.door': door, 'fslm.precision': this.precision };
   }
 
   started(door: StageDoor): void {
