@@ -117,6 +117,7 @@ class FinetuneConfig:
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     int8: bool = False
+    int4: bool = False
     status_file: str = ""  # default: <work>/status.json
     keep_work: bool = False
     traceparent: str = ""
