@@ -106,7 +106,7 @@ export async function runUp(argv: string[]): Promise<number> {
     const stageChildren = stack.stages.flatMap((stage) => Array.from({ length: replicas }, (_, r) => spawnChild({
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
-      args: [FSLM, 'stage', '--model', models.get(stage.name)!, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
+      args: [FSLM, 'stage', '--model', models.get(stage.name)!, '--precision', stage.precision, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
         '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0'],
       readyWhen: jsonEvent('listening'),
       echo,

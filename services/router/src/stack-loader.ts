@@ -20,7 +20,9 @@ export class StackDefinitionError extends Error {
   }
 }
 
-const STAGE_KEYS = new Set(['name', 'model', 'subject', 'system', 'template', 'params', 'budgetMs']);
+const STAGE_KEYS = new Set(['name', 'model', 'precision', 'subject', 'system', 'template', 'params', 'budgetMs']);
+/** The weights a stage may serve (`fslm stage --precision`); fp32 when a stage names none. */
+export const STAGE_PRECISIONS = ['fp32', 'int8', 'int4'] as const;
 const PARAM_KEYS = new Set(['maxNewTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed', 'stop']);
 
 export async function loadStackFile(file: string): Promise<StackDefinition> {
@@ -96,6 +98,8 @@ function validateStage(raw: unknown, path: string, stack: string, earlier: Stage
   if (typeof name !== 'string' || !DNS_LABEL.test(name)) problem(`${path}.name`, 'must be a lowercase DNS label ([a-z0-9-])');
   else if (earlier.some((s) => s.name === name)) problem(`${path}.name`, `duplicate stage name ${JSON.stringify(name)}`);
   if (typeof obj.model !== 'string' || obj.model.trim() === '') problem(`${path}.model`, 'must name an artifact (a scripts/models name or a directory)');
+  const precision = obj.precision ?? 'fp32';
+  if (!(STAGE_PRECISIONS as readonly unknown[]).includes(precision)) problem(`${path}.precision`, `must be one of ${STAGE_PRECISIONS.join(', ')}`);
   if (obj.system !== undefined && typeof obj.system !== 'string') problem(`${path}.system`, 'must be a string');
   if (obj.subject !== undefined && (typeof obj.subject !== 'string' || !SUBJECT_PREFIX.test(obj.subject))) {
     problem(`${path}.subject`, 'must be a NATS subject prefix (dot-separated tokens of [A-Za-z0-9_-])');
@@ -123,6 +127,7 @@ function validateStage(raw: unknown, path: string, stack: string, earlier: Stage
   return {
     name,
     model: (obj.model as string).trim(),
+    precision: precision as StageDefinition['precision'],
     subjectPrefix: (obj.subject as string | undefined) ?? subjects.prefix(stack, name),
     system: (obj.system as string | undefined) ?? '',
     template,
