@@ -87,12 +87,12 @@ def build_variant(hf_dir: Path, out: Path, variant: QuantVariant) -> dict:
     import onnxruntime
     import onnxruntime_genai
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".quantize-") as tmp:
         built = _run_builder(hf_dir, Path(tmp), variant)
         head_size = json.loads((built.parent / "genai_config.json").read_text())["model"]["decoder"]["head_size"]
         model = add_next_token(_fix_head_dim(onnx.load(str(built)), int(head_size)))
         external = model.ByteSize() > SINGLE_FILE_LIMIT
-        out.parent.mkdir(parents=True, exist_ok=True)
         onnx.save(model, str(out), save_as_external_data=external, location=f"{out.name}.data")
     ops = {n.op_type for n in model.graph.node}
     return {
