@@ -25,8 +25,9 @@ export async function benchTokenizer(modelDir: string): Promise<BenchTokenizer> 
   return {
     codec,
     prompt(length) {
-      let ids: number[] = [];
-      while (ids.length < length + 16) ids = ids.concat(codec.encode(BENCH_TEXT, false));
+      let whole = BENCH_TEXT;
+      while (codec.encode(whole, false).length < length + 16) whole += BENCH_TEXT;
+      const ids = codec.encode(whole, false);
       // Cutting ids and decoding may merge at the cut; take the first cut that re-encodes to `length` ids.
       for (let cut = length; cut < length + 16; cut++) {
         const text = codec.decode(ids.slice(0, cut));
