@@ -99,12 +99,15 @@ export async function engineFigures(run: PrecisionRun): Promise<Figure[]> {
       }),
     ];
 
-    log(`${label}: per-token cost at position 512 vs 16 (served engine, and the bare loop that feeds present back as past)`);
-    const positional = await interleave(rounds, {
+    // The bare loop feeds present back as past (two copies of the cache per step): the cache layout's
+    // before/after on the same file; --quick leaves it out.
+    log(`${label}: per-token cost at position 512 vs 16${options.quick ? '' : ' (served engine and the bare loop)'}`);
+    const bareAt = (p: BenchPrompt) => (options.quick ? {} : { [`bare${p.ids.length}`]: () => decodeMsPerToken((n) => bare.generate(p.ids, n), 16) });
+    const positional: Record<string, number[]> = await interleave(rounds, {
       at16: () => servedMsPerToken(run, p16, 16),
       at512: () => servedMsPerToken(run, p512, 16),
-      bareAt16: () => decodeMsPerToken((n) => bare.generate(p16.ids, n), 16),
-      bareAt512: () => decodeMsPerToken((n) => bare.generate(p512.ids, n), 16),
+      ...bareAt(p16),
+      ...bareAt(p512),
     });
     const at16 = median(positional.at16);
     const at512 = median(positional.at512);
@@ -113,7 +116,7 @@ export async function engineFigures(run: PrecisionRun): Promise<Figure[]> {
     const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
     figures.push(atMost('P4', `KV-cache decode cost per token at position 512 vs 16 (${label})`, at512 / at16, 1.3, 'x', {
       ...common, ms_per_token_at_16: round(at16), ms_per_token_at_512: round(at512), kv_layout: layout,
-      bare_loop_ms_per_token_at_16: round(median(positional.bareAt16)), bare_loop_ms_per_token_at_512: round(median(positional.bareAt512)),
+      ...(positional.bare16 ? { bare_loop_ms_per_token_at_16: round(median(positional.bare16)), bare_loop_ms_per_token_at_512: round(median(positional.bare512)) } : {}),
       // concat: the graph writes present (past + 1) and onnxruntime-node copies it out; shared: the graph
       // writes one position in place and onnxruntime-node copies the fetched buffer (its capacity) out.
       kv_bytes_copied_per_step_at_512_mib: mib(layout === 'shared' ? roundUp(528, CAPACITY_STEP) * perPosition : 2 * 528 * perPosition),
@@ -128,7 +131,8 @@ export async function engineFigures(run: PrecisionRun): Promise<Figure[]> {
 
 /** P5: 16 concurrent requests to the served stage vs one at a time. */
 async function concurrency(run: PrecisionRun, common: Record<string, unknown>): Promise<Figure> {
-  const { rounds, tokens } = run.options;
+  const { tokens } = run.options;
+  const rounds = run.options.quick ? 2 : run.options.rounds;
   const n = 16;
   run.log(`${run.model.name}, ${run.precision}: ${n} concurrent requests vs 1`);
   const single: number[] = [];
