@@ -1,32 +1,50 @@
-// The ONNX decoder engine: a single scheduling loop that prefills new requests and decodes every
-// active request together, one token per step, each row with its own attention mask and positions.
+// The ONNX decoder engine: one scheduling loop. Each step it prefills one chunk of a hand-off prompt,
+// runs one prefill (fresh short prompts together, or one chunk of a long one) and decodes every active
+// request together, one token each, each row with its own attention mask and positions. Everything it
+// works on was admitted first (batch + queue bound) and checked against the prompt and context limits,
+// and a request that ends for any reason leaves before the next step.
 import os from 'node:os';
 import { errorMessage, errors, type FslmError } from '../../shared/errors.ts';
 import { loadArtifact, type Artifact } from './artifact.ts';
-import { DecoderSession, type StepOutput } from './decoder-session.ts';
+import { DecodeBatch } from './decode-batch.ts';
+import { DecoderSession } from './decoder-session.ts';
+import { checkPromptIds, checkPromptTokens, checkSampling, promptLimitError, resolveLimits } from './engine-limits.ts';
 import { resolveEngineOptions, type OnnxEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
 import { IncrementalPromptImpl } from './incremental-prompt.ts';
-import type { KvCache } from './kv-cache.ts';
+import { PrefillStep } from './prefill-step.ts';
 import { Sequence, type SequenceLimits } from './sequence.ts';
 import { TextCodec } from './text-codec.ts';
 import type {
-  EngineLimits, EngineStats, GenerateCallbacks, GenerateInput, GenerateResult, InferenceEngine,
-  IncrementalPrompt, PromptInput, SamplingOptions,
+  BeginPromptOptions, EngineLimits, EngineStats, GenerateCallbacks, GenerateInput, GenerateResult, InferenceEngine,
+  IncrementalPrompt, PromptInput, PromptPiece, SamplingOptions,
 } from './types.ts';
+
+/** Sequences whose request has not ended. */
+function live(seqs: readonly Sequence[]): number {
+  let n = 0;
+  for (const seq of seqs) if (!seq.ended) n++;
+  return n;
+}
 
 export class OnnxEngine implements InferenceEngine {
   readonly limits: EngineLimits;
   private readonly sequenceLimits: SequenceLimits;
+  /** Admitted, waiting for a batch slot. */
   private readonly waiting: Sequence[] = [];
-  private readonly extending = new Set<IncrementalPromptImpl>();
-  private rows: Sequence[] = [];
-  private inPrefill: Sequence[] = [];
-  private batchCache: KvCache | null = null;
+  /** Taking their prefill, one run per step. */
+  private prefilling: Sequence[] = [];
+  private readonly batch: DecodeBatch;
+  private readonly prefill: PrefillStep;
+  /** Hand-off prompts admitted and not started: they hold an admission place and a KV row each. */
+  private readonly prompts = new Set<IncrementalPromptImpl>();
+  /** Prompts with text to prefill, served round robin, one chunk per step. */
+  private readonly extending: IncrementalPromptImpl[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
   private readonly loopDone: Promise<void>;
   private decodeSteps = 0;
   private tokensGenerated = 0;
+  private handoffPrefillRuns = 0;
 
   private constructor(
     readonly artifact: Artifact,
@@ -34,22 +52,20 @@ export class OnnxEngine implements InferenceEngine {
     private readonly session: DecoderSession,
     private readonly options: ResolvedEngineOptions,
   ) {
-    this.limits = {
-      maxBatchSize: options.maxBatchSize,
-      maxQueue: options.maxQueue,
-      maxPromptTokens: options.maxPromptTokens,
-      maxNewTokensLimit: options.maxNewTokensLimit,
-      defaultMaxNewTokens: options.defaultMaxNewTokens,
-    };
     const decoder = artifact.manifest.decoder;
-    this.sequenceLimits = { eosTokenIds: decoder.eos_token_ids, maxPositions: decoder.max_position_embeddings || Infinity };
+    this.limits = resolveLimits(options, decoder.max_position_embeddings);
+    this.sequenceLimits = { eosTokenIds: decoder.eos_token_ids };
+    this.batch = new DecodeBatch(session);
+    this.prefill = new PrefillStep(session, options.prefillChunk);
     this.loopDone = this.loop();
   }
 
+  /** Loads and checks the artifact; throws FAILED_PRECONDITION when a limit does not fit the model's context. */
   static async load(options: OnnxEngineOptions): Promise<OnnxEngine> {
     const resolved = resolveEngineOptions(options, os.availableParallelism());
     const artifact = await loadArtifact(resolved.modelDir, resolved.precision);
     const d = artifact.manifest.decoder;
+    resolveLimits(resolved, d.max_position_embeddings);
     const geometry = { layers: d.num_layers, heads: d.num_key_value_heads, headDim: d.head_dim };
     const session = await DecoderSession.open(artifact.onnxPath, geometry, d.vocab_size, { intraOpThreads: resolved.intraOpThreads, kvLayout: artifact.kvLayout });
     return new OnnxEngine(artifact, new TextCodec(artifact), session, resolved);
@@ -63,63 +79,118 @@ export class OnnxEngine implements InferenceEngine {
     return this.codec.render(prompt);
   }
 
+  renderPieces(prompt: PromptInput): PromptPiece[] {
+    return this.codec.renderPieces(prompt);
+  }
+
   generate(input: GenerateInput, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
     try {
+      checkSampling(this.limits, input.sampling);
+      if (input.prompt.kind === 'ids') checkPromptIds(input.prompt.ids, this.artifact.manifest.decoder.vocab_size);
       const ids = this.codec.encodePrompt(input.prompt);
-      return this.enqueue(new Sequence(input.requestId, this.checkPrompt(ids), input.sampling, callbacks, this.sequenceLimits, this.decodeIds));
+      checkPromptTokens(this.limits, ids.length, input.sampling.maxNewTokens);
+      this.admit();
+      const seq = new Sequence(input.requestId, ids, input.sampling, callbacks, this.sequenceLimits, this.decodeIds);
+      return this.enqueue(seq);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  beginPrompt(requestId: string, options: { addSpecialTokens?: boolean } = {}): IncrementalPrompt {
-    return new IncrementalPromptImpl(requestId, options.addSpecialTokens ?? true, {
-      encode: (text, addSpecial) => this.codec.encode(text, addSpecial),
-      scheduleExtension: (prompt) => {
-        this.extending.add(prompt);
+  beginPrompt(requestId: string, options: BeginPromptOptions = {}): IncrementalPrompt {
+    const prompt = new IncrementalPromptImpl(requestId, options.addSpecialTokens ?? true, options.maxNewTokens ?? 1, {
+      encode: (pieces, addSpecial) => this.codec.encodePieces(pieces, addSpecial),
+      partialLimitError: (tokens, maxNewTokens) => promptLimitError(this.limits, tokens, maxNewTokens, true),
+      scheduleExtension: (p) => {
+        if (!this.extending.includes(p)) this.extending.push(p);
         this.kick();
       },
-      cancelExtension: (prompt) => this.extending.delete(prompt),
-      startSequence: (prompt, ids, sampling, callbacks) => this.startIncremental(prompt, ids, sampling, callbacks),
-    });
+      release: (p) => {
+        this.prompts.delete(p);
+        const at = this.extending.indexOf(p);
+        if (at >= 0) this.extending.splice(at, 1);
+      },
+      startSequence: (p, ids, sampling, callbacks) => this.startIncremental(p, ids, sampling, callbacks),
+    }, options.onRefused);
+    try {
+      this.admit();
+      this.prompts.add(prompt);
+    } catch (error) {
+      prompt.refuse(error as FslmError);
+    }
+    return prompt;
   }
 
-  stats(): EngineStats {
-    return { active: this.rows.length, queued: this.waiting.length, decodeSteps: this.decodeSteps, tokensGenerated: this.tokensGenerated };
+  async stats(): Promise<EngineStats> {
+    return this.currentStats();
+  }
+
+  /** What the engine holds right now (synchronously, on the engine's own thread). */
+  currentStats(): EngineStats {
+    const held = this.batch.held;
+    let kvRows = held.rows;
+    let kvPositions = held.positions;
+    for (const seq of this.prefilling) {
+      if (seq.cache) {
+        kvRows += 1;
+        kvPositions += seq.cache.lengths[seq.cacheRow] ?? 0;
+      }
+    }
+    for (const prompt of this.prompts) {
+      if (prompt.heldPositions > 0) {
+        kvRows += 1;
+        kvPositions += prompt.heldPositions;
+      }
+    }
+    return {
+      active: live(this.batch.rows), queued: live(this.waiting), prefilling: live(this.prefilling), openPrompts: this.prompts.size,
+      admitted: this.admittedCount(), kvRows, kvPositions, decodeSteps: this.decodeSteps,
+      prefillRuns: this.prefill.runs + this.handoffPrefillRuns, tokensGenerated: this.tokensGenerated,
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.kick();
     await this.loopDone;
-    for (const seq of [...this.waiting, ...this.rows]) seq.finish('cancelled');
+    for (const seq of [...this.waiting, ...this.prefilling, ...this.batch.rows]) seq.finish('cancelled');
+    for (const prompt of [...this.prompts]) prompt.refuse(errors.unavailable('the engine is shutting down'));
     await this.session.close();
   }
 
   private readonly decodeIds = (ids: number[]): string => this.codec.decode(ids);
 
-  private checkPrompt(ids: number[]): number[] {
-    if (ids.length === 0) throw errors.invalidArgument('the prompt is empty', 'prompt');
-    if (ids.length > this.options.maxPromptTokens) {
-      throw errors.invalidArgument(`the prompt has ${ids.length} tokens; this stage accepts at most ${this.options.maxPromptTokens}`, 'prompt');
+  /** Work admitted and not ended (a request that just ended leaves its list within the step). */
+  private admittedCount(): number {
+    return live(this.waiting) + live(this.prefilling) + live(this.batch.rows) + this.prompts.size;
+  }
+
+  /** Throws unless one more piece of work fits: UNAVAILABLE when closed, RESOURCE_EXHAUSTED when batch and queue are full. */
+  private admit(): void {
+    if (this.closed) throw errors.unavailable('the engine is shutting down');
+    if (this.admittedCount() >= this.options.maxBatchSize + this.options.maxQueue) {
+      throw errors.resourceExhausted(
+        `the stage is full (${this.options.maxBatchSize} in the batch and ${this.options.maxQueue} queued, hand-off prompts included); retry later or on another replica`,
+      );
     }
-    return ids;
   }
 
   private enqueue(seq: Sequence): Promise<GenerateResult> {
-    if (this.closed) throw errors.unavailable('the engine is shutting down');
-    if (this.waiting.length + this.inPrefill.length + this.rows.length >= this.options.maxBatchSize + this.options.maxQueue) {
-      throw errors.resourceExhausted(`the stage queue is full (${this.options.maxQueue} waiting); retry later or on another replica`);
-    }
     this.waiting.push(seq);
     this.kick();
     return seq.done;
   }
 
+  /** A started hand-off prompt becomes a request; it keeps the admission place it held. */
   private startIncremental(prompt: IncrementalPromptImpl, ids: number[], sampling: SamplingOptions, callbacks: GenerateCallbacks) {
-    this.extending.delete(prompt);
-    const seq = new Sequence(prompt.requestId, this.checkPrompt(ids), sampling, callbacks, this.sequenceLimits, this.decodeIds);
+    checkSampling(this.limits, sampling);
+    checkPromptTokens(this.limits, ids.length, sampling.maxNewTokens);
+    if (this.closed) throw errors.unavailable('the engine is shutting down');
+    const seq = new Sequence(prompt.requestId, ids, sampling, callbacks, this.sequenceLimits, this.decodeIds);
     seq.adoptCacheFrom = prompt;
+    this.prompts.delete(prompt);
+    const at = this.extending.indexOf(prompt);
+    if (at >= 0) this.extending.splice(at, 1);
     return this.enqueue(seq);
   }
 
@@ -139,127 +210,59 @@ export class OnnxEngine implements InferenceEngine {
     }
   }
 
-  /** After a failed run nothing in flight can be trusted: fail it all and start again clean. */
+  /** Only for faults outside any one request (the batch's own bookkeeping): nothing in flight can be trusted then. */
   private failAll(error: FslmError): void {
-    for (const seq of [...this.rows, ...this.inPrefill]) seq.fail(error);
-    this.rows = [];
-    this.inPrefill = [];
-    this.batchCache = null;
+    for (const seq of this.prefilling) seq.fail(error);
+    this.prefilling = [];
+    this.batch.failAll(error);
   }
 
   private async iterate(): Promise<void> {
-    this.dropAborted();
-    for (const prompt of this.extending) {
-      this.extending.delete(prompt);
-      await prompt.extend(this.session, this.options.prefillChunk);
-      break;
+    this.dropEnded();
+    await this.extendOne();
+    this.dropEnded();
+    this.admitToPrefill();
+    if (this.prefilling.length > 0) {
+      const done = await this.prefill.run(this.prefilling);
+      this.tokensGenerated += done.length;
+      this.batch.join(done.filter((seq) => !seq.ended));
+      this.prefilling = this.prefilling.filter((seq) => !done.includes(seq) && !seq.ended);
+      this.dropEnded();
     }
-    const free = this.options.maxBatchSize - this.rows.length;
-    if (free > 0 && this.waiting.length > 0) {
-      this.inPrefill = this.waiting.splice(0, free);
-      await this.prefill(this.inPrefill);
-      this.inPrefill = [];
-    }
-    if (this.rows.length > 0) await this.decodeStep();
-    else if (this.waiting.length === 0 && this.extending.size === 0) {
+    if (this.batch.rows.length > 0) {
+      this.tokensGenerated += await this.batch.step();
+      this.decodeSteps++;
+    } else if (this.waiting.length === 0 && this.prefilling.length === 0 && this.extending.length === 0) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
-
-  private dropAborted(): void {
+  /** Requests whose callers aborted (cancel, deadline) leave before any more work is done for them. */
+  private dropEnded(): void {
+    const gone = (seq: Sequence) => seq.checkAborted() || seq.ended;
     for (let i = this.waiting.length - 1; i >= 0; i--) {
-      if (this.waiting[i].checkAborted()) this.waiting.splice(i, 1);
+      if (gone(this.waiting[i])) this.waiting.splice(i, 1);
     }
-    if (this.rows.some((seq) => seq.checkAborted())) this.compact();
+    this.prefilling = this.prefilling.filter((seq) => !gone(seq));
+    if (this.batch.rows.some(gone)) this.batch.compact();
   }
 
-  /** Prefills newly admitted sequences (short fresh prompts together), samples their first token and joins them to the batch. */
-  private async prefill(admitted: Sequence[]): Promise<void> {
-    const chunk = this.options.prefillChunk;
-    const group: Sequence[] = [];
-    for (const seq of admitted) {
-      seq.markPrefillStart();
-      seq.adoptCache();
-      if (seq.cache === null && seq.promptIds.length <= chunk) group.push(seq);
-      else await this.prefillAlone(seq);
+  /** One chunk of prefill for the next hand-off prompt with text to prefill. */
+  private async extendOne(): Promise<void> {
+    const prompt = this.extending.shift();
+    if (!prompt) return;
+    let step = { ran: true, more: false };
+    try {
+      step = await prompt.extendStep(this.session, this.options.prefillChunk);
+    } catch (error) {
+      prompt.refuse(errors.internal(`prefill of hand-off prompt ${prompt.requestId} failed: ${errorMessage(error)}`, error));
     }
-    for (let start = 0; start < group.length; ) {
-      let end = start;
-      let longest = 0;
-      while (end < group.length && Math.max(longest, group[end].promptIds.length) * (end - start + 1) <= chunk) {
-        longest = Math.max(longest, group[end].promptIds.length);
-        end++;
-      }
-      end = Math.max(end, start + 1);
-      const members = group.slice(start, end);
-      const out = await this.session.run(this.session.emptyCache(members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
-      members.forEach((seq, row) => {
-        seq.cache = out.cache;
-        seq.cacheRow = row;
-        this.acceptFrom(seq, out, row);
-      });
-      start = end;
-    }
-    this.join(admitted.filter((seq) => !seq.finishReason));
+    if (step.ran) this.handoffPrefillRuns++;
+    if (step.more && prompt.state === 'open' && !this.extending.includes(prompt)) this.extending.push(prompt);
   }
 
-  private async prefillAlone(seq: Sequence): Promise<void> {
-    let cache = seq.cache ?? this.session.emptyCache(1);
-    let pending = seq.pendingPromptIds();
-    if (pending.length === 0) {
-      // The whole prompt is cached already; re-run its last token to get the logits.
-      cache = cache.truncateSingle(seq.promptIds.length - 1);
-      pending = seq.promptIds.slice(-1);
-    }
-    let out: StepOutput | null = null;
-    for (let at = 0; at < pending.length; at += this.options.prefillChunk) {
-      const last = at + this.options.prefillChunk >= pending.length;
-      out = await this.session.run(cache, [pending.slice(at, at + this.options.prefillChunk)], last && seq.needsLogits);
-      cache = out.cache;
-    }
-    seq.cache = cache;
-    this.acceptFrom(seq, out!, 0);
-  }
-
-  private join(joining: Sequence[]): void {
-    if (joining.length === 0) return;
-    if (this.rows.length === 0 && joining.length === 1 && joining[0].cache!.rows === 1) {
-      this.batchCache = joining[0].cache;
-    } else {
-      const parts = this.rows.map((_, row) => ({ cache: this.batchCache!, row }));
-      for (const seq of joining) parts.push({ cache: seq.cache!, row: seq.cacheRow });
-      this.batchCache = this.session.gatherCache(parts);
-    }
-    for (const seq of joining) seq.cache = null;
-    this.rows.push(...joining);
-  }
-
-  private async decodeStep(): Promise<void> {
-    const out = await this.session.run(this.batchCache!, this.rows.map((seq) => [seq.lastToken]), this.rows.some((s) => s.needsLogits));
-    this.batchCache = out.cache;
-    this.decodeSteps++;
-    this.rows.forEach((seq, row) => {
-      if (!seq.finishReason) this.acceptFrom(seq, out, row);
-    });
-    if (this.rows.some((seq) => seq.finishReason)) this.compact();
-  }
-
-  private acceptFrom(seq: Sequence, out: StepOutput, row: number): void {
-    if (out.logits) seq.accept(out.logits[row]);
-    else seq.acceptToken(out.nextTokens![row]);
-    this.tokensGenerated++;
-  }
-
-  /** Removes finished rows from the batch. */
-  private compact(): void {
-    const keep: number[] = [];
-    this.rows.forEach((seq, row) => {
-      if (!seq.finishReason) keep.push(row);
-    });
-    if (keep.length === this.rows.length) return;
-    const cache = this.batchCache!;
-    this.batchCache = keep.length === 0 ? null : this.session.gatherCache(keep.map((row) => ({ cache, row })));
-    this.rows = keep.map((row) => this.rows[row]);
+  private admitToPrefill(): void {
+    const free = this.options.maxBatchSize - this.batch.rows.length - this.prefilling.length;
+    if (free > 0 && this.waiting.length > 0) this.prefilling.push(...this.waiting.splice(0, free));
   }
 }

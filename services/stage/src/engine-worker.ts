@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errors, toFslmError } from '../../shared/errors.ts';
 import { OnnxEngine } from './engine-onnx.ts';
-import type { FromWorker, ToWorker, WireError, WorkerData } from './engine-thread-protocol.ts';
+import type { EngineFault, FromWorker, ToWorker, WireError, WorkerData } from './engine-thread-protocol.ts';
 import type { GenerateResult, IncrementalPrompt } from './types.ts';
 
 const port = parentPort!;
@@ -14,14 +14,22 @@ function wireError(error: unknown): WireError {
   return { code: e.code, message: e.message, field: e.field };
 }
 
-async function serve(engine: OnnxEngine): Promise<void> {
+/** Test-only fault injection: the thread exits, or throws an error nothing catches. */
+function commit(fault: EngineFault): void {
+  if (fault === 'exit') process.exit(70);
+  setImmediate(() => {
+    throw new Error('fault injection: the engine thread throws');
+  });
+}
+
+function serve(engine: OnnxEngine): void {
   const aborts = new Map<number, AbortController>();
   const prompts = new Map<number, IncrementalPrompt>();
   const track = (id: number, run: (signal: AbortSignal) => Promise<GenerateResult>) => {
     const abort = new AbortController();
     aborts.set(id, abort);
     run(abort.signal)
-      .then((result) => post({ type: 'result', id, result, stats: engine.stats() }))
+      .then((result) => post({ type: 'result', id, result }))
       .catch((error) => post({ type: 'error', id, error: wireError(error) }))
       .finally(() => aborts.delete(id));
   };
@@ -37,10 +45,14 @@ async function serve(engine: OnnxEngine): Promise<void> {
         aborts.get(message.id)?.abort(message.deadline ? errors.deadlineExceeded() : errors.cancelled());
         break;
       case 'begin':
-        prompts.set(message.id, engine.beginPrompt(message.requestId, { addSpecialTokens: message.addSpecialTokens }));
+        prompts.set(message.id, engine.beginPrompt(message.requestId, {
+          addSpecialTokens: message.addSpecialTokens,
+          maxNewTokens: message.maxNewTokens,
+          onRefused: (error) => post({ type: 'refused', id: message.id, error: wireError(error) }),
+        }));
         break;
       case 'append':
-        prompts.get(message.id)?.append(message.text);
+        prompts.get(message.id)?.append(message.pieces);
         break;
       case 'start': {
         const prompt = prompts.get(message.id);
@@ -52,6 +64,12 @@ async function serve(engine: OnnxEngine): Promise<void> {
       case 'discard':
         prompts.get(message.id)?.discard();
         prompts.delete(message.id);
+        break;
+      case 'stats':
+        post({ type: 'stats', id: message.id, stats: engine.currentStats() });
+        break;
+      case 'fault':
+        commit(message.fault);
         break;
       case 'close':
         void engine.close().then(() => {
@@ -67,7 +85,7 @@ const { options } = workerData as WorkerData;
 OnnxEngine.load(options).then(
   (engine) => {
     post({ type: 'ready', limits: engine.limits, artifact: engine.artifact });
-    return serve(engine);
+    serve(engine);
   },
   (error) => post({ type: 'load-failed', error: wireError(error) }),
 );

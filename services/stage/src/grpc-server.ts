@@ -8,6 +8,7 @@ import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
+import { describeModel } from './describe.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { toGenerateInput } from './request-validation.ts';
 import { toWireResult } from './wire.ts';
@@ -18,35 +19,6 @@ export const STAGE_SERVICE_NAME = 'fslm.v1.StageService';
 const PROTO_FILES = ['fslm/v1/stage.proto'];
 
 export type StageServer = ServingServer;
-
-/** Numeric metrics of a manifest with nested keys joined by dots (the wire carries a flat map of doubles). */
-export function flattenMetrics(value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
-  if (typeof value === 'number' && Number.isFinite(value)) out[prefix] = value;
-  else if (value && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value)) flattenMetrics(child, prefix ? `${prefix}.${key}` : key, out);
-  }
-  return out;
-}
-
-export function describeModel(engine: InferenceEngine, artifact: Artifact): DescribeResponse {
-  const m = artifact.manifest;
-  return {
-    manifest: {
-      ...m,
-      training_run: m.training_run ?? '',
-      trace_id: m.trace_id ?? '',
-      decoder: { ...m.decoder, bos_token_id: m.decoder.bos_token_id ?? undefined, pad_token_id: m.decoder.pad_token_id ?? undefined },
-      metrics: flattenMetrics(m.metrics),
-      version: artifact.version,
-    },
-    precision: artifact.precision,
-    has_chat_template: engine.hasChatTemplate,
-    max_batch_size: engine.limits.maxBatchSize,
-    max_queue: engine.limits.maxQueue,
-    max_prompt_tokens: engine.limits.maxPromptTokens,
-    max_new_tokens_limit: engine.limits.maxNewTokensLimit,
-  };
-}
 
 function generateHandler(engine: InferenceEngine, modelVersion: string, metrics: StageMetrics | undefined) {
   return async (call: grpc.ServerWritableStream<GenerateRequest__Output, GenerateResponse>): Promise<void> => {
@@ -88,7 +60,7 @@ export async function startStageServer(engine: InferenceEngine, artifact: Artifa
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
-  const description = describeModel(engine, artifact);
+  const description = describeModel(engine);
   server.addService(proto.fslm.v1.StageService.service, {
     Generate: generateHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),

@@ -1,14 +1,21 @@
 // A prompt that arrives in pieces (stage k's text streaming into stage k+1). The part of the text that
-// can no longer change its tokens is prefilled into a one-row KV cache while the rest is still coming.
-import type { KvCache } from './kv-cache.ts';
+// can no longer change its tokens is prefilled into a one-row KV cache while the rest is still coming,
+// one chunk per engine step. The prompt is held to the engine's limits as it grows: once it cannot fit
+// it is refused and its cache dropped at once.
+import { errors, errorMessage, type FslmError } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
+import type { KvCache } from './kv-cache.ts';
+import { joinPieces, slicePieces } from './prompt-pieces.ts';
 import type { CacheDonor } from './sequence.ts';
-import type { GenerateCallbacks, GenerateResult, IncrementalPrompt, SamplingOptions } from './types.ts';
+import type { GenerateCallbacks, GenerateResult, IncrementalPrompt, PromptPiece, SamplingOptions } from './types.ts';
 
 export interface IncrementalPromptHost {
-  encode(text: string, addSpecialTokens: boolean): number[];
+  encode(pieces: readonly PromptPiece[], addSpecialTokens: boolean): number[];
+  /** The refusal for a prompt with at least this many tokens, or null while it fits. */
+  partialLimitError(tokens: number, maxNewTokens: number): FslmError | null;
   scheduleExtension(prompt: IncrementalPromptImpl): void;
-  cancelExtension(prompt: IncrementalPromptImpl): void;
+  /** The prompt no longer counts against admission (started, discarded or refused). */
+  release(prompt: IncrementalPromptImpl): void;
   startSequence(prompt: IncrementalPromptImpl, ids: number[], sampling: SamplingOptions, callbacks: GenerateCallbacks): Promise<GenerateResult>;
 }
 
@@ -20,69 +27,111 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return i;
 }
 
+export type PromptState = 'open' | 'started' | 'discarded' | 'refused';
+
 export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
-  private text = '';
+  private pieces: PromptPiece[] = [];
   private cache: KvCache | null = null;
   private cachedIds: number[] = [];
-  private state: 'open' | 'started' | 'discarded' = 'open';
+  /** The stable ids to prefill (recomputed when text arrives). */
+  private target: number[] | null = null;
+  private refusal: FslmError | null = null;
+  state: PromptState = 'open';
   /** Positions prefilled ahead of start(), for the hand-off metrics. */
   prefilledAhead = 0;
 
   constructor(
     readonly requestId: string,
     private readonly addSpecialTokens: boolean,
+    private readonly maxNewTokens: number,
     private readonly host: IncrementalPromptHost,
+    private readonly onRefused: ((error: FslmError) => void) | undefined,
   ) {}
 
-  append(text: string): void {
-    if (this.state !== 'open' || text.length === 0) return;
-    this.text += text;
+  /** KV-cache positions this prompt holds. */
+  get heldPositions(): number {
+    return this.cache?.lengths[0] ?? 0;
+  }
+
+  append(more: string | readonly PromptPiece[]): void {
+    const pieces = typeof more === 'string' ? [{ text: more, markup: false }] : more.filter((p) => p.text.length > 0);
+    if (this.state !== 'open' || pieces.length === 0) return;
+    this.pieces.push(...pieces);
+    this.target = null;
     this.host.scheduleExtension(this);
   }
 
-  start(rest: string, sampling: SamplingOptions, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
-    if (this.state !== 'open') return Promise.reject(new Error(`prompt ${this.requestId} was already ${this.state}`));
+  start(rest: PromptPiece[], sampling: SamplingOptions, callbacks: GenerateCallbacks = {}): Promise<GenerateResult> {
+    if (this.state === 'refused') return Promise.reject(this.refusal);
+    if (this.state !== 'open') return Promise.reject(errors.failedPrecondition(`prompt ${this.requestId} was already ${this.state}`));
     this.state = 'started';
-    this.text += rest;
+    this.pieces.push(...rest);
     try {
-      return this.host.startSequence(this, this.host.encode(this.text, this.addSpecialTokens), sampling, callbacks);
+      return this.host.startSequence(this, this.host.encode(this.pieces, this.addSpecialTokens), sampling, callbacks);
     } catch (error) {
       this.cache = null;
+      this.host.release(this);
       return Promise.reject(error);
     }
   }
 
   discard(): void {
+    if (this.state !== 'open') return;
     this.state = 'discarded';
-    this.cache = null;
-    this.host.cancelExtension(this);
+    this.drop();
   }
 
   /**
-   * Ids that more text cannot change: the text up to its last whitespace, less its last token
-   * (a pre-token may still merge with what follows).
+   * Drops the prompt with an error (limits, admission, engine stopping) at once; start() then rejects
+   * with it. The onRefused listener hears of it in a microtask.
    */
-  private stableIds(): number[] {
-    const cut = Math.max(this.text.lastIndexOf(' '), this.text.lastIndexOf('\n'));
-    if (cut <= 0) return [];
-    const ids = this.host.encode(this.text.slice(0, cut), this.addSpecialTokens);
-    return ids.slice(0, -1);
+  refuse(error: FslmError): void {
+    if (this.state !== 'open') return;
+    this.state = 'refused';
+    this.refusal = error;
+    this.drop();
+    queueMicrotask(() => {
+      try {
+        this.onRefused?.(error);
+      } catch (callbackError) {
+        // The listener's failure must not reach the engine's loop; the refusal stands.
+        console.error(`fslm stage: onRefused listener of ${this.requestId} threw: ${errorMessage(callbackError)}`);
+      }
+    });
   }
 
-  /** Called by the engine's loop: prefills the stable part of the text received so far. */
-  async extend(session: DecoderSession, chunk: number): Promise<void> {
-    if (this.state !== 'open') return;
-    const ids = this.stableIds();
-    const keep = commonPrefixLength(this.cachedIds, ids);
-    if (keep === ids.length && keep === this.cachedIds.length) return;
-    let cache = this.cache && keep > 0 ? this.cache.truncateSingle(keep) : session.emptyCache(1);
-    for (let at = keep; at < ids.length; at += chunk) {
-      cache = (await session.run(cache, [ids.slice(at, Math.min(at + chunk, ids.length))], false)).cache;
+  /**
+   * Called by the engine's loop: checks the stable text against the limits (refusing the prompt when
+   * it can no longer fit) and prefills one chunk of it. `ran`: a run took place; `more`: more is left.
+   */
+  async extendStep(session: DecoderSession, chunk: number): Promise<{ ran: boolean; more: boolean }> {
+    const idle = { ran: false, more: false };
+    if (this.state !== 'open') return idle;
+    if (this.target === null) {
+      const ids = this.stableIds();
+      const error = this.host.partialLimitError(ids.length, this.maxNewTokens);
+      if (error) {
+        this.refuse(error);
+        return idle;
+      }
+      const keep = commonPrefixLength(this.cachedIds, ids);
+      if (keep < this.cachedIds.length) {
+        this.cache = keep > 0 && this.cache ? this.cache.truncateSingle(keep) : null;
+        this.cachedIds = this.cachedIds.slice(0, keep);
+      }
+      this.target = ids;
     }
-    if (this.state !== 'open') return;
-    this.cache = cache;
-    this.cachedIds = ids;
-    this.prefilledAhead = ids.length;
+    const target = this.target;
+    const from = this.cachedIds.length;
+    if (from >= target.length) return idle;
+    const piece = target.slice(from, Math.min(from + chunk, target.length));
+    const out = await session.run(this.cache ?? session.emptyCache(1), [piece], false);
+    // Discarded, refused or grown differently while the chunk ran: its result is not wanted.
+    if (this.state !== 'open' || this.target !== target) return { ran: true, more: this.state === 'open' };
+    this.cache = out.cache;
+    this.cachedIds = target.slice(0, from + piece.length);
+    this.prefilledAhead = this.cachedIds.length;
+    return { ran: true, more: this.cachedIds.length < target.length };
   }
 
   takeCache(promptIds: readonly number[]): KvCache | null {
@@ -91,5 +140,23 @@ export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
     this.cache = null;
     this.cachedIds = [];
     return cache;
+  }
+
+  private drop(): void {
+    this.cache = null;
+    this.cachedIds = [];
+    this.target = null;
+    this.host.release(this);
+  }
+
+  /**
+   * Ids that more text cannot change: the text up to its last whitespace, less its last token
+   * (a pre-token may still merge with what follows).
+   */
+  private stableIds(): number[] {
+    const text = joinPieces(this.pieces);
+    const cut = Math.max(text.lastIndexOf(' '), text.lastIndexOf('\n'));
+    if (cut <= 0) return [];
+    return this.host.encode(slicePieces(this.pieces, cut), this.addSpecialTokens).slice(0, -1);
   }
 }

@@ -4,8 +4,8 @@
 // its time axis (left-aligned; the attention mask's row sums tell the graph each row's length). A decode
 // step then writes one position per row in place instead of concatenating past and present.
 //
-// Ownership moves: a step, a gather or a truncation returns a cache over the same store, and the cache
-// it was given must not be used again (its rows may have been moved or overwritten).
+// A step writes past the rows' lengths in place and returns a cache over the same store with the new
+// lengths; a truncation shares the store too: the cache given to either must not be stepped again.
 import ort from 'onnxruntime-node';
 import type { CacheGeometry, KvCache } from './kv-cache.ts';
 
@@ -39,9 +39,8 @@ export class KvStore {
     return this.geometry.heads * this.capacity * this.geometry.headDim;
   }
 
-  /** Copies the first `length` positions of `from`'s row `fromRow` into this store's row `toRow`. */
+  /** Copies the first `length` positions of `from`'s row `fromRow` into this store's row `toRow` (another store). */
   copyRow(from: KvStore, fromRow: number, toRow: number, length: number): void {
-    if (from === this && fromRow === toRow) return;
     const { heads, headDim } = this.geometry;
     const n = length * headDim;
     for (let i = 0; i < this.buffers.length; i++) {
@@ -106,24 +105,12 @@ export class SharedKvCache implements KvCache {
   }
 
   /**
-   * Row i of the result is row parts[i].row of parts[i].cache. Rows move within the first part's store
-   * when that is safe (its rows only move towards the front, in order) and it has room; otherwise a new
-   * store is allocated.
+   * Row i of the result is row parts[i].row of parts[i].cache, copied into a new store with room for the
+   * next decode step (rows join or leave the batch far less often than it steps; the given caches stay valid).
    */
   static gather(geometry: CacheGeometry, parts: Array<{ cache: SharedKvCache; row: number }>): SharedKvCache {
     const lengths = parts.map((p) => p.cache.lengths[p.row]);
-    const longest = Math.max(0, ...lengths);
-    const first = parts[0]?.cache.store;
-    let inPlace = first !== undefined && parts.length <= first.rowCapacity && longest <= first.capacity;
-    let previous = -1;
-    parts.forEach(({ cache, row }, to) => {
-      if (cache.store !== first) return;
-      if (row < to || row <= previous) inPlace = false;
-      previous = row;
-    });
-    // A new store leaves room for the next decode step and for rows that join later (rows never
-    // written are zero pages the process does not touch).
-    const store = inPlace ? first! : KvStore.allocate(geometry, 2 ** Math.ceil(Math.log2(Math.max(parts.length, 1))), longest + 1);
+    const store = KvStore.allocate(geometry, Math.max(parts.length, 1), Math.max(0, ...lengths) + 1);
     parts.forEach(({ cache, row }, to) => store.copyRow(cache.store, row, to, lengths[to]));
     return new SharedKvCache(geometry, lengths, store);
   }

@@ -1,23 +1,50 @@
 // Composition root of a stage: `fslm stage --model DIR --grpc HOST:PORT [--nats URL --stack NAME --stage NAME]`.
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import { connect, type NatsConnection } from 'nats';
-import { joinHostPort, splitHostPort } from '../../shared/address.ts';
-import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
+import { Option } from 'commander';
+import { DNS_LABEL, SUBJECT_PREFIX } from '../../shared/bus-codec.ts';
+import { checkedText, fslmCommand, hostPort, matching, parseCommandLine, positiveInteger } from '../../shared/command-line.ts';
 import { errorMessage } from '../../shared/errors.ts';
-import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
-import { isPrecision, PRECISIONS, type Precision } from './artifact.ts';
-import { readStageEnvironment } from './config.ts';
+import { PRECISIONS, type Precision } from './artifact.ts';
+import { readStageEnvironment, type StageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
-import { startStageServer } from './grpc-server.ts';
-import { StageMetrics } from './stage-metrics.ts';
-import { NatsStageWorker } from './nats-worker.ts';
-
-export const STAGE_USAGE = `usage: fslm stage --model DIR [--grpc HOST:PORT] [--precision fp32|int8|int4] [--threads N]
-                  [--max-batch N] [--max-queue N] [--max-prompt-tokens N]
-                  [--nats URL --stack NAME --stage NAME [--subject PREFIX] [--replica ID]] [--metrics HOST:PORT]`;
+import { serveStage } from './stage-process.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The flags of `fslm stage`, as text (numbers are checked here and converted where they are used). */
+interface StageFlags {
+  model: string;
+  grpc: string;
+  precision: Precision;
+  threads?: string;
+  maxBatch?: string;
+  maxQueue?: string;
+  maxPromptTokens?: string;
+  nats?: string;
+  stack?: string;
+  stage?: string;
+  subject?: string;
+  replica?: string;
+  metrics?: string;
+}
+
+function stageCommand() {
+  const count = checkedText(positiveInteger);
+  return fslmCommand('fslm stage', 'Serve one SLM over gRPC (StageService), and over NATS with --nats.')
+    .requiredOption('--model <DIR>', 'the ONNX model artifact directory (holding fslm.json)')
+    .option('--grpc <HOST:PORT>', 'gRPC address (port 0 picks a free one)', hostPort, '127.0.0.1:50051')
+    .addOption(new Option('--precision <P>', 'which of the artifact\'s models to serve').choices([...PRECISIONS]).default('fp32'))
+    .option('--threads <N>', 'ONNX Runtime intra-op threads', count)
+    .option('--max-batch <N>', 'sequences decoded together in one step', count)
+    .option('--max-queue <N>', 'requests admitted beyond the batch before RESOURCE_EXHAUSTED', count)
+    .option('--max-prompt-tokens <N>', 'longest prompt accepted, in tokens', count)
+    .option('--nats <URL>', 'also serve the stage as a NATS worker of this server')
+    .option('--stack <NAME>', 'with --nats: the stack (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
+    .option('--stage <NAME>', 'with --nats: the stage (a lowercase DNS label)', matching(DNS_LABEL, 'a lowercase DNS label'))
+    .option('--subject <PREFIX>', 'with --nats: the subject prefix (default fslm.STACK.STAGE)', matching(SUBJECT_PREFIX, 'a NATS subject prefix'))
+    .option('--replica <ID>', 'with --nats: this replica\'s id (default HOST-PID)', matching(TOKEN, '1-64 characters of [A-Za-z0-9_-]'))
+    .option('--metrics <HOST:PORT>', 'serve Prometheus /metrics here', hostPort);
+}
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -31,48 +58,31 @@ function defaultReplicaId(): string {
 }
 
 export async function runStage(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        grpc: { type: 'string', default: '127.0.0.1:50051' },
-        precision: { type: 'string', default: 'fp32' },
-        threads: { type: 'string' },
-        'max-batch': { type: 'string' },
-        'max-queue': { type: 'string' },
-        'max-prompt-tokens': { type: 'string' },
-        nats: { type: 'string' },
-        stack: { type: 'string' },
-        stage: { type: 'string' },
-        subject: { type: 'string' },
-        replica: { type: 'string' },
-        metrics: { type: 'string' },
-      },
-      strict: true,
-    }));
-    if (!values.model) throw new Error('--model is required');
-    if (!isPrecision(values.precision)) throw new Error(`--precision must be ${PRECISIONS.join(', ')}, got ${JSON.stringify(values.precision)}`);
-    splitHostPort(values.grpc!, '--grpc');
-    if (values.metrics) splitHostPort(values.metrics, '--metrics');
-    if (values.nats) {
-      if (!values.stack || !DNS_LABEL.test(values.stack)) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
-      if (!values.stage || !DNS_LABEL.test(values.stage)) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
-      if (values.subject && !SUBJECT_PREFIX.test(values.subject)) throw new Error('--subject must be a NATS subject prefix');
-      if (values.replica && !TOKEN.test(values.replica)) throw new Error('--replica must be 1-64 characters of [A-Za-z0-9_-]');
-    } else if (values.stack || values.stage || values.subject || values.replica) {
+  const line = parseCommandLine<StageFlags>(stageCommand(), argv, (flags) => {
+    if (flags.nats) {
+      if (!flags.stack) throw new Error('--nats needs --stack NAME (a lowercase DNS label)');
+      if (!flags.stage) throw new Error('--nats needs --stage NAME (a lowercase DNS label)');
+    } else if (flags.stack || flags.stage || flags.subject || flags.replica) {
       throw new Error('--stack, --stage, --subject and --replica need --nats');
     }
+  });
+  if (!line.ok) return line.exitCode;
+  const flags = line.opts;
+  const values = {
+    ...flags, 'max-batch': flags.maxBatch, 'max-queue': flags.maxQueue, 'max-prompt-tokens': flags.maxPromptTokens,
+  };
+  let env: StageEnvironment;
+  try {
+    env = readStageEnvironment();
   } catch (error) {
-    console.error(`fslm stage: ${errorMessage(error)}\n${STAGE_USAGE}`);
+    console.error(`fslm stage: ${errorMessage(error)}`);
     return 2;
   }
   let engine: ThreadedEngine;
   try {
     engine = await ThreadedEngine.load({
       modelDir: values.model!,
-      precision: values.precision as Precision,
+      precision: values.precision,
       intraOpThreads: positiveInt(values.threads, '--threads'),
       maxBatchSize: positiveInt(values['max-batch'], '--max-batch'),
       maxQueue: positiveInt(values['max-queue'], '--max-queue'),
@@ -82,51 +92,8 @@ export async function runStage(argv: string[]): Promise<number> {
     console.error(`fslm stage: cannot load ${values.model}: ${errorMessage(error)}`);
     return 2;
   }
-  const env = readStageEnvironment();
-  const replica = values.replica ?? defaultReplicaId();
-  const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: replica });
-  const metrics = new StageMetrics(telemetry.meter, values.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name), engine.artifact.precision);
-  const stage = await startStageServer(engine, engine.artifact, values.grpc!, metrics);
-  const ready: Record<string, unknown> = {
-    event: 'listening', grpc: joinHostPort(splitHostPort(values.grpc!).host, stage.port),
-    model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
-  };
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
-  if (values.metrics) {
-    const { host, port } = splitHostPort(values.metrics);
-    metricsServer = await serveMetrics(telemetry, host, port);
-    ready.metrics = joinHostPort(host, metricsServer.port);
-  }
-  let nc: NatsConnection | null = null;
-  let worker: NatsStageWorker | null = null;
-  if (values.nats) {
-    try {
-      nc = await connect({ servers: values.nats, name: `fslm-stage-${values.stack}-${values.stage}-${replica}`, maxReconnectAttempts: -1 });
-    } catch (error) {
-      console.error(`fslm stage: cannot connect to NATS at ${values.nats}: ${errorMessage(error)}`);
-      await Promise.all([stage.shutdown(), engine.close(), telemetry.shutdown()]);
-      return 1;
-    }
-    const subjectPrefix = values.subject ?? subjects.prefix(values.stack!, values.stage!);
-    worker = new NatsStageWorker(nc, engine, {
-      stack: values.stack!, stage: values.stage!, subjectPrefix, replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
-      tracer: telemetry.tracer, metrics,
-      log: (event) => console.log(JSON.stringify({ ...event, stage: values.stage, replica })),
-    });
-    await worker.start();
-    Object.assign(ready, { nats: values.nats, stack: values.stack, stage: values.stage, subject: subjects.run(subjectPrefix), replica });
-  }
-  console.log(JSON.stringify(ready));
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await worker?.stop();
-  await nc?.drain().catch(() => undefined);
-  await stage.shutdown();
-  await metricsServer?.close();
-  await engine.close();
-  await telemetry.shutdown();
-  return 0;
+  return serveStage(engine, {
+    grpc: values.grpc!, metrics: values.metrics, nats: values.nats, stack: values.stack, stage: values.stage,
+    subject: values.subject, replica: values.replica ?? defaultReplicaId(),
+  }, env);
 }

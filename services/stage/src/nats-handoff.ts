@@ -1,10 +1,13 @@
 // The stage's half of the streamed hand-off: the prompt is rendered with a sentinel where the previous
 // stage's text goes, the part before it is prefilled at once, the previous stage's text is prefilled
-// as it arrives, and start() completes the prompt with the tail. Whenever the pieces do not add up to
-// exactly the prompt a plain request would render, it falls back to a plain generate, so greedy
-// output is the same either way.
-import { errors } from '../../shared/errors.ts';
-import type { GenerateCallbacks, GenerateInput, GenerateResult, IncrementalPrompt, InferenceEngine, PromptInput } from './types.ts';
+// as it arrives (as content: it can never become a special token), and start() completes the prompt
+// with the tail. Whenever the pieces do not add up to exactly the prompt a plain request would
+// render, it falls back to a plain generate, so greedy output is the same either way. The engine
+// counts the prompt against its admission and limits from the start; a refusal is reported through
+// onRefused().
+import { errors, type FslmError } from '../../shared/errors.ts';
+import { joinPieces } from './prompt-pieces.ts';
+import type { GenerateCallbacks, GenerateInput, GenerateResult, IncrementalPrompt, InferenceEngine, PromptInput, PromptPiece } from './types.ts';
 
 export type HandoffPath = 'incremental' | 'fallback';
 
@@ -23,6 +26,9 @@ export class HandoffPrompt {
   private nextSeq = 0;
   private broken = false;
   private settled = false;
+  private refusal: FslmError | null = null;
+  private refusalListener: ((error: FslmError) => void) | null = null;
+  private prompt!: IncrementalPrompt;
   /** Which way start() went. */
   path: HandoffPath | null = null;
 
@@ -31,25 +37,42 @@ export class HandoffPrompt {
     private readonly input: GenerateInput,
     private readonly sentinel: string,
     private readonly prefix: string,
-    private readonly suffix: string,
-    private readonly prompt: IncrementalPrompt,
+    private readonly tail: PromptPiece[],
   ) {}
 
-  /** Renders the prompt around the sentinel and starts prefilling the part before it. */
+  /**
+   * Renders the prompt around the sentinel and starts prefilling the part before it. Throws
+   * INVALID_ARGUMENT unless the sentinel occurs once in the prompt's text, FAILED_PRECONDITION when
+   * the chat template does not keep it as content.
+   */
   static open(engine: InferenceEngine, input: GenerateInput, sentinel: string): HandoffPrompt {
     const raw = input.prompt;
     const rawText = raw.kind === 'text' ? raw.text : raw.kind === 'chat' ? raw.messages.map((m) => m.content).join('\n') : '';
     if (raw.kind === 'ids' || occurrences(rawText, sentinel) !== 1) {
       throw errors.invalidArgument('handoff_sentinel must occur exactly once in the prompt', 'handoff_sentinel');
     }
-    const rendered = engine.renderPrompt(raw);
-    const at = rendered.indexOf(sentinel);
-    if (at < 0 || occurrences(rendered, sentinel) !== 1) {
-      throw errors.failedPrecondition("the chat template does not keep the hand-off sentinel exactly once; send a plain request");
+    const pieces = engine.renderPieces(raw);
+    const at = pieces.findIndex((p) => !p.markup && p.text.includes(sentinel));
+    if (at < 0 || occurrences(joinPieces(pieces), sentinel) !== 1) {
+      throw errors.failedPrecondition('the chat template does not keep the hand-off sentinel exactly once as message text; send a plain request');
     }
-    const prompt = engine.beginPrompt(input.requestId, { addSpecialTokens: raw.kind === 'text' });
-    prompt.append(rendered.slice(0, at));
-    return new HandoffPrompt(engine, input, sentinel, rendered.slice(0, at), rendered.slice(at + sentinel.length), prompt);
+    const cut = pieces[at].text.indexOf(sentinel);
+    const before = [...pieces.slice(0, at), { text: pieces[at].text.slice(0, cut), markup: false }];
+    const after = [{ text: pieces[at].text.slice(cut + sentinel.length), markup: false }, ...pieces.slice(at + 1)];
+    const handoff = new HandoffPrompt(engine, input, sentinel, joinPieces(before), after);
+    handoff.prompt = engine.beginPrompt(input.requestId, {
+      addSpecialTokens: raw.kind === 'text',
+      maxNewTokens: input.sampling.maxNewTokens,
+      onRefused: (error) => handoff.refused(error),
+    });
+    handoff.prompt.append(before);
+    return handoff;
+  }
+
+  /** Calls `listener` if the engine drops the prompt before start() (admission, limits, engine stopped). */
+  onRefused(listener: (error: FslmError) => void): void {
+    this.refusalListener = listener;
+    if (this.refusal) listener(this.refusal);
   }
 
   /** More of the previous stage's text; a gap in the sequence sends start() down the plain path. */
@@ -68,11 +91,12 @@ export class HandoffPrompt {
   /** Completes the prompt with the previous stage's whole text and generates. */
   start(text: string, callbacks: GenerateCallbacks): Promise<GenerateResult> {
     this.settled = true;
+    if (this.refusal) return Promise.reject(this.refusal);
     const full = substitute(this.input.prompt, this.sentinel, text);
     const rendered = this.engine.renderPrompt(full);
-    if (!this.broken && text.startsWith(this.appended) && rendered === this.prefix + text + this.suffix) {
+    if (!this.broken && text.startsWith(this.appended) && rendered === this.prefix + text + joinPieces(this.tail)) {
       this.path = 'incremental';
-      return this.prompt.start(text.slice(this.appended.length) + this.suffix, this.input.sampling, callbacks);
+      return this.prompt.start([{ text: text.slice(this.appended.length), markup: false }, ...this.tail], this.input.sampling, callbacks);
     }
     this.path = 'fallback';
     this.prompt.discard();
@@ -83,5 +107,11 @@ export class HandoffPrompt {
     if (this.settled) return;
     this.settled = true;
     this.prompt.discard();
+  }
+
+  private refused(error: FslmError): void {
+    this.refusal = error;
+    this.settled = true;
+    this.refusalListener?.(error);
   }
 }

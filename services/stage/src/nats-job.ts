@@ -1,5 +1,8 @@
 // One request held by a stage's NATS worker: accepted, heartbeats while it works, deltas in order, then
-// a result or an error reply; cancelled by a control message or its deadline within one decode step.
+// a result or an error reply. It ends, and the engine stops working on it within one step, on a cancel
+// message, its deadline, the engine refusing it, the reply inbox losing its subscriber (NATS answers
+// a heartbeat with no-responders), or the worker stopping. A hand-off job waits for its start at most
+// until its deadline, or HANDOFF_MAX_WAIT_MS when the run carries none.
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';
 import { busCodec } from '../../shared/bus-codec.ts';
@@ -29,6 +32,8 @@ export interface JobContext {
   precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
+  /** How long a hand-off job without a deadline waits for its start. */
+  handoffMaxWaitMs: number;
   log(event: Record<string, unknown>): void;
 }
 
@@ -40,13 +45,22 @@ export interface JobRequest {
   heartbeatMs: number;
   handoff: HandoffPrompt | null;
   parent: Context;
+  /**
+   * Reply subject of this job's accepted and heartbeat messages: the worker listens there, and NATS
+   * answers it with no-responders when the reply inbox has no subscriber any more.
+   */
+  bounceSubject: string;
 }
 
 export const MIN_HEARTBEAT_MS = 50;
 
+/** How long a hand-off job whose run carries no deadline waits for its start before it gives up. */
+export const HANDOFF_MAX_WAIT_MS = 120_000;
+
 export class NatsJob {
   private readonly abort = new AbortController();
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatSeq = 0;
   private tokens = 0;
@@ -57,6 +71,11 @@ export class NatsJob {
 
   get requestId(): string {
     return this.req.input.requestId;
+  }
+
+  /** A hand-off job that has not received its start yet. */
+  get awaitingStart(): boolean {
+    return this.startWith !== null;
   }
 
   /** Serves the request to its end; never throws. */
@@ -83,14 +102,15 @@ export class NatsJob {
     // The engine starts first; the bookkeeping below runs while it prefills.
     const generation = context.with(trace.setSpan(req.parent, span), async () => {
       if (!req.handoff) return ctx.engine.generate(req.input, callbacks);
+      req.handoff.onRefused((error) => this.end(error));
       const text = await this.waitForStart();
       return req.handoff.start(text, callbacks);
     });
-    this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } });
+    this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } }, true);
     ctx.metrics.started('nats');
     this.setDeadline(req.deadlineMs);
     const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, req.heartbeatMs);
-    this.heartbeat = setInterval(() => this.send({ heartbeat: { seq: this.heartbeatSeq++, completion_tokens: this.tokens } }), heartbeatMs);
+    this.heartbeat = setInterval(() => this.send({ heartbeat: { seq: this.heartbeatSeq++, completion_tokens: this.tokens } }, true), heartbeatMs);
     let result: GenerateResult | null = null;
     let failure: FslmError | null = null;
     try {
@@ -120,6 +140,7 @@ export class NatsJob {
     } finally {
       clearInterval(this.heartbeat);
       clearTimeout(this.deadlineTimer);
+      clearTimeout(this.startTimer);
       ctx.metrics.finished('nats', result, failure?.code ?? null);
       span.end();
       ctx.log({
@@ -144,7 +165,8 @@ export class NatsJob {
     go?.(text);
   }
 
-  cancel(error: FslmError): void {
+  /** Ends the job with `error` (CANCELLED ends it without an error reply); the engine stops within one step. */
+  end(error: FslmError): void {
     if (!this.abort.signal.aborted) this.abort.abort(error);
   }
 
@@ -152,9 +174,17 @@ export class NatsJob {
     return new Promise<string>((resolve, reject) => {
       const signal = this.abort.signal;
       if (signal.aborted) return reject(signal.reason);
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(this.startTimer);
+        reject(signal.reason);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
+      if (!Number.isFinite(this.req.deadlineMs)) {
+        const wait = this.ctx.handoffMaxWaitMs;
+        this.startTimer = setTimeout(() => this.end(errors.deadlineExceeded(`the hand-off was not started within ${wait} ms and the run carries no deadline`)), wait);
+      }
       this.startWith = (text) => {
+        clearTimeout(this.startTimer);
         signal.removeEventListener('abort', onAbort);
         resolve(text);
       };
@@ -164,12 +194,14 @@ export class NatsJob {
   private setDeadline(deadlineMs: number): void {
     clearTimeout(this.deadlineTimer);
     if (!Number.isFinite(deadlineMs)) return;
-    this.deadlineTimer = setTimeout(() => this.cancel(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
+    this.deadlineTimer = setTimeout(() => this.end(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
   }
 
-  private send(event: Omit<StageEvent, 'request_id'>): void {
+  /** `watch`: send with the bounce reply subject, so a reply inbox without subscriber is noticed. */
+  private send(event: Omit<StageEvent, 'request_id'>, watch = false): void {
     if (this.ctx.nc.isClosed()) return;
-    this.ctx.nc.publish(this.req.replyTo, busCodec.encodeEvent({ request_id: this.req.input.requestId, ...event }));
+    const data = busCodec.encodeEvent({ request_id: this.req.input.requestId, ...event });
+    this.ctx.nc.publish(this.req.replyTo, data, watch ? { reply: this.req.bounceSubject } : undefined);
   }
 
   private replyError(error: FslmError): void {

@@ -1,14 +1,19 @@
-// The stage's NATS door: the same engine as the gRPC door, subscribed to <prefix>.run in the stage's
-// queue group (replicas share the load), <prefix>.cancel (every replica) and its own replica subject
-// (hand-off appends and starts). Malformed or expired messages get an error reply, never a crash.
+// The stage's NATS door: the same engine as the gRPC door, subscribed to <prefix>.run and
+// <prefix>.describe in the stage's queue group (replicas share the load), <prefix>.cancel (every
+// replica), its own replica subject (hand-off appends and starts) and <replica subject>.bounce.*,
+// where NATS answers no-responders when a job's reply inbox has lost its subscriber (the job then
+// ends). Malformed or expired messages get an error reply, never a crash. Losing the NATS connection
+// ends every job held (nobody could receive its result).
 import type { Tracer } from '@opentelemetry/api';
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import { Events, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { busCodec, deadlineOf, DEFAULT_HEARTBEAT_MS, subjects, traceCarrierOf } from '../../shared/bus-codec.ts';
-import { errorHeaders } from '../../shared/bus-errors.ts';
+import { errorHeaders, isNoResponders } from '../../shared/bus-errors.ts';
 import { ErrorCode, errors, errorMessage, toFslmError, type FslmError } from '../../shared/errors.ts';
 import type { StageRun__Output } from '../../shared/generated/fslm/v1/StageRun.ts';
 import { extractContext } from '../../shared/telemetry.ts';
-import { NatsJob, type JobContext } from './nats-job.ts';
+import { within } from './bounded.ts';
+import { describeModel } from './describe.ts';
+import { HANDOFF_MAX_WAIT_MS, NatsJob, type JobContext } from './nats-job.ts';
 import { HandoffPrompt } from './nats-handoff.ts';
 import type { StageMetrics } from './stage-metrics.ts';
 import { toGenerateInput } from './request-validation.ts';
@@ -27,7 +32,15 @@ export interface NatsWorkerOptions {
   precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
+  /** How long a hand-off job whose run carries no deadline waits for its start (HANDOFF_MAX_WAIT_MS by default). */
+  handoffMaxWaitMs?: number;
   log(event: Record<string, unknown>): void;
+}
+
+/** Jobs a worker holds: generating (or queued in the engine), and hand-offs still waiting for their start. */
+export interface WorkerJobs {
+  running: number;
+  awaitingStart: number;
 }
 
 /** How long cancels for requests not seen yet are remembered (a cancel can overtake its run). */
@@ -35,13 +48,18 @@ const CANCEL_MEMORY_MS = 60_000;
 
 export class NatsStageWorker {
   private readonly jobs = new Map<string, NatsJob>();
+  /** Each job's run, by its bounce token. */
+  private readonly runs = new Map<string, { job: NatsJob; done: Promise<void> }>();
   private readonly cancelled = new Map<string, number>();
   private readonly subscriptions: Subscription[] = [];
   private readonly context: JobContext;
+  private nextToken = 0;
+  private stopped = false;
+  private isConnected = true;
 
   constructor(private readonly nc: NatsConnection, private readonly engine: InferenceEngine, private readonly options: NatsWorkerOptions) {
     const controlSubject = subjects.replica(options.subjectPrefix, options.replica);
-    this.context = { nc, engine, controlSubject, ...options };
+    this.context = { nc, engine, controlSubject, ...options, handoffMaxWaitMs: options.handoffMaxWaitMs ?? HANDOFF_MAX_WAIT_MS };
   }
 
   /** Subscribes and waits until the server has the subscriptions. */
@@ -56,20 +74,67 @@ export class NatsStageWorker {
     };
     this.subscriptions.push(
       this.nc.subscribe(subjects.run(prefix), { queue: prefix, callback: guard((msg) => this.onRun(msg)) }),
+      this.nc.subscribe(subjects.describe(prefix), { queue: prefix, callback: guard((msg) => this.onDescribe(msg)) }),
       this.nc.subscribe(subjects.cancel(prefix), { callback: guard((msg) => this.onControl(msg)) }),
       this.nc.subscribe(this.context.controlSubject, { callback: guard((msg) => this.onControl(msg)) }),
+      this.nc.subscribe(`${this.context.controlSubject}.bounce.*`, { callback: guard((msg) => this.onBounce(msg)) }),
     );
+    void this.watchConnection();
     await this.nc.flush();
   }
 
-  /** Stops taking work; requests in flight end with UNAVAILABLE so the router retries them elsewhere. */
-  async stop(): Promise<void> {
+  /** Whether the NATS connection is up (false while it is reconnecting). */
+  get connected(): boolean {
+    return this.isConnected && !this.nc.isClosed();
+  }
+
+  /** Jobs held now. */
+  held(): WorkerJobs {
+    let awaitingStart = 0;
+    for (const job of this.jobs.values()) if (job.awaitingStart) awaitingStart++;
+    return { running: this.jobs.size - awaitingStart, awaitingStart };
+  }
+
+  /**
+   * Stops taking work; jobs in flight end with UNAVAILABLE (so the router retries them elsewhere),
+   * waiting at most `timeoutMs` for them to send their replies.
+   */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.stopped = true;
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
-    const running = [...this.jobs.values()];
-    for (const job of running) job.cancel(errors.unavailable('the stage replica is shutting down'));
-    const deadline = Date.now() + 2000;
-    while (this.jobs.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
+    this.endAll(errors.unavailable('the stage replica is shutting down'));
+    await within(Promise.allSettled([...this.runs.values()].map((r) => r.done)), timeoutMs);
+    if (this.connected && !this.nc.isDraining()) await within(this.nc.flush(), timeoutMs);
+  }
+
+  private endAll(error: FslmError): void {
+    for (const job of [...this.jobs.values()]) job.end(error);
+  }
+
+  /** Ends every job when the connection drops: their replies could not reach anyone. */
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === Events.Disconnect) {
+        this.isConnected = false;
+        this.options.log({ event: 'nats-disconnected', jobs: this.jobs.size });
+        this.endAll(errors.unavailable('the stage replica lost its NATS connection'));
+      } else if (status.type === Events.Reconnect) {
+        this.isConnected = true;
+        this.options.log({ event: 'nats-reconnected' });
+      }
+    }
+  }
+
+  private onDescribe(msg: Msg): void {
+    if (!msg.reply) return;
+    msg.respond(busCodec.encodeDescribe(describeModel(this.engine)));
+  }
+
+  /** NATS answered a job's heartbeat with no-responders: its reply inbox is gone, so is its requester. */
+  private onBounce(msg: Msg): void {
+    if (!isNoResponders(msg)) return;
+    const entry = this.runs.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+    entry?.job.end(errors.cancelled('the reply inbox has no subscriber any more (the requester is gone)'));
   }
 
   private onRun(msg: Msg): void {
@@ -102,20 +167,27 @@ export class NatsStageWorker {
       this.options.log({ event: 'dropped', request_id: requestId, reason: 'cancelled before it arrived' });
       return;
     }
+    if (this.stopped) return;
     let job: NatsJob;
+    const token = (this.nextToken++).toString(36);
     try {
       const input = toGenerateInput(run.request, this.engine.limits, this.engine.hasChatTemplate);
       const handoff = run.handoff_sentinel ? HandoffPrompt.open(this.engine, input, run.handoff_sentinel) : null;
       job = new NatsJob(this.context, {
         replyTo: msg.reply, input, attempt: run.attempt || 1, deadlineMs,
         heartbeatMs: run.heartbeat_ms || DEFAULT_HEARTBEAT_MS, handoff, parent: extractContext(traceCarrierOf(msg.headers)),
+        bounceSubject: `${this.context.controlSubject}.bounce.${token}`,
       });
     } catch (error) {
       this.refuse(msg, toFslmError(error), requestId);
       return;
     }
     this.jobs.set(job.requestId, job);
-    void job.run().finally(() => this.jobs.delete(job.requestId));
+    const done = job.run().finally(() => {
+      this.jobs.delete(job.requestId);
+      this.runs.delete(token);
+    });
+    this.runs.set(token, { job, done });
   }
 
   private onControl(msg: Msg): void {
@@ -130,7 +202,7 @@ export class NatsStageWorker {
     switch (control.action) {
       case 'cancel': {
         const reason = control.cancel?.reason === 'deadline' ? errors.deadlineExceeded('cancelled by the router: deadline') : errors.cancelled();
-        if (job) job.cancel(reason);
+        if (job) job.end(reason);
         else this.remember(control.request_id);
         break;
       }

@@ -1,5 +1,5 @@
 // One request inside the engine: its prompt ids, sampler, streamed text and how it finishes.
-import { FslmError, ErrorCode } from '../../shared/errors.ts';
+import { FslmError, ErrorCode, errorMessage, errors } from '../../shared/errors.ts';
 import type { KvCache } from './kv-cache.ts';
 import { Sampler } from './sampler.ts';
 import { StopMatcher } from './stop-matcher.ts';
@@ -8,7 +8,6 @@ import { FinishReason, type GenerateCallbacks, type GenerateResult, type Samplin
 
 export interface SequenceLimits {
   eosTokenIds: readonly number[];
-  maxPositions: number;
 }
 
 export interface CacheDonor {
@@ -24,6 +23,8 @@ export class Sequence {
   /** An incremental prompt whose cache this sequence takes over when its prefill starts. */
   adoptCacheFrom: CacheDonor | null = null;
   finishReason: FinishReason | null = null;
+  /** Set once the request's promise is settled (finished or failed). */
+  private settled = false;
   private readonly sampler: Sampler;
   private readonly textStream: TextStream;
   private readonly stopMatcher: StopMatcher;
@@ -69,6 +70,10 @@ export class Sequence {
     return this.promptIds.slice(this.cache?.lengths[0] ?? 0);
   }
 
+  get prefillStarted(): boolean {
+    return this.prefillStartedAt !== 0;
+  }
+
   markPrefillStart(): void {
     if (this.prefillStartedAt === 0) this.prefillStartedAt = performance.now();
   }
@@ -76,7 +81,7 @@ export class Sequence {
   /** Finishes a sequence whose caller aborted; true if it did. */
   checkAborted(): boolean {
     const signal = this.callbacks.signal;
-    if (!signal?.aborted || this.finishReason) return false;
+    if (!signal?.aborted || this.settled) return false;
     const reason = signal.reason;
     const deadline = reason instanceof FslmError && reason.code === ErrorCode.DeadlineExceeded;
     this.finish(deadline ? FinishReason.Deadline : FinishReason.Cancelled);
@@ -107,19 +112,30 @@ export class Sequence {
     this.emit(emit, 1);
     if (stopped) this.finish(FinishReason.Stop);
     else if (this.generated.length >= this.sampling.maxNewTokens) this.finish(FinishReason.Length);
-    else if (this.promptIds.length + this.generated.length >= this.limits.maxPositions) this.finish(FinishReason.Length);
+  }
+
+  /** Whether the request's promise is settled (its row can go). */
+  get ended(): boolean {
+    return this.settled;
   }
 
   get lastToken(): number {
     return this.generated[this.generated.length - 1];
   }
 
+  /** Ends the sequence with a result; if streaming its last text fails, it fails instead (never left unsettled). */
   finish(reason: FinishReason): void {
-    if (this.finishReason) return;
+    if (this.settled) return;
     this.finishReason = reason;
     this.finishedAt = performance.now();
-    if (reason !== FinishReason.Stop) this.emit(this.stopMatcher.push(this.textStream.flush()).emit + this.stopMatcher.flush(), 0);
     this.cache = null;
+    try {
+      if (reason !== FinishReason.Stop) this.emit(this.stopMatcher.push(this.textStream.flush()).emit + this.stopMatcher.flush(), 0);
+    } catch (error) {
+      this.fail(errors.internal(`request ${this.requestId} failed: ${errorMessage(error)}`, error));
+      return;
+    }
+    this.settled = true;
     const start = this.prefillStartedAt || this.finishedAt;
     const first = this.firstTokenAt || this.finishedAt;
     this.resolveDone({
@@ -141,8 +157,9 @@ export class Sequence {
 
   /** Ends the sequence with an error (the engine could not run it). */
   fail(error: unknown): void {
-    if (this.finishReason) return;
-    this.finishReason = FinishReason.Cancelled;
+    if (this.settled) return;
+    this.settled = true;
+    this.finishReason ??= FinishReason.Cancelled;
     this.cache = null;
     this.rejectDone(error);
   }

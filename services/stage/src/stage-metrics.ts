@@ -1,9 +1,12 @@
 // A stage's Prometheus metrics for the requests both its doors serve (attribute `fslm.door`: nats or
 // grpc; `fslm.precision`: the weights it serves): latency and time to first token (GenAI server
-// metrics), tokens/s, requests in flight and errors by code.
-import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+// metrics), tokens/s, requests in flight and errors by code; and what the engine and the NATS worker hold right now, read at each scrape
+// (engine requests by state, admitted work, KV-cache rows and positions, NATS jobs by state), so
+// that a request's end can be seen to leave nothing running.
+import type { Counter, Histogram, Meter, ObservableCounter, ObservableGauge, UpDownCounter } from '@opentelemetry/api';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
-import type { GenerateResult } from './types.ts';
+import type { WorkerJobs } from './nats-worker.ts';
+import type { EngineStats, GenerateResult } from './types.ts';
 
 export type StageDoor = 'nats' | 'grpc';
 
@@ -25,6 +28,48 @@ export class StageMetrics {
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
+  }
+
+  /**
+   * Gauges read from the engine at each scrape: fslm.stage.engine.requests{state=active|queued|prefilling|handoff_open},
+   * fslm.stage.engine.admitted, fslm.stage.engine.kv_rows, fslm.stage.engine.kv_positions, and the
+   * counter fslm.stage.engine.runs{kind=decode|prefill}. Nothing is
+   * reported while the engine cannot answer (it has failed).
+   */
+  observeEngine(meter: Meter, stats: () => Promise<EngineStats>): void {
+    const gauge = (name: string, unit: string, description: string) => meter.createObservableGauge(name, { unit, description });
+    const requests = gauge('fslm.stage.engine.requests', '{request}', 'Work the engine holds, by state (hand-off prompts not started included)');
+    const admitted = gauge('fslm.stage.engine.admitted', '{request}', 'Work counted by admission control (at most max batch + max queue)');
+    const kvRows = gauge('fslm.stage.engine.kv_rows', '{row}', 'KV-cache rows held (decode batch, prefills, hand-off prompts)');
+    const kvPositions = gauge('fslm.stage.engine.kv_positions', '{position}', 'Positions held in those KV-cache rows');
+    const runs = meter.createObservableCounter('fslm.stage.engine.runs', { unit: '{run}', description: 'Model runs of the engine by kind: decode steps and prefill chunks' });
+    const all: Array<ObservableGauge | ObservableCounter> = [requests, admitted, kvRows, kvPositions, runs];
+    meter.addBatchObservableCallback(async (result) => {
+      let s: EngineStats;
+      try {
+        s = await stats();
+      } catch {
+        return;
+      }
+      const at = { 'fslm.stage': this.stage };
+      for (const [state, value] of [['active', s.active], ['queued', s.queued], ['prefilling', s.prefilling], ['handoff_open', s.openPrompts]] as const) {
+        result.observe(requests, value, { ...at, state });
+      }
+      result.observe(admitted, s.admitted, at);
+      result.observe(kvRows, s.kvRows, at);
+      result.observe(kvPositions, s.kvPositions, at);
+      result.observe(runs, s.decodeSteps, { ...at, kind: 'decode' });
+      result.observe(runs, s.prefillRuns, { ...at, kind: 'prefill' });
+    }, all);
+  }
+
+  /** Gauge fslm.stage.nats.jobs{state=running|awaiting_start}: the jobs the NATS worker holds. */
+  observeJobs(meter: Meter, jobs: () => WorkerJobs): void {
+    meter.createObservableGauge('fslm.stage.nats.jobs', { unit: '{request}', description: 'Requests held by the NATS worker, by state' }).addCallback((result) => {
+      const held = jobs();
+      result.observe(held.running, { 'fslm.stage': this.stage, state: 'running' });
+      result.observe(held.awaitingStart, { 'fslm.stage': this.stage, state: 'awaiting_start' });
+    });
   }
 
   private attributes(door: StageDoor) {

@@ -9,7 +9,7 @@ import { greedy, openEngine, run } from './support.ts';
 const LOGIT_TOLERANCE = 1e-3;
 
 for (const name of ['tiny', 'smollm2-135m'] as const) {
-  describe(`parity with PyTorch on ${name}`, () => {
+  describe(`parity with PyTorch on ${name}`, { timeout: 600_000 }, () => {
     let engine: OnnxEngine;
     let reference: Reference;
     before(async () => {

@@ -119,14 +119,14 @@ for (const { model, precision } of CASES) {
     test('a prompt fed in pieces, some prefilled ahead, gives the ids of the whole prompt', async () => {
       const prompt = reference.prompts.find((p) => !p.chat)!;
       const text = prompt.text;
-      const incremental = engine.beginPrompt(`pieces-${precision}`, { addSpecialTokens: true }) as IncrementalPromptImpl;
+      const incremental = engine.beginPrompt(`pieces-${precision}`, { addSpecialTokens: true, maxNewTokens: 12 }) as IncrementalPromptImpl;
       const cut = Math.max(1, text.lastIndexOf(' '));
       for (const piece of text.slice(0, cut).match(/.{1,5}/gs)!) incremental.append(piece);
       // The engine's loop extends scheduled prompts before it admits a request: once this one is
       // answered, the pieces so far are in the prompt's cache.
       await run(engine, { kind: 'ids', ids: prompt.input_ids.slice(0, 2) }, greedy(1));
       assert.ok(incremental.prefilledAhead > 0, 'part of the prompt was prefilled ahead');
-      const result = await incremental.start(text.slice(cut), greedy(12));
+      const result = await incremental.start([{ text: text.slice(cut), markup: false }], greedy(12));
       assert.deepEqual(result.tokenIds, peer.ids[reference.prompts.indexOf(prompt)].slice(0, 12));
     });
   });

@@ -22,20 +22,22 @@ function keys(cache: ConcatKvCache): number[] {
   return Array.from(feeds['past_key_values.0.key'].data as Float32Array);
 }
 
-test('gather right-aligns rows of different lengths and drops their padding', { timeout: 10_000 }, () => {
-  const a = cacheOf([3, 1], 3); // row 1 has two padding columns
-  const b = cacheOf([2], 2);
-  const merged = ConcatKvCache.gather(geometry, [{ cache: a, row: 1 }, { cache: b, row: 0 }]);
-  assert.deepEqual(merged.lengths, [1, 2]);
-  assert.equal(merged.width, 2);
-  // row 0 (a's row 1): one padding zero, then column 2 of a; row 1: b's two columns.
-  assert.deepEqual(keys(merged), [0, 102, 0, 112, 0, 1, 10, 11]);
-});
+describe('KV cache rows', { timeout: 60_000 }, () => {
+  test('gather right-aligns rows of different lengths and drops their padding', () => {
+    const a = cacheOf([3, 1], 3); // row 1 has two padding columns
+    const b = cacheOf([2], 2);
+    const merged = ConcatKvCache.gather(geometry, [{ cache: a, row: 1 }, { cache: b, row: 0 }]);
+    assert.deepEqual(merged.lengths, [1, 2]);
+    assert.equal(merged.width, 2);
+    // row 0 (a's row 1): one padding zero, then column 2 of a; row 1: b's two columns.
+    assert.deepEqual(keys(merged), [0, 102, 0, 112, 0, 1, 10, 11]);
+  });
 
-test('truncateSingle keeps the first positions of a one-row cache', { timeout: 10_000 }, () => {
-  const cache = cacheOf([4], 4).truncateSingle(2);
-  assert.deepEqual(cache.lengths, [2]);
-  assert.deepEqual(keys(cache), [0, 1, 10, 11]);
+  test('truncateSingle keeps the first positions of a one-row cache', () => {
+    const cache = cacheOf([4], 4).truncateSingle(2);
+    assert.deepEqual(cache.lengths, [2]);
+    assert.deepEqual(keys(cache), [0, 1, 10, 11]);
+  });
 });
 
 describe('the shared (in-place) layout', { timeout: 10_000 }, () => {
@@ -77,32 +79,15 @@ describe('the shared (in-place) layout', { timeout: 10_000 }, () => {
     assert.equal(data.length, 2 * geometry.heads * cache.store.capacity);
   });
 
-  test('dropping rows moves the kept ones forward within the same store', () => {
-    const cache = sharedOf([3, 1, 2]);
-    const kept = SharedKvCache.gather(geometry, [{ cache, row: 0 }, { cache, row: 2 }]);
-    assert.equal(kept.store, cache.store);
-    assert.deepEqual(kept.lengths, [3, 2]);
-    assert.deepEqual(rowsOf(kept), [[0, 1, 2, 10, 11, 12], [200, 201, 210, 211]]);
-  });
-
-  test('rows joining a batch are copied in after its rows, in place when the store has room', () => {
-    const batch = sharedOf([2, 0]);
-    const batchOfOne = new SharedKvCache(geometry, [2], batch.store);
+  test('gather copies the chosen rows, in order, into a new store with room for the next step', () => {
+    const batch = sharedOf([3, 1, 2]);
     const joining = sharedOf([1]);
-    const merged = SharedKvCache.gather(geometry, [{ cache: batchOfOne, row: 0 }, { cache: joining, row: 0 }]);
-    assert.equal(merged.store, batch.store);
-    assert.deepEqual(rowsOf(merged), [[0, 1, 10, 11], [0, 10]]);
-  });
-
-  test('a reordering that would overwrite a row it still needs goes to a new store', () => {
-    const cache = sharedOf([1, 2]);
-    const swapped = SharedKvCache.gather(geometry, [{ cache, row: 1 }, { cache, row: 0 }]);
-    assert.notEqual(swapped.store, cache.store);
-    assert.deepEqual(rowsOf(swapped), [[100, 101, 110, 111], [0, 10]]);
-    const grown = SharedKvCache.gather(geometry, [{ cache, row: 0 }, { cache, row: 1 }, { cache: sharedOf([1]), row: 0 }]);
-    assert.notEqual(grown.store, cache.store, 'more rows than the store holds');
-    assert.ok(grown.store.rowCapacity >= 3 && grown.store.capacity > 2, 'room for the next step');
-    assert.deepEqual(rowsOf(grown), [[0, 10], [100, 101, 110, 111], [0, 10]]);
+    const merged = SharedKvCache.gather(geometry, [{ cache: batch, row: 2 }, { cache: joining, row: 0 }, { cache: batch, row: 0 }]);
+    assert.notEqual(merged.store, batch.store);
+    assert.deepEqual(merged.lengths, [2, 1, 3]);
+    assert.deepEqual(rowsOf(merged), [[200, 201, 210, 211], [0, 10], [0, 1, 2, 10, 11, 12]]);
+    assert.ok(merged.store.rowCapacity >= 3 && merged.store.capacity > 3, 'room for three rows and one more position');
+    assert.deepEqual(rowsOf(batch), [[0, 1, 2, 10, 11, 12], [100, 110], [200, 201, 210, 211]], 'the source is left as it was');
   });
 
   test('truncating keeps the first positions without copying', () => {

@@ -1,4 +1,4 @@
-"""The real SmolLM2-135M artifact (built by scripts/models; skipped until it is, see conftest)."""
+"""The real SmolLM2-135M artifact (built by scripts/models before the tests start; see conftest)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ export interface DescribeResponse {
   'max_queue'?: (number);
   'max_prompt_tokens'?: (number);
   'max_new_tokens_limit'?: (number);
+  'default_max_new_tokens'?: (number);
 }
 
 export interface DescribeResponse__Output {
@@ -20,4 +21,5 @@ export interface DescribeResponse__Output {
   'max_queue': (number);
   'max_prompt_tokens': (number);
   'max_new_tokens_limit': (number);
+  'default_max_new_tokens': (number);
 }

@@ -1,7 +1,8 @@
-// An informer that never stays down. @kubernetes/client-node's ListWatch stops on any error but
-// 410 Gone; this one restarts it with capped exponential backoff, and says when its first list is in.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import { errorMessage } from '../../shared/errors.ts';
+// An informer that never stays down, for the controller and the router's Kubernetes stack source.
+// @kubernetes/client-node's ListWatch stops on any error but 410 Gone; this one restarts it with capped
+// exponential backoff, and says when its first list is in.
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { errorMessage } from './errors.ts';
 
 export const DEFAULT_INFORMER_BACKOFF_MS = 500;
 export const DEFAULT_INFORMER_MAX_BACKOFF_MS = 30_000;
@@ -15,6 +16,8 @@ export interface RestartingInformerOptions<T extends KubernetesObject> {
   path: string;
   list: () => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
+  /** e.g. `involvedObject.kind=Job,reason=FailedCreate` (events) or `metadata.name=x`. */
+  fieldSelector?: string;
   onChange: (obj: T, verb: 'add' | 'update' | 'delete') => void;
   onRestart?: (name: string, error: string, delayMs: number) => void;
   backoffMs?: number;
@@ -22,7 +25,7 @@ export interface RestartingInformerOptions<T extends KubernetesObject> {
 }
 
 export class RestartingInformer<T extends KubernetesObject> {
-  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly informer: ListWatch<T>;
   private readonly opts: RestartingInformerOptions<T>;
   private stopped = false;
   private delay: number;
@@ -42,7 +45,7 @@ export class RestartingInformer<T extends KubernetesObject> {
       setImmediate(() => this.markSynced());
       return result;
     };
-    this.informer = makeInformer(opts.kubeConfig, opts.path, list, opts.labelSelector);
+    this.informer = new ListWatch(opts.path, new Watch(opts.kubeConfig), list, false, opts.labelSelector, opts.fieldSelector);
     this.informer.on('add', (o) => opts.onChange(o, 'add'));
     this.informer.on('update', (o) => opts.onChange(o, 'update'));
     this.informer.on('delete', (o) => opts.onChange(o, 'delete'));

@@ -1,0 +1,120 @@
+// A running stage process: its doors (gRPC, metrics, NATS worker) over one engine, until a signal
+// (SIGINT, SIGTERM, SIGHUP; `fslm --parent-pid` turns its parent's death into SIGTERM) or the engine's
+// failure stops it. Every step of the shutdown has a bound, and the whole shutdown too: a stage whose
+// NATS server is gone still exits promptly.
+import { connect, type NatsConnection } from 'nats';
+import { joinHostPort, splitHostPort } from '../../shared/address.ts';
+import { subjects } from '../../shared/bus-codec.ts';
+import { errorMessage, type FslmError } from '../../shared/errors.ts';
+import { onTerminationSignal, signalExitCode, type TerminationSignal } from '../../shared/process-lifetime.ts';
+import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
+import { within } from './bounded.ts';
+import type { StageEnvironment } from './config.ts';
+import type { ThreadedEngine } from './engine-threaded.ts';
+import { STAGE_SERVICE_NAME, startStageServer } from './grpc-server.ts';
+import { NatsStageWorker } from './nats-worker.ts';
+import { StageMetrics } from './stage-metrics.ts';
+
+/** Where a stage process serves: its checked command-line addresses and names. */
+export interface StageServeOptions {
+  grpc: string;
+  metrics?: string;
+  /** With nats: stack, stage and replica are set. */
+  nats?: string;
+  stack?: string;
+  stage?: string;
+  subject?: string;
+  replica: string;
+}
+
+/** Bounds of one shutdown step (worker, NATS drain, gRPC, metrics, telemetry), in milliseconds. */
+export const SHUTDOWN_STEP_MS = 3000;
+type StopReason = { why: 'signal'; signal: TerminationSignal } | { why: 'engine-failed'; error: FslmError };
+
+/** Serves until stopped; returns the exit code (0 after a signal, 1 when the engine failed). */
+export async function serveStage(engine: ThreadedEngine, options: StageServeOptions, env: StageEnvironment): Promise<number> {
+  const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ ...event, stage: options.stage, replica: options.replica }));
+  const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: options.replica });
+  const stageName = options.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name);
+  const metrics = new StageMetrics(telemetry.meter, stageName, engine.artifact.precision);
+  metrics.observeEngine(telemetry.meter, () => engine.stats());
+  const stage = await startStageServer(engine, engine.artifact, options.grpc, metrics);
+  const ready: Record<string, unknown> = {
+    event: 'listening', grpc: joinHostPort(splitHostPort(options.grpc).host, stage.port),
+    model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
+  };
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
+  if (options.metrics) {
+    const { host, port } = splitHostPort(options.metrics);
+    metricsServer = await serveMetrics(telemetry, host, port);
+    ready.metrics = joinHostPort(host, metricsServer.port);
+  }
+  let nc: NatsConnection | null = null;
+  let worker: NatsStageWorker | null = null;
+  if (options.nats) {
+    try {
+      nc = await connect({ servers: options.nats, name: `fslm-stage-${options.stack}-${options.stage}-${options.replica}`, maxReconnectAttempts: -1 });
+    } catch (error) {
+      console.error(`fslm stage: cannot connect to NATS at ${options.nats}: ${errorMessage(error)}`);
+      await Promise.all([within(stage.shutdown(), SHUTDOWN_STEP_MS), within(metricsServer?.close(), SHUTDOWN_STEP_MS), engine.close(), within(telemetry.shutdown(), SHUTDOWN_STEP_MS)]);
+      return 1;
+    }
+    const subjectPrefix = options.subject ?? subjects.prefix(options.stack!, options.stage!);
+    worker = new NatsStageWorker(nc, engine, {
+      stack: options.stack!, stage: options.stage!, subjectPrefix, replica: options.replica,
+      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
+      tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
+    });
+    const jobs = worker;
+    metrics.observeJobs(telemetry.meter, () => jobs.held());
+    await worker.start();
+    Object.assign(ready, { nats: options.nats, stack: options.stack, stage: options.stage, subject: subjects.run(subjectPrefix), replica: options.replica });
+  }
+
+  const reason = await new Promise<StopReason>((resolve) => {
+    const stopListening = onTerminationSignal((signal) => {
+      stopListening();
+      resolve({ why: 'signal', signal });
+    });
+    engine.onFailure((error) => {
+      // Stop looking alive at once: health first, then no more NATS work (heartbeats end with their jobs).
+      stage.health.setStatus('', 'NOT_SERVING');
+      stage.health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
+      void worker?.stop(0);
+      resolve({ why: 'engine-failed', error });
+    });
+    if (engine.failed) resolve({ why: 'engine-failed', error: engine.failed });
+    if (env.faultInjection) {
+      const fault = env.faultInjection === 'engine-thread-exit' ? 'exit' : 'throw';
+      process.on('SIGUSR2', () => engine.injectFault(fault));
+    }
+    console.log(JSON.stringify(ready));
+  });
+
+  const code = reason.why === 'signal' ? 0 : 1;
+  log(reason.why === 'engine-failed'
+    ? { event: 'stopping', reason: reason.why, code: reason.error.code, message: reason.error.message }
+    : { event: 'stopping', reason: reason.why, signal: reason.signal });
+  // Whatever hangs, the process exits within the bound; a second signal exits at once.
+  const forced = setTimeout(() => {
+    log({ event: 'stop-forced', after_ms: env.shutdownTimeoutMs });
+    process.exit(code || 1);
+  }, env.shutdownTimeoutMs);
+  forced.unref();
+  onTerminationSignal((signal) => process.exit(signalExitCode(signal)));
+
+  stage.health.setStatus('', 'NOT_SERVING');
+  stage.health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
+  await worker?.stop(SHUTDOWN_STEP_MS);
+  if (nc && !nc.isClosed()) {
+    // A connection without a server cannot drain: close it at once.
+    const drained = worker?.connected && await within(nc.drain(), SHUTDOWN_STEP_MS);
+    if (!drained) await within(nc.close(), SHUTDOWN_STEP_MS);
+  }
+  await within(stage.shutdown(), SHUTDOWN_STEP_MS);
+  await within(metricsServer?.close(), SHUTDOWN_STEP_MS);
+  await engine.close();
+  await within(telemetry.shutdown(), SHUTDOWN_STEP_MS);
+  log({ event: 'stopped', code });
+  return code;
+}
