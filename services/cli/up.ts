@@ -107,7 +107,7 @@ export async function runUp(argv: string[]): Promise<number> {
     stages.push(...stack.stages.flatMap((stage) => Array.from({ length: replicas }, (_, r) => spawnChild({
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
-      args: fslmArgs('stage', ['--model', models.get(stage.name)!, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
+      args: fslmArgs('stage', ['--model', models.get(stage.name)!, '--precision', stage.precision, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
         '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0',
         ...(trust?.argsFor({ stack: stack.name, stage: stage.name }) ?? [])]),
       readyWhen: jsonEvent('listening'),

@@ -9,6 +9,7 @@ import { natsConnectionOptions, parseNatsServers, type NatsClientSettings } from
 import {
   addNatsTrustOptions, addServerTlsOptions, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
 } from '../../shared/trust-options.ts';
+import { PRECISIONS, type Precision } from './artifact.ts';
 import { readStageEnvironment, type StageEnvironment } from './config.ts';
 import { ThreadedEngine } from './engine-threaded.ts';
 import { serveStage } from './stage-process.ts';
@@ -19,7 +20,7 @@ const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 interface StageFlags extends ServerTlsFlags, NatsTrustFlags {
   model: string;
   grpc: string;
-  precision: 'fp32' | 'int8';
+  precision: Precision;
   threads?: string;
   maxBatch?: string;
   maxQueue?: string;
@@ -37,7 +38,7 @@ function stageCommand() {
   const command = fslmCommand('fslm stage', 'Serve one SLM over gRPC (StageService), and over NATS with --nats.')
     .requiredOption('--model <DIR>', 'the ONNX model artifact directory (holding fslm.json)')
     .option('--grpc <HOST:PORT>', 'gRPC address (port 0 picks a free one)', hostPort, '127.0.0.1:50051')
-    .addOption(new Option('--precision <P>', 'which of the artifact\'s models to serve').choices(['fp32', 'int8']).default('fp32'))
+    .addOption(new Option('--precision <P>', 'which of the artifact\'s models to serve').choices([...PRECISIONS]).default('fp32'))
     .option('--threads <N>', 'ONNX Runtime intra-op threads', count)
     .option('--max-batch <N>', 'sequences decoded together in one step', count)
     .option('--max-queue <N>', 'requests admitted beyond the batch before RESOURCE_EXHAUSTED', count)
@@ -104,7 +105,7 @@ export async function runStage(argv: string[]): Promise<number> {
   try {
     engine = await ThreadedEngine.load({
       modelDir: values.model!,
-      precision: values.precision as 'fp32' | 'int8',
+      precision: values.precision,
       intraOpThreads: positiveInt(values.threads, '--threads'),
       maxBatchSize: positiveInt(values['max-batch'], '--max-batch'),
       maxQueue: positiveInt(values['max-queue'], '--max-queue'),

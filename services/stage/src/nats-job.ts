@@ -29,6 +29,7 @@ export interface JobContext {
   controlSubject: string;
   model: string;
   modelVersion: string;
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   /** How long a hand-off job without a deadline waits for its start. */
@@ -88,6 +89,7 @@ export class NatsJob {
         [FslmAttr.Stack]: ctx.stack, [FslmAttr.Stage]: ctx.stage, [FslmAttr.ModelVersion]: ctx.modelVersion,
         [FslmAttr.Replica]: ctx.replica, [FslmAttr.Attempt]: req.attempt, [FslmAttr.RequestId]: req.input.requestId,
         [FslmAttr.Handoff]: req.handoff !== null,
+        ...(ctx.precision ? { [FslmAttr.Precision]: ctx.precision } : {}),
       },
     }, req.parent);
     const callbacks = {

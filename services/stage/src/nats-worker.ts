@@ -28,6 +28,8 @@ export interface NatsWorkerOptions {
   replica: string;
   model: string;
   modelVersion: string;
+  /** The weights the engine serves (fp32, int8, int4): the stage span's `fslm.precision`. */
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   /** How long a hand-off job whose run carries no deadline waits for its start (HANDOFF_MAX_WAIT_MS by default). */

@@ -40,12 +40,12 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ ...event, stage: options.stage, replica: options.replica }));
   const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: options.replica });
   const stageName = options.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name);
-  const metrics = new StageMetrics(telemetry.meter, stageName);
+  const metrics = new StageMetrics(telemetry.meter, stageName, engine.artifact.precision);
   metrics.observeEngine(telemetry.meter, () => engine.stats());
   const stage = await startStageServer(engine, engine.artifact, options.grpc, metrics, options.credentials);
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(options.grpc).host, stage.port),
-    model: engine.artifact.manifest.name, version: engine.artifact.version,
+    model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
   };
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   if (options.metrics) {
@@ -66,7 +66,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
     const subjectPrefix = options.subject ?? subjects.prefix(options.stack!, options.stage!);
     worker = new NatsStageWorker(nc, engine, {
       stack: options.stack!, stage: options.stage!, subjectPrefix, replica: options.replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version,
+      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
       tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
     });
     const jobs = worker;

@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="HF dir -> ONNX stage artifact with fslm.json")
     e.add_argument("--model", type=Path, required=True)
     e.add_argument("--out", type=Path, required=True)
-    e.add_argument("--int8", action="store_true")
+    e.add_argument("--int8", action="store_true", help="also write 8-bit weights (MatMulNBits, onnxruntime-genai's builder)")
+    e.add_argument("--int4", action="store_true", help="also write 4-bit weights (MatMulNBits, onnxruntime-genai's builder)")
     e.add_argument("--name", default="")
     e.add_argument("--stage", default="")
     e.add_argument("--base-model", default="")
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace) -> dict:
         return {"out": str(make_tiny(cfg).resolve())}
     if args.cmd == "export":
         from .export import export_artifact
-        cfg = ExportConfig(model=args.model, out=args.out, int8=args.int8, name=args.name,
+        cfg = ExportConfig(model=args.model, out=args.out, int8=args.int8, int4=args.int4, name=args.name,
                            stage=args.stage, base_model=args.base_model)
         manifest = export_artifact(cfg)
         return {"out": str(args.out.resolve()), "onnx": manifest["onnx"], "metrics": manifest["metrics"]}

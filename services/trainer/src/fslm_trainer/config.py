@@ -59,10 +59,16 @@ class ExportConfig:
     model: Path
     out: Path
     int8: bool = False
+    int4: bool = False
     name: str = ""
     stage: str = ""
     base_model: str = ""
     opset: int = 18
+
+    @property
+    def precisions(self) -> list[str]:
+        """The quantized variants to build besides fp32."""
+        return [p for p, wanted in (("int8", self.int8), ("int4", self.int4)) if wanted]
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class FinetuneConfig:
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     int8: bool = False
+    int4: bool = False
     status_file: str = ""  # default: <work>/status.json
     keep_work: bool = False
     traceparent: str = ""

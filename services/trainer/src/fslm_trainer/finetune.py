@@ -55,7 +55,7 @@ def fingerprint(cfg: FinetuneConfig, data_sha256: str, base_dir: Path, base: str
     on one node resumes on another)."""
     settings = dataclasses.asdict(cfg)
     for key in ("data", "base_model", "out", "work", "status_file", "keep_work", "traceparent", "max_steps",
-                "log_every", "threads", "int8", "run", "stack", "checkpoint_every", "keep_checkpoints",
+                "log_every", "threads", "int8", "int4", "run", "stack", "checkpoint_every", "keep_checkpoints",
                 "eval_every", "device"):
         settings.pop(key)
     blob = json.dumps({"settings": settings, "data": data_sha256, "base": base,
@@ -201,7 +201,7 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
         name = f"{cfg.run}-{cfg.stage}" if cfg.run and cfg.stage else (cfg.stage or out.name)
         extras = ArtifactExtras(files=files, adapter=adapter_info, training_run=cfg.run or None,
                                 trace_id=tracer.ctx.trace_id, metrics=metrics)
-        manifest = export_stage(merged, out, name=name, stage=cfg.stage, base_model=base, int8=cfg.int8, extras=extras)
+        manifest = export_stage(merged, out, name=name, stage=cfg.stage, base_model=base, int8=cfg.int8, int4=cfg.int4, extras=extras)
     if not cfg.keep_work:
         shutil.rmtree(work / "merged", ignore_errors=True)
         shutil.rmtree(work / "adapter", ignore_errors=True)
