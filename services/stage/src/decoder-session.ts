@@ -12,6 +12,8 @@ export interface StepOutput {
   logits: Float32Array[] | null;
   /** Per row: the arg-max token of its last new position, when the graph computes it. */
   nextTokens: number[] | null;
+  /** With `allPositions`: per row, per new position, its logits row (views into the run's output). */
+  positionLogits?: Float32Array[][];
   cache: KvCache;
 }
 
@@ -49,8 +51,9 @@ export class DecoderSession {
   /**
    * Runs `newIds[r]` for each row on top of `cache`. Rows of different lengths are left-padded,
    * which keeps rows right-aligned only when the cache is empty or all rows add the same count.
+   * `allPositions` also returns the logits of every new position (scoring).
    */
-  async run(cache: KvCache, newIds: number[][], wantLogits = true): Promise<StepOutput> {
+  async run(cache: KvCache, newIds: number[][], wantLogits = true, allPositions = false): Promise<StepOutput> {
     const rows = newIds.length;
     const added = Math.max(...newIds.map((ids) => ids.length));
     if (cache.width > 0 && newIds.some((ids) => ids.length !== added)) {
@@ -79,25 +82,25 @@ export class DecoderSession {
       position_ids: new ort.Tensor('int64', positions, [rows, added]),
     };
     cache.feeds(feeds);
-    const fetchLogits = wantLogits || !this.hasNextToken;
+    const fetchLogits = wantLogits || allPositions || !this.hasNextToken;
     const fetches = [...this.presentNames, fetchLogits ? 'logits' : NEXT_TOKEN_OUTPUT];
     const outputs = await this.session.run(feeds, fetches);
     let logits: Float32Array[] | null = null;
     let nextTokens: number[] | null = null;
+    let positionLogits: Float32Array[][] | undefined;
     if (fetchLogits) {
       const logitsData = outputs.logits.data as Float32Array;
       const [, seq, vocab] = outputs.logits.dims;
+      const at = (r: number, j: number) => logitsData.subarray((r * seq + j) * vocab, (r * seq + j + 1) * vocab);
       logits = [];
-      for (let r = 0; r < rows; r++) {
-        const start = (r * seq + seq - 1) * vocab;
-        logits.push(logitsData.subarray(start, start + vocab));
-      }
+      for (let r = 0; r < rows; r++) logits.push(at(r, seq - 1));
+      if (allPositions) positionLogits = Array.from({ length: rows }, (_, r) => Array.from({ length: seq }, (_, j) => at(r, j)));
     } else {
       const ids = outputs[NEXT_TOKEN_OUTPUT].data as BigInt64Array;
       const seq = outputs[NEXT_TOKEN_OUTPUT].dims[1];
       nextTokens = Array.from({ length: rows }, (_, r) => Number(ids[r * seq + seq - 1]));
     }
-    return { logits, nextTokens, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
+    return { logits, nextTokens, positionLogits, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
   }
 
   async close(): Promise<void> {
