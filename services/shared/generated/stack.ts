@@ -21,6 +21,8 @@ import type { RunResponse as _fslm_v1_RunResponse, RunResponse__Output as _fslm_
 import type { ScoreRequest as _fslm_v1_ScoreRequest, ScoreRequest__Output as _fslm_v1_ScoreRequest__Output } from './fslm/v1/ScoreRequest';
 import type { ScoreResponse as _fslm_v1_ScoreResponse, ScoreResponse__Output as _fslm_v1_ScoreResponse__Output } from './fslm/v1/ScoreResponse';
 import type { StackDescription as _fslm_v1_StackDescription, StackDescription__Output as _fslm_v1_StackDescription__Output } from './fslm/v1/StackDescription';
+import type { StackScoreRequest as _fslm_v1_StackScoreRequest, StackScoreRequest__Output as _fslm_v1_StackScoreRequest__Output } from './fslm/v1/StackScoreRequest';
+import type { StackScoreResponse as _fslm_v1_StackScoreResponse, StackScoreResponse__Output as _fslm_v1_StackScoreResponse__Output } from './fslm/v1/StackScoreResponse';
 import type { StackServiceClient as _fslm_v1_StackServiceClient, StackServiceDefinition as _fslm_v1_StackServiceDefinition } from './fslm/v1/StackService';
 import type { StageDelta as _fslm_v1_StageDelta, StageDelta__Output as _fslm_v1_StageDelta__Output } from './fslm/v1/StageDelta';
 import type { StageDescription as _fslm_v1_StageDescription, StageDescription__Output as _fslm_v1_StageDescription__Output } from './fslm/v1/StageDescription';
@@ -62,6 +64,8 @@ export interface ProtoGrpcType {
       ScoreRequest: MessageTypeDefinition<_fslm_v1_ScoreRequest, _fslm_v1_ScoreRequest__Output>
       ScoreResponse: MessageTypeDefinition<_fslm_v1_ScoreResponse, _fslm_v1_ScoreResponse__Output>
       StackDescription: MessageTypeDefinition<_fslm_v1_StackDescription, _fslm_v1_StackDescription__Output>
+      StackScoreRequest: MessageTypeDefinition<_fslm_v1_StackScoreRequest, _fslm_v1_StackScoreRequest__Output>
+      StackScoreResponse: MessageTypeDefinition<_fslm_v1_StackScoreResponse, _fslm_v1_StackScoreResponse__Output>
       StackService: SubtypeConstructor<typeof grpc.Client, _fslm_v1_StackServiceClient> & { service: _fslm_v1_StackServiceDefinition }
       StageDelta: MessageTypeDefinition<_fslm_v1_StageDelta, _fslm_v1_StageDelta__Output>
       StageDescription: MessageTypeDefinition<_fslm_v1_StageDescription, _fslm_v1_StageDescription__Output>
