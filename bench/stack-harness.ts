@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { metrics, trace } from '@opentelemetry/api';
-import { spawnChild, jsonEvent, type Child } from '../services/cli/up-processes.ts';
+import { fslmArgs, spawnChild, jsonEvent, type Child } from '../services/cli/up-processes.ts';
 import { Admission } from '../services/router/src/admission.ts';
 import { DEFAULT_HANDOFF_MAX_IN_FLIGHT } from '../services/router/src/defaults.ts';
 import { NatsBus } from '../services/router/src/bus-nats.ts';
@@ -114,13 +114,13 @@ export async function loadInProcessStages(stack: StackDefinition, modelDir: stri
   };
 }
 
-/** One `fslm stage` process per stage (one intra-op thread each). */
+/** One `fslm stage` process per stage (one intra-op thread each), each stopping if this process dies. */
 export async function startStageProcesses(stack: StackDefinition, modelDir: string, natsUrl: string): Promise<Child[]> {
   const children = stack.stages.map((stage) => spawnChild({
     name: stage.name,
     command: process.execPath,
-    args: [path.join(ROOT, 'bin/fslm.js'), 'stage', '--model', modelDir, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
-      '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', '1', '--max-batch', '16'],
+    args: fslmArgs('stage', ['--model', modelDir, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
+      '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', '1', '--max-batch', '16']),
     readyWhen: jsonEvent('listening'),
   }));
   try {

@@ -1,16 +1,31 @@
 // `fslm ask "PROMPT"`: runs the prompt through a router's stack and prints the answer, each stage's
 // text and per-stage timings (--json: one JSON object for machines).
 import * as grpc from '@grpc/grpc-js';
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
+import { fslmCommand, parseCommandLine, positiveNumber } from '../shared/command-line.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { RunEvent__Output } from '../shared/generated/fslm/v1/RunEvent.ts';
 import type { RunResponse__Output } from '../shared/generated/fslm/v1/RunResponse.ts';
 import type { StageOutput__Output } from '../shared/generated/fslm/v1/StageOutput.ts';
-import { stackServiceClient } from '../router/src/client.ts';
-import { DEFAULT_GRPC_ADDRESS } from '../router/src/defaults.ts';
+import { DEFAULT_GRPC_ADDRESS, stackServiceClient } from '../router/src/index.ts';
 
-export const ASK_USAGE = `usage: fslm ask "PROMPT" [--router HOST:PORT] [--stack NAME] [--timeout SECONDS] [--no-handoff] [--json]
-  --router defaults to $FSLM_ROUTER or ${DEFAULT_GRPC_ADDRESS}`;
+interface AskOptions {
+  router: string;
+  stack: string;
+  timeout?: number;
+  handoff: boolean;
+  json?: boolean;
+}
+
+function askCommand(env: Record<string, string | undefined>) {
+  return fslmCommand('fslm ask', "Run a prompt through a router's stack; print each stage's text with its timings, then the answer.")
+    .argument('<PROMPT...>', 'the prompt (several words are joined with spaces)')
+    .addOption(new Option('--router <HOST:PORT>', "the router's gRPC address, as gRPC takes it").default(env.FSLM_ROUTER || DEFAULT_GRPC_ADDRESS, `$FSLM_ROUTER or ${DEFAULT_GRPC_ADDRESS}`))
+    .addOption(new Option('--stack <NAME>', 'the stack to run').default('', "the router's only stack"))
+    .option('--timeout <SECONDS>', 'the deadline of the whole request', positiveNumber)
+    .option('--no-handoff', 'run each stage only after the previous one finished')
+    .option('--json', 'print the whole response as one JSON object');
+}
 
 const ms = (value: number | undefined) => `${Math.round(value ?? 0)} ms`;
 
@@ -22,30 +37,16 @@ function stageLine(s: StageOutput__Output): string {
 }
 
 export async function runAsk(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        router: { type: 'string', default: env.FSLM_ROUTER || DEFAULT_GRPC_ADDRESS },
-        stack: { type: 'string', default: '' },
-        timeout: { type: 'string' },
-        'no-handoff': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-    }));
-    if (positionals.length === 0 || positionals.join(' ').trim() === '') throw new Error('a prompt is required');
-    if (values.timeout !== undefined && !(Number(values.timeout) > 0)) throw new Error('--timeout must be a positive number of seconds');
-  } catch (error) {
-    console.error(`fslm ask: ${errorMessage(error)}\n${ASK_USAGE}`);
-    return 2;
-  }
-  const client = stackServiceClient(values.router!);
-  const deadline = values.timeout ? new Date(Date.now() + Number(values.timeout) * 1000) : undefined;
+  const line = parseCommandLine<AskOptions>(askCommand(env), argv, (_, args) => {
+    if (args.join(' ').trim() === '') throw new Error('the prompt is empty');
+  });
+  if (!line.ok) return line.exitCode;
+  const values = line.opts;
+  const prompt = line.args.join(' ');
+  const client = stackServiceClient(values.router);
+  const deadline = values.timeout !== undefined ? new Date(Date.now() + values.timeout * 1000) : undefined;
   const human = !values.json;
-  const call = client.RunStream({ stack: values.stack, input: positionals.join(' '), disable_handoff: values['no-handoff'] }, deadline ? { deadline } : {});
+  const call = client.RunStream({ stack: values.stack, input: prompt, disable_handoff: !values.handoff }, deadline ? { deadline } : {});
   process.once('SIGINT', () => call.cancel());
   let final: RunResponse__Output | null = null;
   try {

@@ -1,6 +1,19 @@
-// The processes `fslm up` runs: a child that announces itself with a JSON line, and nats-server.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The processes `fslm up` (and the bench) run: a child that announces itself with a JSON line,
+// nats-server, and the setup scripts. Every one is tied to this process (it gets SIGTERM if this
+// process dies, SIGKILL included: see process-lifetime.ts), and every stop is bounded (SIGTERM, then
+// SIGKILL after a grace).
+import { type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { spawnTied } from '../shared/process-lifetime.ts';
+
+/** bin/fslm.js of this checkout. */
+export const FSLM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/fslm.js');
+/** How long a child gets between SIGTERM and SIGKILL. */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+/** How long a child may take to print its ready line. */
+export const DEFAULT_READY_TIMEOUT_MS = 180_000;
 
 export interface Child {
   name: string;
@@ -8,6 +21,7 @@ export interface Child {
   /** The JSON line it printed once ready (rejects if it exits or times out first; the child is then stopped). */
   ready: Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
+  /** SIGTERM (to its process group when it has one), SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -23,6 +37,21 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
+/** A started process that can be stopped. */
+export type Stoppable = Pick<Child, 'name' | 'child' | 'stop'>;
+
+const live = new Set<Stoppable>();
+
+/** Every child started here that has not exited yet, oldest first. */
+export function liveChildren(): Stoppable[] {
+  return [...live];
+}
+
+/** The argv of an `fslm COMMAND ARGS` child that stops when this process is gone (run it with process.execPath). */
+export function fslmArgs(command: string, args: string[]): string[] {
+  return [FSLM_BIN, '--parent-pid', String(process.pid), command, ...args];
+}
+
 export function jsonEvent(event: string) {
   return (line: string): Record<string, unknown> | null => {
     if (!line.startsWith('{')) return null;
@@ -35,14 +64,48 @@ export function jsonEvent(event: string) {
   };
 }
 
-/** Spawns a child at once (so a caller can stop it even before it is ready). */
+/** Wraps a started process as a Child; `group`: it leads its own process group, and a stop signals the group. */
+function track(name: string, child: ChildProcess, group: boolean): Pick<Child, 'exited' | 'stop'> {
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('error', () => {
+      if (child.pid === undefined) resolve(null);
+    });
+  });
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      child.kill(sig);
+    }
+  };
+  const stop = async (graceMs = DEFAULT_STOP_GRACE_MS) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const entry: Stoppable = { name, child, stop };
+  live.add(entry);
+  void exited.then(() => live.delete(entry));
+  return { exited, stop };
+}
+
+/**
+ * Spawns a child at once (so a caller can stop it even before it is ready). It runs in its own process
+ * group, so a Ctrl-C at the terminal reaches only this process, which then stops its children in order.
+ */
 export function spawnChild(options: SpawnOptions): Child {
-  const child = spawn(options.command, options.args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const child = spawnTied(options.command, options.args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const { exited, stop } = track(options.name, child, false);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let tail = '';
   let readyLine: Record<string, unknown> | null = null;
   const readyEvent = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.name} was not ready after ${options.timeoutMs ?? 180_000} ms\n${tail}`)), options.timeoutMs ?? 180_000);
+    const timer = setTimeout(() => reject(new Error(`${options.name} was not ready after ${timeoutMs} ms\n${tail}`)), timeoutMs);
     const watch = (stream: 'stdout' | 'stderr') => (line: string) => {
       if (!readyLine) {
         tail = (tail + line + '\n').slice(-4000);
@@ -67,13 +130,6 @@ export function spawnChild(options: SpawnOptions): Child {
       reject(new Error(`${options.name} exited with ${code} before it was ready\n${tail}`));
     });
   });
-  const stop = async (graceMs = 10_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
   const ready = readyEvent.catch(async (error) => {
     await stop(2000);
     throw error;
@@ -97,4 +153,26 @@ export function spawnNatsServer(echo?: SpawnOptions['echo']): Child {
     },
     timeoutMs: 15_000,
   });
+}
+
+/**
+ * Runs a script (scripts/setup, scripts/models) to its end, stderr shown, and resolves with its stdout;
+ * a stop of every live child (liveChildren) stops it. `group`: it runs in its own process group and a
+ * stop reaches everything it started (not for a script that may ask for a password on the terminal).
+ * @throws when it cannot start or exits non-zero (the message names the script and its exit code).
+ */
+export async function runScript(file: string, args: string[] = [], options: { group?: boolean } = {}): Promise<string> {
+  const group = options.group ?? false;
+  const child = spawnTied(file, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: group });
+  const { exited } = track(path.basename(file), child, group);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const started = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  await started;
+  const code = await exited;
+  if (code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${code}`);
+  return stdout;
 }

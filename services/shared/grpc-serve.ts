@@ -1,12 +1,19 @@
 // Serves a grpc-js server with the parts every fslm gRPC door has: grpc.health.v1, server reflection,
 // an insecure bind on the given address, and a shutdown that reports NOT_SERVING first.
+//
+// Reflection serves the FileDescriptorProtos that protoc wrote (services/shared/generated/descriptors.ts,
+// by scripts/gen-proto), byte for byte, not the ones proto-loader derives: those name map entries
+// wrongly ("invalid map: incorrect implicit map entry name" in grpcurl and other protobuf-go clients).
 import * as grpc from '@grpc/grpc-js';
-import type { PackageDefinition } from '@grpc/proto-loader';
+import type { PackageDefinition, ProtobufTypeDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { FILE_DESCRIPTOR_PROTOS, SERVICE_NAMES } from './generated/descriptors.ts';
 
 /** How long a graceful shutdown may wait for calls in flight before it cuts them. */
 export const SHUTDOWN_GRACE_MS = 5000;
+export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
+export const REFLECTION_SERVICE_NAMES = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'] as const;
 
 export interface ServingServer {
   port: number;
@@ -14,15 +21,41 @@ export interface ServingServer {
   shutdown(): Promise<void>;
 }
 
+let protocDefinition: PackageDefinition | undefined;
+
 /**
- * Adds health (for `serviceName` and the whole server) and reflection of `serviceName` alone (a
- * definition also holds the services of the protos it imports, which this server does not serve),
- * then binds `address` (port 0 picks one).
+ * protoc's descriptors in the one shape @grpc/reflection reads: the `fileDescriptorProtos` of a
+ * package definition's entries (it decodes and re-encodes them unchanged, byte for byte). The entry
+ * holds files rather than one message or service, hence the cast to the definition type it is read as.
+ */
+function protocDescriptors(): PackageDefinition {
+  const files: ProtobufTypeDefinition = {
+    format: 'Protocol Buffer 3 FileDescriptorSet',
+    type: {},
+    fileDescriptorProtos: Object.values(FILE_DESCRIPTOR_PROTOS).map((b64) => Buffer.from(b64, 'base64')),
+  };
+  protocDefinition ??= { 'protoc descriptors': files } as unknown as PackageDefinition;
+  return protocDefinition;
+}
+
+/** The services a door with `serviceName` serves, as reflection lists them. */
+export function servedServices(serviceName: string): string[] {
+  return [serviceName, HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES];
+}
+
+/**
+ * Adds health (for `serviceName` and the whole server) and reflection of exactly the services this
+ * server serves (servedServices: not those of the protos it merely imports), then binds `address`
+ * (port 0 picks one). `definition` is what the server's handlers were built from.
+ * @throws when `serviceName` is missing from `definition` or from protoc's descriptors (run scripts/gen-proto).
  */
 export async function serveWithHealth(server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string): Promise<ServingServer> {
+  if (!(serviceName in definition)) throw new Error(`${serviceName} is not in the server's proto definition`);
+  const missing = servedServices(serviceName).filter((name) => !SERVICE_NAMES.includes(name));
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing from services/shared/generated/descriptors.ts: run scripts/gen-proto`);
   const health = new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' });
   health.addToServer(server);
-  new ReflectionService(definition, { services: [serviceName] }).addToServer(server);
+  new ReflectionService(protocDescriptors(), { services: servedServices(serviceName) }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );

@@ -25,28 +25,28 @@ async function compare(cluster: Cluster, stages: string[], input: string, index:
   }
 }
 
-describe('tiny 4-stage stack', () => {
+describe('tiny 4-stage stack', { timeout: 600_000 }, () => {
   const stack = StackBuilder.fourRoles('handoff4', 40);
   let cluster: Cluster;
   before(async () => {
     cluster = await startCluster({ stack, modelDir: testModels('tiny')['tiny-onnx'] });
-  });
-  after(() => cluster?.stop());
+  }, { timeout: 300_000 });
+  after(() => cluster?.stop(), { timeout: 120_000 });
 
   INPUTS.forEach((input, i) => {
     test(`streamed and plain hand-off give identical greedy text (tiny, input ${i + 1})`, () => compare(cluster, stack.stageNames, input, i));
   });
 });
 
-describe('SmolLM2-135M 2-stage stack', () => {
+describe('SmolLM2-135M 2-stage stack', { timeout: 900_000 }, () => {
   const stack = new StackBuilder('handoff2', 'smollm2-135m-onnx')
     .stage({ name: 'keywords', template: 'Write five search keywords for: {input}', params: { maxNewTokens: 24, temperature: 0 } })
     .stage({ name: 'answer', template: 'Question: {input}\nAnswer briefly, using these keywords: {stages.keywords}', params: { maxNewTokens: 16, temperature: 0 } });
   let cluster: Cluster;
   before(async () => {
     cluster = await startCluster({ stack, modelDir: testModels()['smollm2-135m-onnx'] });
-  });
-  after(() => cluster?.stop());
+  }, { timeout: 600_000 });
+  after(() => cluster?.stop(), { timeout: 120_000 });
 
   test('streamed and plain hand-off give identical greedy text (SmolLM2-135M, real words and digits)', () => compare(cluster, stack.stageNames, INPUTS[1], 10));
 });

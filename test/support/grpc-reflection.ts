@@ -9,11 +9,15 @@ interface ReflectionReply {
   list_services_response: { service: Array<{ name: string }> };
 }
 
-export async function reflectedServices(address: string): Promise<string[]> {
+/**
+ * The service names `address` lists through reflection.
+ * @throws the call's error, DEADLINE_EXCEEDED after `timeoutMs` (default 10 s) included.
+ */
+export async function reflectedServices(address: string, timeoutMs = 10_000): Promise<string[]> {
   const reflectionPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
   const proto = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionPath, { keepCase: true })) as any; // generated shape of the reflection package
   const client = new proto.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
-  const call = client.ServerReflectionInfo();
+  const call = client.ServerReflectionInfo({ deadline: Date.now() + timeoutMs });
   try {
     const reply = await new Promise<ReflectionReply>((resolve, reject) => {
       call.on('data', resolve);

@@ -1,9 +1,12 @@
 // The real Cluster: three restarting informers (runs, and the Jobs and Pods the runs own) feed the
-// caches and the work queue; writes go straight to the API server.
+// caches and the work queue; writes go straight to the API server. Every call but the informers'
+// watches is bounded by apiTimeoutMs (a timed-out list restarts its informer; a timed-out write fails
+// the reconcile, which is retried).
 import {
   AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
   type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Job, type V1Pod,
 } from '@kubernetes/client-node';
+import { boundedCall, DEFAULT_API_TIMEOUT_MS } from './api-timeout.ts';
 import type { Cluster, WorkloadKind } from './cluster.ts';
 import type { RunStatus, StackTrainingRun } from './types.ts';
 import { ConflictError } from './cluster.ts';
@@ -19,6 +22,8 @@ export interface K8sClusterOptions {
   /** Called with `namespace/name` of the run that an event concerns. */
   enqueue: (key: string) => void;
   onInformerRestart?: (name: string, error: string, delayMs: number) => void;
+  /** How long one API call (a list, create, patch, replace, delete or read; not a watch) may take (default DEFAULT_API_TIMEOUT_MS). */
+  apiTimeoutMs?: number;
 }
 
 const statusCode = (e: unknown): number | undefined => {
@@ -38,9 +43,12 @@ export class K8sCluster implements Cluster {
   private readonly runInformer: RestartingInformer<KubernetesObject>;
   readonly jobs: RestartingInformer<V1Job>;
   readonly pods: RestartingInformer<V1Pod>;
+  private readonly timeoutMs: number;
 
   constructor(private readonly opts: K8sClusterOptions) {
+    this.timeoutMs = opts.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
     const kc = opts.kubeConfig;
+    const bounded = () => boundedCall(this.timeoutMs);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
@@ -54,20 +62,20 @@ export class K8sCluster implements Cluster {
     this.runInformer = new RestartingInformer<KubernetesObject>({
       name: 'runs', kubeConfig: kc, path: `/apis/${GROUP}/${VERSION}${nsPath}/${PLURAL}`,
       list: async () => (ns
-        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
+        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL }, bounded())
+        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }, bounded())) as KubernetesListObject<KubernetesObject>,
       onChange: (r) => opts.enqueue(`${r.metadata?.namespace}/${r.metadata?.name}`),
       onRestart: opts.onInformerRestart,
     });
     this.jobs = new RestartingInformer<V1Job>({
       name: 'jobs', kubeConfig: kc, path: `/apis/batch/v1${nsPath}/jobs`, labelSelector: Label.Run,
-      list: () => (ns ? this.batch.listNamespacedJob({ namespace: ns, labelSelector: Label.Run }) : this.batch.listJobForAllNamespaces({ labelSelector: Label.Run })),
+      list: () => (ns ? this.batch.listNamespacedJob({ namespace: ns, labelSelector: Label.Run }, bounded()) : this.batch.listJobForAllNamespaces({ labelSelector: Label.Run }, bounded())),
       onChange: fromLabel,
       onRestart: opts.onInformerRestart,
     });
     this.pods = new RestartingInformer<V1Pod>({
       name: 'pods', kubeConfig: kc, path: `/api/v1${nsPath}/pods`, labelSelector: Label.Run,
-      list: () => (ns ? this.core.listNamespacedPod({ namespace: ns, labelSelector: Label.Run }) : this.core.listPodForAllNamespaces({ labelSelector: Label.Run })),
+      list: () => (ns ? this.core.listNamespacedPod({ namespace: ns, labelSelector: Label.Run }, bounded()) : this.core.listPodForAllNamespaces({ labelSelector: Label.Run }, bounded())),
       onChange: fromLabel,
       onRestart: opts.onInformerRestart,
     });
@@ -105,7 +113,7 @@ export class K8sCluster implements Cluster {
 
   async createJob(job: V1Job): Promise<'created' | 'exists'> {
     try {
-      await this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job, fieldManager: FIELD_MANAGER });
+      await this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job, fieldManager: FIELD_MANAGER }, boundedCall(this.timeoutMs));
       return 'created';
     } catch (e) {
       if (statusCode(e) === 409) return 'exists';
@@ -116,7 +124,7 @@ export class K8sCluster implements Cluster {
   async setJobSuspended(namespace: string, name: string, suspend: boolean): Promise<void> {
     try {
       await this.batch.patchNamespacedJob({ namespace, name, body: { spec: { suspend } }, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
     } catch (e) {
       if (statusCode(e) !== 404) throw e;
     }
@@ -127,7 +135,7 @@ export class K8sCluster implements Cluster {
     try {
       await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, plural: PLURAL, namespace: run.metadata.namespace, name: run.metadata.name, body, fieldManager: FIELD_MANAGER,
-      });
+      }, boundedCall(this.timeoutMs));
     } catch (e) {
       const code = statusCode(e);
       if (code === 409 || code === 404) throw new ConflictError(`run ${run.metadata.namespace}/${run.metadata.name} changed (HTTP ${code})`, { cause: e });
@@ -140,7 +148,7 @@ export class K8sCluster implements Cluster {
       await this.custom.deleteNamespacedCustomObject({
         group: GROUP, version: VERSION, plural: PLURAL, namespace: run.metadata.namespace, name: run.metadata.name,
         propagationPolicy: 'Background', body: { preconditions: { uid: run.metadata.uid } },
-      });
+      }, boundedCall(this.timeoutMs));
     } catch (e) {
       const code = statusCode(e);
       if (code !== 404 && code !== 409) throw e;
@@ -150,8 +158,8 @@ export class K8sCluster implements Cluster {
   async workloadContainers(kind: WorkloadKind, namespace: string, name: string): Promise<string[] | undefined> {
     try {
       const w = kind === 'Deployment'
-        ? await this.apps.readNamespacedDeployment({ namespace, name })
-        : await this.apps.readNamespacedStatefulSet({ namespace, name });
+        ? await this.apps.readNamespacedDeployment({ namespace, name }, boundedCall(this.timeoutMs))
+        : await this.apps.readNamespacedStatefulSet({ namespace, name }, boundedCall(this.timeoutMs));
       return (w.spec?.template.spec?.containers ?? []).map((c) => c.name);
     } catch (e) {
       if (statusCode(e) === 404) return undefined;
@@ -160,7 +168,7 @@ export class K8sCluster implements Cluster {
   }
 
   async patchWorkload(kind: WorkloadKind, namespace: string, name: string, patch: object): Promise<void> {
-    const opts = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+    const opts = boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
     if (kind === 'Deployment') await this.apps.patchNamespacedDeployment({ namespace, name, body: patch, fieldManager: FIELD_MANAGER }, opts);
     else await this.apps.patchNamespacedStatefulSet({ namespace, name, body: patch, fieldManager: FIELD_MANAGER }, opts);
   }

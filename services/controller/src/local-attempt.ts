@@ -1,13 +1,14 @@
 // One attempt of one stage as a local process: the local executor's stand-in for a Job and its Pod.
 // The trainer's stdout is read as JSON lines (progress reports, then its result with metrics) and,
 // with stderr, written to the attempt's log. The process runs in its own process group so a stop
-// (cancel, Ctrl-C) or a deadline reaches anything it started. Ends as the plan's AttemptRecord.
-import { spawn } from 'node:child_process';
+// (cancel, Ctrl-C) or a deadline reaches anything it started, and it is tied to this process (it gets
+// SIGTERM if `fslm train` dies, SIGKILL included). Ends as the plan's AttemptRecord.
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { spawnTied } from '../../shared/process-lifetime.ts';
 import type { AttemptRecord } from './plan.ts';
 import type { TrainerProgress } from './types.ts';
 import { Reason } from './types.ts';
@@ -89,7 +90,7 @@ export async function startAttempt(spec: AttemptSpec, onChange: () => void): Pro
   await rm(spec.terminationFile, { force: true });
   const startedAt = new Date();
   const env = { ...spec.env, FSLM_TERMINATION_LOG: spec.terminationFile };
-  const child = spawn(spec.command[0], spec.command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnTied(spec.command[0], spec.command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let progress: TrainerProgress | undefined;
   let metrics: Record<string, number> | undefined;
   let stderrTail = '';

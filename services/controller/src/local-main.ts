@@ -57,8 +57,10 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   };
   const sigint = onSignal('SIGINT');
   const sigterm = onSignal('SIGTERM');
+  const sighup = onSignal('SIGHUP');
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
+  process.on('SIGHUP', sighup);
   try {
     const baseDir = path.dirname(config.file);
     const spec = resolveSpec(run.spec, name);
@@ -90,6 +92,7 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
+    process.off('SIGHUP', sighup);
     await store.release(name).catch(() => {});
   }
 }

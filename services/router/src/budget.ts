@@ -1,6 +1,9 @@
-// One client deadline split into per-stage budgets: each stage gets its share of the time that is
-// left, in proportion to the budgets of the stages still to run, so time a fast stage saves goes to
-// the stages after it.
+// A request's deadline. The client's deadline is the promise: every stage may use all the time that
+// is left of it, so time a fast stage saves goes to the stages after it, and the request fails only
+// when the client's deadline minus DEADLINE_MARGIN_MS has passed (the margin carries the answer back
+// before the client gives up). The stages' `budgetMs` shape the deadline of a request that sets none:
+// their sum, from the request's start.
+import { DEADLINE_MARGIN_MS } from './defaults.ts';
 import type { StageDefinition } from './types.ts';
 
 /** The sum of the stages' budgets: a stack's default deadline, relative to its start. */
@@ -8,14 +11,11 @@ export function totalBudgetMs(stages: readonly StageDefinition[]): number {
   return stages.reduce((sum, s) => sum + s.budgetMs, 0);
 }
 
-/** The deadline of a request that sets none: the sum of its stages' budgets from now. */
-export function defaultDeadline(stages: readonly StageDefinition[], now: number): number {
-  return now + totalBudgetMs(stages);
-}
-
-/** Absolute deadline of stage `index`, starting now, within the request's deadline. */
-export function stageDeadline(stages: readonly StageDefinition[], index: number, now: number, requestDeadline: number): number {
-  const remaining = totalBudgetMs(stages.slice(index));
-  const left = Math.max(0, requestDeadline - now);
-  return Math.min(requestDeadline, now + (left * stages[index].budgetMs) / remaining);
+/**
+ * When a request's work must end (epoch ms): the client's deadline minus `marginMs`, or, when the
+ * client set none (`clientDeadlineMs` not finite), the sum of the stage budgets from `now` (no
+ * client then waits on a timer of its own, so no margin).
+ */
+export function workDeadline(stages: readonly StageDefinition[], clientDeadlineMs: number, now: number, marginMs = DEADLINE_MARGIN_MS): number {
+  return Number.isFinite(clientDeadlineMs) ? clientDeadlineMs - marginMs : now + totalBudgetMs(stages);
 }

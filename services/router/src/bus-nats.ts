@@ -1,9 +1,11 @@
 // MessageBus over a real NATS connection: a reply subject per stage attempt (under one muxed inbox),
-// StageRun published to the stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica.
-import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+// StageRun published to the stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica;
+// DescribeRequest as a plain NATS request to <prefix>.describe.
+import { createInbox, ErrorCode as NatsErrorCode, NatsError, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { busCodec, requestHeaders, subjects } from '../../shared/bus-codec.ts';
 import { errorOfReply, isNoResponders } from '../../shared/bus-errors.ts';
 import { errors, errorMessage } from '../../shared/errors.ts';
+import type { DescribeResponse__Output } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { StageControl } from '../../shared/generated/fslm/v1/StageControl.ts';
 import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
@@ -33,9 +35,40 @@ export class NatsBus implements MessageBus {
     return conversation;
   }
 
-  async close(): Promise<void> {
+  async describe(address: StageAddress, timeoutMs: number): Promise<DescribeResponse__Output> {
+    const subject = subjects.describe(address.subjectPrefix);
+    let reply: Msg;
+    try {
+      reply = await this.nc.request(subject, new Uint8Array(0), { timeout: Math.max(1, Math.round(timeoutMs)) });
+    } catch (error) {
+      if (error instanceof NatsError && error.code === NatsErrorCode.NoResponders) {
+        throw errors.unavailable(`stage ${address.stage}: no replica is listening on ${subject}`, error);
+      }
+      if (error instanceof NatsError && error.code === NatsErrorCode.Timeout) {
+        throw errors.unavailable(`stage ${address.stage}: no replica answered on ${subject} within ${Math.round(timeoutMs)} ms`, error);
+      }
+      throw errors.unavailable(`stage ${address.stage}: cannot ask ${subject}: ${errorMessage(error)}`, error);
+    }
+    const error = errorOfReply(reply);
+    if (error) throw errors.unavailable(`stage ${address.stage} cannot describe itself: ${error.code}: ${error.message}`, error);
+    try {
+      return busCodec.decodeDescribe(reply.data);
+    } catch (cause) {
+      throw errors.unavailable(`stage ${address.stage} sent a malformed DescribeResponse: ${errorMessage(cause)}`, cause);
+    }
+  }
+
+  /** Drains the connection, or closes it outright after `drainTimeoutMs` (a server that is gone cannot be drained). */
+  async close(drainTimeoutMs = 2000): Promise<void> {
     this.subscription.unsubscribe();
-    if (!this.nc.isClosed()) await this.nc.drain();
+    if (this.nc.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, drainTimeoutMs);
+    });
+    await Promise.race([this.nc.drain().catch(() => undefined), timedOut]);
+    clearTimeout(timer);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
   }
 }
 

@@ -12,7 +12,7 @@ import type { ProtoGrpcType } from '../../shared/generated/stack.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
 import { loadDefinition } from '../../shared/proto.ts';
-import { toStackRunRequest } from './run-request.ts';
+import { GRPC_FIELDS, grpcParams, toStackRunRequest } from './run-request.ts';
 import { failedStageOf, type StackRunner } from './stack-runner.ts';
 import type { StackDefinition } from './types.ts';
 import { toRunResponse, toStackDescription, toStageOutput } from './wire.ts';
@@ -46,7 +46,7 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
   const ask = (call: AnyCall) => {
     const { abort, deadlineMs, trace } = callContext(call);
     return runner.prepare(call.request.stack, (stack) => toStackRunRequest(stack, {
-      input: call.request.input, requestId: call.request.request_id, params: call.request.params,
+      input: call.request.input, requestId: call.request.request_id, params: grpcParams(call.request), fields: GRPC_FIELDS,
       disableHandoff: call.request.disable_handoff, deadlineMs, signal: abort.signal, trace,
     }, handoff));
   };

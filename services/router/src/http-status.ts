@@ -1,5 +1,8 @@
-// The one place where fslm errors become HTTP statuses and OpenAI-style error bodies.
+// The one place where fslm errors become HTTP statuses and OpenAI error bodies: `error.code` holds
+// OpenAI's code (e.g. model_not_found, integer_above_max_value) or null where OpenAI has none, and the
+// fslm error code travels beside it in `fslm.code`.
 import { ErrorCode, toFslmError } from '../../shared/errors.ts';
+import { OpenAICode, RequestError } from './request-errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.InvalidArgument]: 400,
@@ -19,15 +22,31 @@ const TYPE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.ResourceExhausted]: 'rate_limit_error',
 };
 
-export interface HttpError {
-  status: number;
-  body: { error: { message: string; type: string; param: string | null; code: string } };
+/** OpenAI's code for errors that carry none of their own. */
+const CODE: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.InvalidArgument]: OpenAICode.InvalidValue,
+  [ErrorCode.ResourceExhausted]: OpenAICode.RateLimitExceeded,
+};
+
+export interface HttpErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+  fslm: { code: ErrorCode; stage?: string };
 }
 
-export function toHttpError(error: unknown): HttpError {
+export interface HttpError {
+  status: number;
+  body: HttpErrorBody;
+}
+
+/** An error as an HTTP status and OpenAI error body; `stage` names the stage that failed, if one did. */
+export function toHttpError(error: unknown, stage = ''): HttpError {
   const e = toFslmError(error);
+  const code = e instanceof RequestError ? e.openaiCode : CODE[e.code] ?? null;
   return {
     status: STATUS[e.code],
-    body: { error: { message: e.message, type: TYPE[e.code] ?? 'server_error', param: e.field ?? null, code: e.code } },
+    body: {
+      error: { message: e.message, type: TYPE[e.code] ?? 'server_error', param: e.field ?? null, code },
+      fslm: stage ? { code: e.code, stage } : { code: e.code },
+    },
   };
 }

@@ -1,14 +1,18 @@
-// The router's HTTP door: an OpenAI-compatible API (POST /v1/chat/completions, with SSE when
-// stream is true; GET /v1/models), Prometheus GET /metrics and GET /healthz. A client that
-// disconnects cancels its run.
+// The router's HTTP door: an OpenAI-compatible API (POST /v1/chat/completions, with SSE when stream
+// is true; GET /v1/models and /v1/models/{id}), Prometheus GET /metrics and GET /healthz. HEAD is
+// answered wherever GET is, OPTIONS (CORS preflight) on every route, 405 with Allow for other methods.
+// A client that disconnects cancels its run.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { errors, toFslmError } from '../../shared/errors.ts';
-import { toHttpError } from './http-status.ts';
-import { finishReasonOf, parseChatRequest, toCompletion, toModel, toModelList, usageOf, extensionOf } from './openai-chat.ts';
+import { errors } from '../../shared/errors.ts';
+import { CorsPolicy } from './cors.ts';
+import { sendError, sendJson, type Headers } from './http-send.ts';
+import { parseChatRequest, timeoutOf } from './openai-chat.ts';
+import { toCompletion, toModel, toModelList } from './openai-response.ts';
+import { streamCompletion } from './openai-stream.ts';
+import { requestErrors } from './request-errors.ts';
 import { toStackRunRequest } from './run-request.ts';
-import { failedStageOf, type StackRunner } from './stack-runner.ts';
-import type { RunObserver, StackDefinition } from './types.ts';
-import { toStageOutput } from './wire.ts';
+import type { StackRunner } from './stack-runner.ts';
+import type { StackDefinition } from './types.ts';
 
 export const MAX_BODY_BYTES = 2 << 20;
 
@@ -22,18 +26,9 @@ export interface HttpDeps {
   runner: StackRunner;
   stacks: ReadonlyMap<string, StackDefinition>;
   handoff: boolean;
+  /** Browser origins allowed to call the door (empty: CORS off). */
+  corsOrigins?: readonly string[];
   metricsHandler(request: IncomingMessage, response: ServerResponse): void;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-function sendError(res: ServerResponse, error: unknown): void {
-  const { status, body } = toHttpError(error);
-  if (!res.headersSent) sendJson(res, status, body);
-  else res.end();
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -41,30 +36,60 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw errors.invalidArgument(`the body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw requestErrors.invalidBody(`the body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw errors.invalidArgument('the body is not valid JSON');
+    throw requestErrors.invalidBody('the body is not valid JSON');
   }
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse, headers: Headers, path: string) => void;
+
 export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number): Promise<RouterHttpServer> {
   const created = Math.floor(Date.now() / 1000);
-  const server = createServer((req, res) => {
-    const url = (req.url ?? '/').split('?')[0];
-    const route = `${req.method} ${url}`;
-    if (route === 'GET /metrics') return deps.metricsHandler(req, res);
-    if (route === 'GET /healthz') return sendJson(res, 200, { status: 'ok' });
-    if (route === 'GET /v1/models') return sendJson(res, 200, toModelList(deps.stacks.values(), created));
-    if (req.method === 'GET' && url.startsWith('/v1/models/')) {
-      const stack = deps.stacks.get(decodeURIComponent(url.slice('/v1/models/'.length)));
-      return stack ? sendJson(res, 200, toModel(stack, created)) : sendError(res, errors.notFound(`no model (stack) named ${url.slice(11)}`));
+  const cors = new CorsPolicy(deps.corsOrigins ?? []);
+  const models: Handler = (_req, res, headers) => sendJson(res, 200, toModelList(deps.stacks.values(), created), headers);
+  const model: Handler = (_req, res, headers, path) => {
+    try {
+      let name: string;
+      try {
+        name = decodeURIComponent(path.slice('/v1/models/'.length));
+      } catch {
+        throw requestErrors.invalidValue('model', 'the model in the path is not a valid URL-encoded name');
+      }
+      sendJson(res, 200, toModel(deps.runner.resolve(name, 'model'), created), headers);
+    } catch (error) {
+      sendError(res, error, headers);
     }
-    if (route === 'POST /v1/chat/completions') return void chatCompletions(deps, req, res).catch((error) => sendError(res, error));
-    sendError(res, errors.notFound(`no route ${route}`));
+  };
+  const routes: Array<{ match(path: string): boolean; methods: Record<string, Handler> }> = [
+    { match: (p) => p === '/metrics', methods: { GET: (req, res) => deps.metricsHandler(req, res) } },
+    { match: (p) => p === '/healthz', methods: { GET: (_req, res, headers) => sendJson(res, 200, { status: 'ok' }, headers) } },
+    { match: (p) => p === '/v1/models', methods: { GET: models } },
+    { match: (p) => p.startsWith('/v1/models/') && p.length > '/v1/models/'.length, methods: { GET: model } },
+    { match: (p) => p === '/v1/chat/completions', methods: { POST: (req, res, headers) => void chatCompletions(deps, req, res, headers).catch((error) => sendError(res, error, headers)) } },
+  ];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const headers = cors.headers(req.headers.origin);
+    const route = routes.find((r) => r.match(path));
+    if (!route) return sendError(res, errors.notFound(`no route ${req.method} ${path}`), headers);
+    const allow = [...Object.keys(route.methods), ...('GET' in route.methods ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...cors.preflight(req.headers.origin, req.headers['access-control-request-headers']), allow }).end();
+      return;
+    }
+    // HEAD is answered as GET; Node sends the headers without the body.
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? '';
+    const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+    if (!handler) {
+      const error = { message: `${req.method} is not allowed on ${path}; allowed: ${allow}`, type: 'invalid_request_error', param: null, code: 'method_not_allowed' };
+      return sendJson(res, 405, { error }, { ...headers, allow });
+    }
+    handler(req, res, headers, path);
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
@@ -81,51 +106,40 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
 
 const finalStageOf = (stack: StackDefinition) => stack.stages[stack.stages.length - 1].name;
 
-async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chat = parseChatRequest(await readJson(req));
+/** The deadline a request sets: fslm.timeout_ms in the body, else the x-fslm-timeout-ms header, from `now`; Infinity for none. */
+function deadlineOf(bodyTimeoutMs: number | null, header: string | string[] | undefined, now: number): number {
+  if (bodyTimeoutMs !== null) return now + bodyTimeoutMs;
+  if (header === undefined) return Infinity;
+  const raw = Array.isArray(header) ? header[0] : header;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw requestErrors.invalidValue('x-fslm-timeout-ms', `expected a number of milliseconds, got ${JSON.stringify(raw)}`);
+  return now + timeoutOf(value, 'x-fslm-timeout-ms');
+}
+
+async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, headers: Headers): Promise<void> {
+  const now = Date.now();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort(errors.cancelled('the HTTP client disconnected'));
   });
-  const headerTimeout = Number(req.headers['x-fslm-timeout-ms']);
-  const timeoutMs = chat.timeoutMs ?? (Number.isFinite(headerTimeout) && headerTimeout > 0 ? headerTimeout : null);
-  const trace: Record<string, string> = {};
-  if (typeof req.headers.traceparent === 'string') trace.traceparent = req.headers.traceparent;
-  const { stack, request } = deps.runner.prepare(chat.model, (stack) => toStackRunRequest(stack, {
-    input: chat.input, requestId: chat.requestId, params: { [finalStageOf(stack)]: chat.finalParams }, disableHandoff: chat.disableHandoff,
-    deadlineMs: timeoutMs === null ? Infinity : Date.now() + timeoutMs, signal: abort.signal, trace,
-  }, deps.handoff));
-  const last = finalStageOf(stack);
-  const created = Math.floor(Date.now() / 1000);
-  if (!chat.stream) {
-    const outcome = await deps.runner.run(stack, request);
-    sendJson(res, 200, toCompletion(outcome, created));
-    return;
-  }
-  const id = `chatcmpl-${request.requestId}`;
-  const chunk = (choice: Record<string, unknown> | null, extra: Record<string, unknown> = {}) => {
-    const body = { id, object: 'chat.completion.chunk', created, model: stack.name, choices: choice ? [{ index: 0, logprobs: null, finish_reason: null, ...choice }] : [], ...extra };
-    res.write(`data: ${JSON.stringify(body)}\n\n`);
-  };
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  chunk({ delta: { role: 'assistant', content: '' } });
-  const observer: RunObserver = {
-    stageStarted: (e) => chunk({ delta: {} }, { fslm: { event: 'stage_started', stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
-    stageDelta: (e) => {
-      const final = e.stage === last;
-      chunk({ delta: final ? { content: e.delta.text } : {} }, { fslm: { event: 'stage_delta', stage: e.stage, index: e.index, attempt: e.attempt, text: e.delta.text } });
-    },
-    stageFinished: (outcome) => chunk({ delta: {} }, { fslm: { event: 'stage_finished', output: toStageOutput(outcome) } }),
-  };
+  const body = await readJson(req).catch((error) => deps.runner.refused(undefined, error));
+  let chat;
   try {
-    const outcome = await deps.runner.run(stack, request, observer);
-    const lastStage = outcome.stages[outcome.stages.length - 1];
-    chunk({ delta: {}, finish_reason: finishReasonOf(lastStage.result.finish_reason) }, { fslm: { event: 'final', ...extensionOf(outcome) } });
-    if (chat.includeUsage) chunk(null, { usage: usageOf(outcome) });
-    res.end('data: [DONE]\n\n');
+    chat = parseChatRequest(body);
   } catch (error) {
-    if (abort.signal.aborted && res.destroyed) return;
-    const { body } = toHttpError(error);
-    res.end(`data: ${JSON.stringify({ ...body, fslm: { event: 'error', code: toFslmError(error).code, stage: failedStageOf(error) } })}\n\n`);
+    deps.runner.refused((body as { model?: unknown } | null)?.model, error);
   }
+  const deadlineMs = deadlineOf(chat.timeoutMs, req.headers['x-fslm-timeout-ms'], now);
+  const trace: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = req.headers[key];
+    if (typeof value === 'string') trace[key] = value;
+  }
+  const { stack, request } = deps.runner.prepare(chat.model, (stack) => toStackRunRequest(stack, {
+    input: chat.input, requestId: chat.requestId, params: { [finalStageOf(stack)]: chat.finalParams }, fields: chat.fields,
+    disableHandoff: chat.disableHandoff, deadlineMs, signal: abort.signal, trace,
+  }, deps.handoff), 'model');
+  if (chat.stream) return streamCompletion(deps.runner, res, { stack, request, includeUsage: chat.includeUsage, abort, headers });
+  const outcome = await deps.runner.run(stack, request);
+  sendJson(res, 200, toCompletion(outcome, Math.floor(now / 1000)), headers);
 }

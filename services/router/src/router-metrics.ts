@@ -1,8 +1,16 @@
 // The router's Prometheus metrics (served at /metrics on its HTTP port): per-stage latency and time to
 // first token as the router sees them, the hand-off gap, tokens/s, requests in flight and errors by code.
+//
+// Labels take only values from a fixed set: a stack or stage name comes from a loaded StackDefinition
+// (never from what a client wrote: a request for an unknown stack is counted under UNKNOWN_STACK), and
+// an error code is one of the fslm codes (bus-errors.ts maps anything else a stage sends to INTERNAL).
 import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { ErrorCode } from '../../shared/errors.ts';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
-import type { StageOutcome } from './types.ts';
+import type { StackDefinition, StageDefinition, StageOutcome } from './types.ts';
+
+/** The `fslm.stack` label of requests refused because they named no stack the router serves. */
+export const UNKNOWN_STACK = '(unknown)';
 
 export class RouterMetrics {
   private readonly stageDuration: Histogram;
@@ -28,23 +36,23 @@ export class RouterMetrics {
     this.retries = meter.createCounter('fslm.router.stage.retries', { unit: '{retry}', description: 'Stage attempts retried on another replica' });
   }
 
-  requestStarted(stack: string): void {
-    this.inFlight.add(1, { 'fslm.stack': stack });
+  requestStarted(stack: StackDefinition): void {
+    this.inFlight.add(1, { 'fslm.stack': stack.name });
   }
 
-  requestFinished(stack: string, ms: number, errorCode: string | null): void {
-    this.inFlight.add(-1, { 'fslm.stack': stack });
-    this.requestDuration.record(ms / 1000, { 'fslm.stack': stack, outcome: errorCode ?? 'OK' });
-    if (errorCode) this.errors.add(1, { 'fslm.stack': stack, code: errorCode });
+  requestFinished(stack: StackDefinition, ms: number, errorCode: ErrorCode | null): void {
+    this.inFlight.add(-1, { 'fslm.stack': stack.name });
+    this.requestDuration.record(ms / 1000, { 'fslm.stack': stack.name, outcome: errorCode ?? 'OK' });
+    if (errorCode) this.errors.add(1, { 'fslm.stack': stack.name, code: errorCode });
   }
 
-  /** A request refused before it ran (invalid, unknown stack, too many in flight). */
-  rejected(stack: string, errorCode: string): void {
-    this.errors.add(1, { 'fslm.stack': stack, code: errorCode });
+  /** A request refused before it ran (invalid, unknown stack, too many in flight); `stack` is null when it named none the router serves. */
+  rejected(stack: StackDefinition | null, errorCode: ErrorCode): void {
+    this.errors.add(1, { 'fslm.stack': stack?.name ?? UNKNOWN_STACK, code: errorCode });
   }
 
-  stageFinished(stack: string, outcome: StageOutcome, ttftMs: number): void {
-    const attrs = { 'fslm.stack': stack, 'fslm.stage': outcome.stage };
+  stageFinished(stack: StackDefinition, outcome: StageOutcome, ttftMs: number): void {
+    const attrs = { 'fslm.stack': stack.name, 'fslm.stage': outcome.stage };
     this.stageDuration.record(outcome.durationMs / 1000, attrs);
     this.stageTtft.record(ttftMs / 1000, attrs);
     if (outcome.index > 0) this.handoffGap.record(outcome.handoffGapMs / 1000, { ...attrs, streamed: String(outcome.streamedHandoff) });
@@ -54,7 +62,7 @@ export class RouterMetrics {
     if (tokens > 0 && decodeMs > 0) this.tokensPerSecond.record((tokens * 1000) / decodeMs, attrs);
   }
 
-  stageRetried(stack: string, stage: string): void {
-    this.retries.add(1, { 'fslm.stack': stack, 'fslm.stage': stage });
+  stageRetried(stack: StackDefinition, stage: StageDefinition): void {
+    this.retries.add(1, { 'fslm.stack': stack.name, 'fslm.stage': stage.name });
   }
 }

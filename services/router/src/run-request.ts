@@ -1,42 +1,71 @@
-// Checks what a caller asks of a stack (from gRPC or HTTP) and turns it into a StackRunRequest; every
-// problem names its field.
+// Checks what a caller asks of a stack (from gRPC or HTTP) and turns it into a StackRunRequest: every
+// field that does not depend on a stage's limits is checked here, before anything is admitted; every
+// problem names its field. The stage-dependent checks follow in request-limits.ts.
 import { randomUUID } from 'node:crypto';
-import { errors } from '../../shared/errors.ts';
-import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
-import type { StackDefinition, StackRunRequest } from './types.ts';
+import type { RunRequest__Output } from '../../shared/generated/fslm/v1/RunRequest.ts';
+import { checkGenerationParams, fromWireParams } from './generation-checks.ts';
+import { requestErrors } from './request-errors.ts';
+import type { RequestFields, StackDefinition, StackRunRequest, StageParams } from './types.ts';
 
 export const MAX_INPUT_CHARS = 1 << 18;
 const REQUEST_ID = /^[A-Za-z0-9_:-]{1,96}$/;
+/** A UTF-16 surrogate that is not part of a pair: text that cannot be sent as UTF-8 without replacing it. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export interface RunAsk {
   input: string;
   requestId?: string;
-  params?: Record<string, GenerationParams>;
+  /** Per-stage overrides in the router's form (undefined = not set; see generation-checks.ts). */
+  params?: Record<string, StageParams>;
+  fields: RequestFields;
   disableHandoff?: boolean;
   deadlineMs: number;
   signal: AbortSignal;
   trace?: Record<string, string>;
 }
 
+/** The field names of the gRPC door. */
+export const GRPC_FIELDS: RequestFields = {
+  input: 'input',
+  param: (stage, key) => `params.${stage}.${key}`,
+};
+
+/** A string the stages can receive unchanged, or INVALID_ARGUMENT naming `field`. */
+export function checkText(text: string, field: string): void {
+  const at = text.search(LONE_SURROGATE);
+  if (at >= 0) throw requestErrors.invalidValue(field, `holds a lone UTF-16 surrogate at index ${at} (not valid Unicode)`);
+}
+
 export function toStackRunRequest(stack: StackDefinition, ask: RunAsk, handoffByDefault: boolean): StackRunRequest {
-  if (typeof ask.input !== 'string' || ask.input.trim() === '') throw errors.invalidArgument('input is empty', 'input');
-  if (ask.input.length > MAX_INPUT_CHARS) throw errors.invalidArgument(`input is longer than ${MAX_INPUT_CHARS} characters`, 'input');
+  const inputField = ask.fields.input;
+  if (typeof ask.input !== 'string') throw requestErrors.invalidType(inputField, 'a string', ask.input);
+  if (ask.input.trim() === '') throw requestErrors.invalidValue(inputField, 'the input is empty');
+  if (ask.input.length > MAX_INPUT_CHARS) throw requestErrors.invalidValue(inputField, `the input has ${ask.input.length} characters; at most ${MAX_INPUT_CHARS}`);
+  checkText(ask.input, inputField);
   // Request ids become NATS-safe attempt ids (<id>.<stage>.<attempt>), so no dots.
   const requestId = ask.requestId || randomUUID();
-  if (!REQUEST_ID.test(requestId)) throw errors.invalidArgument('request_id must be 1-96 characters of [A-Za-z0-9_:-]', 'request_id');
+  if (!REQUEST_ID.test(requestId)) throw requestErrors.invalidValue('request_id', 'a request id is 1-96 characters of [A-Za-z0-9_:-]');
   const params = ask.params ?? {};
-  for (const name of Object.keys(params)) {
+  for (const [name, p] of Object.entries(params)) {
     if (!stack.stages.some((s) => s.name === name)) {
-      throw errors.invalidArgument(`params names no stage of ${stack.name}: ${JSON.stringify(name)} (stages: ${stack.stages.map((s) => s.name).join(', ')})`, `params.${name}`);
+      throw requestErrors.invalidValue(`params.${name}`, `stack ${stack.name} has no stage ${JSON.stringify(name)} (stages: ${stack.stages.map((s) => s.name).join(', ')})`);
     }
+    checkGenerationParams(p, (key) => ask.fields.param(name, key));
+    p.stop?.forEach((s, i) => checkText(s, `${ask.fields.param(name, 'stop')}[${i}]`));
   }
   return {
     requestId,
     input: ask.input,
     deadlineMs: ask.deadlineMs,
     params,
+    fields: ask.fields,
     handoff: handoffByDefault && !ask.disableHandoff,
     signal: ask.signal,
     trace: ask.trace,
   };
+}
+
+/** A gRPC RunRequest's per-stage params in the router's form (proto3: zero = the stack's value). */
+export function grpcParams(request: RunRequest__Output): Record<string, StageParams> {
+  return Object.fromEntries(Object.entries(request.params ?? {}).map(([stage, p]) => [stage, fromWireParams(p)]));
 }

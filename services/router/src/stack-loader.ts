@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DNS_LABEL, SUBJECT_PREFIX, subjects } from '../../shared/bus-codec.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
-import { DEFAULT_STAGE_BUDGET_MS, MAX_STAGE_NEW_TOKENS, STACK_API_VERSION, STACK_KIND } from './defaults.ts';
+import {
+  DEFAULT_STAGE_BUDGET_MS, MAX_REPETITION_PENALTY, MAX_STAGE_BUDGET_MS, MAX_STACK_BUDGET_MS, MAX_STAGE_NEW_TOKENS, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE, MIN_REPETITION_PENALTY,
+  STACK_API_VERSION, STACK_KIND,
+} from './defaults.ts';
+import { UINT32_MAX } from './generation-checks.ts';
 import { parseTemplate, stageReferences, TemplateSyntaxError, type Template } from './template.ts';
 import type { StackDefinition, StageDefinition } from './types.ts';
 
@@ -65,6 +69,8 @@ export function validateStack(doc: unknown, source = '(stack)'): StackDefinition
       if (stage) stages.push(stage);
     });
   }
+  const total = stages.reduce((sum, s) => sum + s.budgetMs, 0);
+  if (total > MAX_STACK_BUDGET_MS) problem('spec.stages', `the budgets add up to ${total} ms; at most ${MAX_STACK_BUDGET_MS} (a stack's default deadline)`);
   if (problems.list.length > 0) throw new StackDefinitionError(source, problems.list);
   return { name: stackName, description: (spec.description as string | undefined) ?? '', stages };
 }
@@ -115,7 +121,9 @@ function validateStage(raw: unknown, path: string, stack: string, earlier: Stage
     }
   }
   const budgetMs = obj.budgetMs ?? DEFAULT_STAGE_BUDGET_MS;
-  if (typeof budgetMs !== 'number' || !Number.isInteger(budgetMs) || budgetMs <= 0) problem(`${path}.budgetMs`, 'must be a positive integer (milliseconds)');
+  if (typeof budgetMs !== 'number' || !Number.isInteger(budgetMs) || budgetMs <= 0 || budgetMs > MAX_STAGE_BUDGET_MS) {
+    problem(`${path}.budgetMs`, `must be a positive integer of at most ${MAX_STAGE_BUDGET_MS} (milliseconds)`);
+  }
   const params = validateParams(obj.params, `${path}.params`, problem);
   if (problems.list.length > before || !template || typeof name !== 'string') return null;
   const previous = earlier[earlier.length - 1];
@@ -148,15 +156,17 @@ function validateParams(raw: unknown, path: string, problem: Problem): Generatio
   };
   const params: GenerationParams = {
     max_new_tokens: num('maxNewTokens', (v) => Number.isInteger(v) && v >= 1 && v <= MAX_STAGE_NEW_TOKENS, `must be an integer in [1, ${MAX_STAGE_NEW_TOKENS}]`),
-    temperature: num('temperature', (v) => v >= 0 && v <= 10, 'must be in [0, 10] (0 = greedy)'),
-    top_k: num('topK', (v) => Number.isInteger(v) && v >= 0, 'must be a non-negative integer'),
+    temperature: num('temperature', (v) => v >= 0 && v <= MAX_TEMPERATURE, `must be in [0, ${MAX_TEMPERATURE}] (0 = greedy)`),
+    top_k: num('topK', (v) => Number.isInteger(v) && v >= 0 && v <= UINT32_MAX, `must be an integer in [0, ${UINT32_MAX}]`),
     top_p: num('topP', (v) => v > 0 && v <= 1, 'must be in (0, 1]'),
-    repetition_penalty: num('repetitionPenalty', (v) => v >= 0.1 && v <= 10, 'must be in [0.1, 10]'),
+    repetition_penalty: num('repetitionPenalty', (v) => v >= MIN_REPETITION_PENALTY && v <= MAX_REPETITION_PENALTY, `must be in [${MIN_REPETITION_PENALTY}, ${MAX_REPETITION_PENALTY}]`),
   };
   const seed = num('seed', (v) => Number.isSafeInteger(v) && v >= 0, 'must be a non-negative integer');
   if (seed !== undefined) params.seed = String(seed);
   if (obj.stop !== undefined) {
-    if (!Array.isArray(obj.stop) || obj.stop.some((s) => typeof s !== 'string' || s.length === 0)) problem(`${path}.stop`, 'must be a list of non-empty strings');
+    if (!Array.isArray(obj.stop) || obj.stop.length > MAX_STOP_SEQUENCES || obj.stop.some((s) => typeof s !== 'string' || s.length === 0 || s.length > MAX_STOP_LENGTH)) {
+      problem(`${path}.stop`, `must be a list of at most ${MAX_STOP_SEQUENCES} strings of 1 to ${MAX_STOP_LENGTH} characters`);
+    }
     else params.stop = obj.stop as string[];
   }
   return params;

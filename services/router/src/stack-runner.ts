@@ -1,28 +1,24 @@
-// Runs a stack over the bus: stages in order, one deadline split into stage budgets, cancellation,
-// the streamed hand-off to the next stage, and a span per request and per stage.
-import { randomBytes } from 'node:crypto';
-import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { errors, toFslmError } from '../../shared/errors.ts';
-import {
-  ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  extractContext, FslmAttr, injectContext, traceIdOf,
-} from '../../shared/telemetry.ts';
+// Runs stacks over the bus. A request is resolved and checked field by field at its door (prepare),
+// then admitted, then checked against the limits its stages describe (stage-limits.ts,
+// request-limits.ts) — all before any stage is opened — and only then walked through the stages
+// (stack-run.ts) within one deadline (budget.ts), under a root span.
+import { context, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { errors, FslmError, toFslmError } from '../../shared/errors.ts';
+import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, extractContext, FslmAttr } from '../../shared/telemetry.ts';
 import type { Admission } from './admission.ts';
-import { defaultDeadline, stageDeadline } from './budget.ts';
-import { HandoffFeed, insertedText } from './handoff-feed.ts';
+import { workDeadline } from './budget.ts';
+import { DEFAULT_DESCRIBE_TTL_MS, DESCRIBE_TIMEOUT_MS } from './defaults.ts';
+import { timerAt } from './long-timer.ts';
+import { requestErrors } from './request-errors.ts';
+import { checkAgainstLimits } from './request-limits.ts';
 import type { RouterMetrics } from './router-metrics.ts';
-import { mergeParams, stageRequest } from './stage-prompt.ts';
-import { runStage, type StageRunnerConfig } from './stage-runner.ts';
-import type { MessageBus, RunObserver, StackDefinition, StackOutcome, StackRunRequest, StageAddress, StageOutcome } from './types.ts';
+import { StackRun, markFailedStage } from './stack-run.ts';
+import { StageLimitsCache, type StageLimits } from './stage-limits.ts';
+import type { StageRunnerConfig } from './stage-runner.ts';
+import type { MessageBus, RunObserver, StackDefinition, StackOutcome, StackRunRequest } from './types.ts';
 import { totalUsage } from './wire.ts';
 
-const failedStages = new WeakMap<Error, string>();
-
-/** The stage a run failed in, when a stage failed. */
-export function failedStageOf(error: unknown): string {
-  return error instanceof Error ? failedStages.get(error) ?? '' : '';
-}
+export { failedStageOf } from './stack-run.ts';
 
 export interface StackRunnerDeps {
   bus: MessageBus;
@@ -31,6 +27,8 @@ export interface StackRunnerDeps {
   tracer: Tracer;
   metrics: RouterMetrics;
   config: StackRunnerConfig;
+  /** The stages' limits; by default asked of the stages over `bus`, kept DEFAULT_DESCRIBE_TTL_MS. */
+  limits?: StageLimitsCache;
 }
 
 export interface StackRunnerConfig extends StageRunnerConfig {
@@ -42,210 +40,125 @@ export interface StackRunnerConfig extends StageRunnerConfig {
   handoffMaxInFlight: number;
 }
 
-export class StackRunner {
-  constructor(private readonly deps: StackRunnerDeps) {}
+/** Waits for `work` unless the request is aborted or its deadline passes first. */
+function untilEnd<T>(work: Promise<T>, signal: AbortSignal, deadlineMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (error: FslmError) => {
+      timer.clear();
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+    const onAbort = () => stop(signal.reason instanceof FslmError ? signal.reason : errors.cancelled());
+    const timer = timerAt(deadlineMs, () => stop(errors.deadlineExceeded('the request\'s deadline passed while its stages were being described')));
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) onAbort();
+    work.then((value) => {
+      timer.clear();
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    }, (error) => stop(toFslmError(error)));
+  });
+}
 
-  /** The stack a request names; the only one when the name is empty and one is served. */
-  resolve(name: string): StackDefinition {
+export class StackRunner {
+  private readonly limits: StageLimitsCache;
+
+  constructor(private readonly deps: StackRunnerDeps) {
+    this.limits = deps.limits ?? new StageLimitsCache(deps.bus, { ttlMs: DEFAULT_DESCRIBE_TTL_MS, timeoutMs: DESCRIBE_TIMEOUT_MS });
+  }
+
+  /**
+   * The stack a request names (`field` is where it named it: gRPC `stack`, OpenAI `model`); the only
+   * one when the name is empty and one is served. NOT_FOUND (OpenAI model_not_found) otherwise.
+   */
+  resolve(name: string, field = 'stack'): StackDefinition {
     const { stacks } = this.deps;
     if (!name && stacks.size === 1) return [...stacks.values()][0];
     const stack = stacks.get(name);
-    if (!stack) throw errors.notFound(`no stack named ${JSON.stringify(name)} (serving: ${[...stacks.keys()].join(', ')})`);
+    if (!stack) throw requestErrors.modelNotFound(field, `the model (stack) ${JSON.stringify(name)} does not exist (serving: ${[...stacks.keys()].join(', ')})`);
     return stack;
   }
 
   /**
    * Resolves the stack a caller names and checks what it asks of it (`build` throws on an invalid
-   * request); a refusal is counted as a rejection, like one for too many requests in flight.
+   * request); a refusal is counted as a rejection, under UNKNOWN_STACK when the name is not served.
    */
-  prepare(stackName: string, build: (stack: StackDefinition) => StackRunRequest): { stack: StackDefinition; request: StackRunRequest } {
+  prepare(stackName: string, build: (stack: StackDefinition) => StackRunRequest, field = 'stack'): { stack: StackDefinition; request: StackRunRequest } {
+    let stack: StackDefinition | null = null;
     try {
-      const stack = this.resolve(stackName);
+      stack = this.resolve(stackName, field);
       return { stack, request: build(stack) };
     } catch (error) {
-      this.deps.metrics.rejected(stackName, toFslmError(error).code);
+      this.deps.metrics.rejected(stack, toFslmError(error).code);
       throw error;
     }
   }
 
-  /** Runs a request on a stack (the definition `prepare` resolved). */
+  /** Counts a request refused before its stack was resolved (under its stack only when `name` is one the router serves), and throws `error`. */
+  refused(name: unknown, error: unknown): never {
+    const stack = typeof name === 'string' ? this.deps.stacks.get(name) ?? null : null;
+    this.deps.metrics.rejected(stack, toFslmError(error).code);
+    throw error;
+  }
+
+  /** The described limits of every stage, or the first stage's error (marked with its name). */
+  private async stageLimits(stack: StackDefinition, deadlineMs: number): Promise<StageLimits[]> {
+    return Promise.all(stack.stages.map((stage) =>
+      this.limits.limitsOf({ stack: stack.name, stage: stage.name, subjectPrefix: stage.subjectPrefix }, deadlineMs).catch((error) => {
+        const e = toFslmError(error);
+        markFailedStage(e, stage.name);
+        throw e;
+      })));
+  }
+
+  /**
+   * Admits a request, checks it against its stages' limits and runs it (on the definition `prepare`
+   * resolved). Nothing is sent to a stage before every check has passed.
+   */
   async run(stack: StackDefinition, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
     const { metrics, tracer } = this.deps;
     let release: () => void;
     try {
       release = this.deps.admission.acquire();
     } catch (error) {
-      metrics.rejected(stack.name, toFslmError(error).code);
+      metrics.rejected(stack, toFslmError(error).code);
       throw error;
     }
     const started = performance.now();
-    metrics.requestStarted(stack.name);
     const parent = request.trace ? extractContext(request.trace) : context.active();
     const span = tracer.startSpan(`chat ${stack.name}`, {
       kind: SpanKind.SERVER,
       attributes: { [ATTR_GEN_AI_OPERATION_NAME]: 'chat', [ATTR_GEN_AI_REQUEST_MODEL]: stack.name, [FslmAttr.Stack]: stack.name, [FslmAttr.RequestId]: request.requestId },
     }, parent);
     try {
-      const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
-      const outcome = await new RunOfStack(this.deps, stack, { ...request, handoff }, observer, span).run();
-      const usage = totalUsage(outcome.stages);
-      span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
-      metrics.requestFinished(stack.name, performance.now() - started, null);
-      return { ...outcome, totalMs: performance.now() - started };
+      const deadlineMs = workDeadline(stack.stages, request.deadlineMs, Date.now());
+      try {
+        if (Date.now() >= deadlineMs) throw errors.deadlineExceeded('the request\'s deadline (less the router\'s margin) passed before any stage could start');
+        checkAgainstLimits(stack, request, await untilEnd(this.stageLimits(stack, deadlineMs), request.signal, deadlineMs));
+      } catch (error) {
+        metrics.rejected(stack, toFslmError(error).code);
+        throw error;
+      }
+      metrics.requestStarted(stack);
+      try {
+        const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
+        const outcome = await new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run();
+        const usage = totalUsage(outcome.stages);
+        span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
+        metrics.requestFinished(stack, performance.now() - started, null);
+        return { ...outcome, totalMs: performance.now() - started };
+      } catch (error) {
+        metrics.requestFinished(stack, performance.now() - started, toFslmError(error).code);
+        throw error;
+      }
     } catch (error) {
       const e = toFslmError(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
       span.setAttribute(FslmAttr.ErrorCode, e.code);
-      metrics.requestFinished(stack.name, performance.now() - started, e.code);
       throw e;
     } finally {
       release();
       span.end();
-    }
-  }
-}
-
-/** One request's walk through a stack. */
-class RunOfStack {
-  private readonly texts: Record<string, string> = {};
-  private readonly stageSpans = new Map<number, Span>();
-  private readonly deadlineMs: number;
-
-  constructor(
-    private readonly deps: StackRunnerDeps,
-    private readonly stack: StackDefinition,
-    private readonly request: StackRunRequest,
-    private readonly observer: RunObserver,
-    private readonly root: Span,
-  ) {
-    this.deadlineMs = Number.isFinite(request.deadlineMs) ? request.deadlineMs : defaultDeadline(stack.stages, Date.now());
-  }
-
-  /** The outcome but its total time, which the caller measures. */
-  async run(): Promise<Omit<StackOutcome, 'totalMs'>> {
-    const outcomes: StageOutcome[] = [];
-    let feed: HandoffFeed | null = null;
-    let previousResultAt = 0;
-    try {
-      for (let index = 0; index < this.stack.stages.length; index++) {
-        const prepared: ReturnType<HandoffFeed['take']> = feed ? feed.take() : null;
-        feed = this.feedFor(index + 1);
-        const outcome = await this.runStageAt(index, prepared, feed, previousResultAt);
-        previousResultAt = outcome.resultAt;
-        outcomes.push(outcome.stage);
-      }
-    } catch (error) {
-      feed?.discard();
-      for (const [, span] of this.stageSpans) span.end();
-      throw error;
-    }
-    const last = outcomes[outcomes.length - 1];
-    return { requestId: this.request.requestId, stack: this.stack.name, text: last.text, stages: outcomes, traceId: traceIdOf(this.root) };
-  }
-
-  private address(index: number): StageAddress {
-    const stage = this.stack.stages[index];
-    return { stack: this.stack.name, stage: stage.name, subjectPrefix: stage.subjectPrefix };
-  }
-
-  private stageSpan(index: number): Span {
-    let span = this.stageSpans.get(index);
-    if (!span) {
-      const stage = this.stack.stages[index];
-      span = this.deps.tracer.startSpan(`stage ${stage.name}`, {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [ATTR_GEN_AI_OPERATION_NAME]: 'chat', [ATTR_GEN_AI_REQUEST_MODEL]: stage.model,
-          [FslmAttr.Stack]: this.stack.name, [FslmAttr.Stage]: stage.name, [FslmAttr.StageIndex]: index, [FslmAttr.RequestId]: this.request.requestId,
-        },
-      }, trace.setSpan(context.active(), this.root));
-      this.stageSpans.set(index, span);
-    }
-    return span;
-  }
-
-  private headers(index: number) {
-    return { requestId: this.request.requestId, deadlineMs: this.deadlineMs, trace: injectContext(trace.setSpan(context.active(), this.stageSpan(index))) };
-  }
-
-  private params(index: number) {
-    const stage = this.stack.stages[index];
-    return mergeParams(stage.params, this.request.params[stage.name]);
-  }
-
-  /** A feed that prepares stage `index` while the stage before it streams, when its template allows. */
-  private feedFor(index: number): HandoffFeed | null {
-    const stage = this.stack.stages[index];
-    if (!this.request.handoff || !stage?.handoffFrom) return null;
-    const sentinel = `\u27e6fslm-handoff-${randomBytes(8).toString('hex')}\u27e7`;
-    const request = stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index), { stage: stage.handoffFrom, sentinel });
-    // Its own id: a plain attempt that replaces an unready feed must not collide with it on the replica.
-    const requestId = `${this.request.requestId}.${stage.name}.handoff`;
-    const address = this.address(index);
-    return new HandoffFeed(this.deps.bus, address, {
-      request: { ...request, request_id: requestId }, stack: address.stack, stage: address.stage, attempt: 1,
-      heartbeat_ms: this.deps.config.heartbeatMs, handoff_sentinel: sentinel,
-    }, this.headers(index), this.deps.config.heartbeatTimeoutMs);
-  }
-
-  private async runStageAt(index: number, prepared: ReturnType<HandoffFeed['take']>, next: HandoffFeed | null, previousResultAt: number) {
-    const stage = this.stack.stages[index];
-    const span = this.stageSpan(index);
-    const startedAt = performance.now();
-    const deadlineMs = stageDeadline(this.stack.stages, index, Date.now(), this.deadlineMs);
-    const request = prepared ? { params: this.params(index) } : stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index));
-    const handoffText = prepared && stage.handoffFrom ? this.texts[stage.handoffFrom] : '';
-    try {
-      const done = await runStage(this.deps.bus, {
-        address: this.address(index),
-        request,
-        headers: this.headers(index),
-        deadlineMs,
-        signal: this.request.signal,
-        handoff: prepared ? { prepared, text: handoffText } : null,
-        hooks: {
-          started: (attempt, accepted) => {
-            next?.open();
-            this.observer.stageStarted?.({ stage: stage.name, index, attempt, replica: accepted.replica, model: accepted.model, modelVersion: accepted.model_version });
-          },
-          delta: (attempt, delta) => {
-            next?.append(delta.text);
-            this.observer.stageDelta?.({ stage: stage.name, index, attempt, delta });
-          },
-          retrying: () => {
-            next?.reset();
-            this.deps.metrics.stageRetried(this.stack.name, stage.name);
-          },
-        },
-      }, this.deps.config);
-      const text = insertedText(done.result.text);
-      this.texts[stage.name] = text;
-      const outcome: StageOutcome = {
-        stage: stage.name, index, text: done.result.text, result: done.result,
-        model: done.accepted.model || stage.model, modelVersion: done.result.model_version || done.accepted.model_version,
-        replica: done.accepted.replica, attempts: done.attempts, streamedHandoff: done.streamedHandoff,
-        handoffGapMs: index > 0 ? done.firstDeltaAt - previousResultAt : 0, durationMs: done.resultAt - startedAt,
-      };
-      const ttftMs = done.firstDeltaAt - startedAt;
-      span.setAttributes({
-        [ATTR_GEN_AI_RESPONSE_MODEL]: outcome.model, [FslmAttr.ModelVersion]: outcome.modelVersion,
-        [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: done.result.usage?.prompt_tokens ?? 0, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: done.result.usage?.completion_tokens ?? 0,
-        [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [done.result.finish_reason], [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: ttftMs / 1000,
-        [FslmAttr.TimeToFirstTokenMs]: done.result.timings?.first_token_ms ?? 0, [FslmAttr.Attempt]: done.attempts,
-        [FslmAttr.Replica]: outcome.replica, [FslmAttr.Handoff]: outcome.streamedHandoff,
-      });
-      this.deps.metrics.stageFinished(this.stack.name, outcome, ttftMs);
-      this.observer.stageFinished?.(outcome);
-      return { stage: outcome, resultAt: done.resultAt };
-    } catch (error) {
-      const e = toFslmError(error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
-      span.setAttribute(FslmAttr.ErrorCode, e.code);
-      failedStages.set(e, stage.name);
-      throw e;
-    } finally {
-      span.end();
-      this.stageSpans.delete(index);
     }
   }
 }

@@ -1,22 +1,22 @@
 // What one stage is asked: its system prompt and rendered template as chat messages, and its
-// generation parameters (the stack's, with the request's non-zero overrides on top).
+// generation parameters (the stack's, with the request's explicitly set fields on top).
 import type { GenerateRequest } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import { renderTemplate, type TemplateValues } from './template.ts';
 import type { StageDefinition } from './types.ts';
 
+/**
+ * The stack's parameters for a stage with the request's set fields on top: a field the request left
+ * `undefined` keeps the stack's value; any other value (zero included, e.g. temperature 0) wins.
+ */
 export function mergeParams(base: GenerationParams, override: GenerationParams | undefined): GenerationParams {
-  if (!override) return { ...base };
-  const pick = <T>(value: T | undefined | null, fallback: T | undefined) => (value ? value : fallback);
-  return {
-    max_new_tokens: pick(override.max_new_tokens, base.max_new_tokens),
-    temperature: pick(override.temperature, base.temperature),
-    top_k: pick(override.top_k, base.top_k),
-    top_p: pick(override.top_p, base.top_p),
-    repetition_penalty: pick(override.repetition_penalty, base.repetition_penalty),
-    seed: override.seed !== undefined && override.seed !== null && override.seed !== '' ? override.seed : base.seed,
-    stop: override.stop && override.stop.length > 0 ? override.stop : base.stop,
-  };
+  const merged: GenerationParams = { ...base };
+  if (!override) return merged;
+  for (const key of Object.keys(override) as Array<keyof GenerationParams>) {
+    const value = override[key];
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  return merged;
 }
 
 /**

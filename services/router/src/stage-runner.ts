@@ -1,5 +1,5 @@
 // Runs one stage of a stack over the bus: one attempt per replica, watched by heartbeats, within the
-// stage's deadline; a lost replica is retried on another one while the deadline and attempts allow.
+// request's deadline; a lost replica is retried on another one while the deadline and attempts allow.
 import { ErrorCode, errors, FslmError } from '../../shared/errors.ts';
 import type { GenerateRequest } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
 import type { GenerateResult__Output } from '../../shared/generated/fslm/v1/GenerateResult.ts';
@@ -8,6 +8,7 @@ import type { TextDelta__Output } from '../../shared/generated/fslm/v1/TextDelta
 import type { PreparedHandoff } from './handoff-feed.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
 import { HeartbeatWatch } from './heartbeat-watch.ts';
+import { timerAt } from './long-timer.ts';
 
 export interface StageRunnerConfig {
   heartbeatMs: number;
@@ -18,8 +19,8 @@ export interface StageRunnerConfig {
 export interface StageHooks {
   started(attempt: number, accepted: StageAccepted__Output): void;
   delta(attempt: number, delta: TextDelta__Output): void;
-  /** The attempt failed and the stage starts over on another replica. */
-  retrying(): void;
+  /** Attempt `failed` failed and the stage starts over on another replica (attempt `failed` + 1). */
+  retrying(failed: number): void;
 }
 
 export interface StageCall {
@@ -27,7 +28,7 @@ export interface StageCall {
   /** Prompt and parameters; request_id is set per attempt. */
   request: GenerateRequest;
   headers: HopHeaders;
-  /** Absolute deadline of this stage (epoch ms). */
+  /** When the stage's work must end (epoch ms): the request's deadline, less the margin (budget.ts). */
   deadlineMs: number;
   signal: AbortSignal;
   /** A replica the streamed hand-off has prepared, with the previous stage's full inserted text. */
@@ -101,7 +102,7 @@ export async function runStage(bus: MessageBus, call: StageCall, config: StageRu
     } else {
       lastError = errors.unavailable(`stage ${call.address.stage}: its replica stopped sending heartbeats`);
     }
-    if (attempt < limit) call.hooks.retrying();
+    if (attempt < limit) call.hooks.retrying(attempt);
   }
   throw lastError ?? errors.unavailable(`stage ${call.address.stage} failed`);
 }
@@ -123,7 +124,7 @@ function watchAttempt(
       if (done) return;
       done = true;
       watch.stop();
-      clearTimeout(deadlineTimer);
+      deadlineTimer.clear();
       call.signal.removeEventListener('abort', onAbort);
       if (cancel) conversation.cancel(cancel);
       else conversation.close();
@@ -132,10 +133,8 @@ function watchAttempt(
     };
     const onAbort = () => finish(null, abortError(call.signal), 'cancelled');
     call.signal.addEventListener('abort', onAbort);
-    const deadlineTimer = setTimeout(
-      () => finish(null, errors.deadlineExceeded(`stage ${call.address.stage} did not finish within its deadline`), 'deadline'),
-      Math.max(0, call.deadlineMs - Date.now()),
-    );
+    const deadlineTimer = timerAt(call.deadlineMs,
+      () => finish(null, errors.deadlineExceeded(`stage ${call.address.stage} did not finish before the request's deadline`), 'deadline'));
     const watch = new HeartbeatWatch(config.heartbeatTimeoutMs, () => finish({ kind: 'lost' }, undefined, 'cancelled'));
     conversation.listen((event: ConversationEvent) => {
       if (done) return;

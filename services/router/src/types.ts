@@ -1,5 +1,6 @@
 // The router's contracts: stack definitions, the message bus seam, and what a stack run reports.
 import type { FslmError } from '../../shared/errors.ts';
+import type { DescribeResponse__Output } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { GenerateResult__Output } from '../../shared/generated/fslm/v1/GenerateResult.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import type { StageAccepted__Output } from '../../shared/generated/fslm/v1/StageAccepted.ts';
@@ -67,18 +68,54 @@ export interface HopHeaders {
 
 /** The router's view of the message bus (bus-nats.ts over a real NATS connection). */
 export interface MessageBus {
+  /** Publishes a StageRun to the stage's queue subject; the conversation carries whatever replica takes it. */
   open(address: StageAddress, run: StageRun, headers: HopHeaders): StageConversation;
+  /**
+   * Asks one replica of the stage for its model and limits (an empty DescribeRequest on
+   * <prefix>.describe). Rejects with UNAVAILABLE when no replica listens, none answers within
+   * `timeoutMs`, or the one that answers replies an error or something malformed.
+   */
+  describe(address: StageAddress, timeoutMs: number): Promise<DescribeResponse__Output>;
+  /** Stops the bus; bounded (a NATS server that is gone does not hold it up). */
   close(): Promise<void>;
 }
 
-/** What a caller asks of a stack. */
+/**
+ * One stage's generation parameters as a request sets them (GenerationParams with numbers only): a
+ * field that is `undefined` keeps the stack's value; any other value was set explicitly.
+ */
+export interface StageParams {
+  max_new_tokens?: number;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  repetition_penalty?: number;
+  /** An unsigned 64-bit integer in decimal. */
+  seed?: string;
+  stop?: string[];
+}
+
+/** How a door names the fields of a request, so that a refusal names what its client wrote. */
+export interface RequestFields {
+  /** The field that holds the input (gRPC `input`, OpenAI `messages`). */
+  input: string;
+  /** The field a stage's parameter came from (gRPC `params.<stage>.<key>`, OpenAI e.g. `max_tokens`). */
+  param(stage: string, key: keyof StageParams): string;
+}
+
+/** What a caller asks of a stack, after its door checked every field that does not depend on a stage's limits. */
 export interface StackRunRequest {
   requestId: string;
   input: string;
-  /** Absolute deadline (epoch ms); Infinity for the stack's default. */
+  /** The client's absolute deadline (epoch ms); Infinity when it set none (the stack's budgets then give one). */
   deadlineMs: number;
-  /** Per-stage overrides of generation parameters (non-zero fields win). */
+  /**
+   * Per-stage overrides of the stack's generation parameters, by stage name (a door sets StageParams,
+   * checked): a field that is `undefined` keeps the stack's value.
+   */
   params: Record<string, GenerationParams>;
+  /** How the door names the request's fields (a request built in-process: as the gRPC door does). */
+  fields?: RequestFields;
   handoff: boolean;
   signal: AbortSignal;
   /** W3C trace context of the caller, if it sent one. */
@@ -108,7 +145,10 @@ export interface StackOutcome {
   traceId: string;
 }
 
-/** Progress of a run, for streaming doors (gRPC RunStream, OpenAI SSE). */
+/**
+ * Progress of a run, for streaming doors (gRPC RunStream, OpenAI SSE). A stage retried on another
+ * replica is started again with attempt + 1; the deltas of that attempt start its text over.
+ */
 export interface RunObserver {
   stageStarted?(event: { stage: string; index: number; attempt: number; replica: string; model: string; modelVersion: string }): void;
   stageDelta?(event: { stage: string; index: number; attempt: number; delta: TextDelta__Output }): void;

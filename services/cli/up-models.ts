@@ -1,0 +1,70 @@
+// The model artifacts of a stack for `fslm up`: each stage's `model` is an artifact directory (relative
+// to the stack file) or a name that scripts/models builds. Every one is checked with the stage's own
+// artifact checker before anything starts, so a model that cannot be served (a PyTorch base without
+// fslm.json, a missing directory, a changed file) is refused up front, naming only models that serve.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../shared/errors.ts';
+import { loadArtifact, MANIFEST_FILE } from '../stage/src/index.ts';
+import type { StackDefinition } from '../router/src/index.ts';
+
+/** Every reason the stack's models cannot be served, one line each (`stage NAME: model "M": why`). */
+export class UnservableModelsError extends Error {
+  constructor(readonly problems: string[], readonly servable: string[] | undefined) {
+    super([
+      'the stack names models that cannot be served:',
+      ...problems.map((p) => `  ${p}`),
+      servable === undefined
+        ? `  a stage's model is an ONNX artifact directory (holding ${MANIFEST_FILE}, as \`fslm trainer export\` writes) or a model name from scripts/models`
+        : `  model names that serve: ${servable.length > 0 ? servable.join(', ') : '(none built)'}; or an ONNX artifact directory (holding ${MANIFEST_FILE})`,
+    ].join('\n'));
+    this.name = 'UnservableModelsError';
+  }
+}
+
+/** A model value that can only mean a directory (a bare word may also be a scripts/models name). */
+const looksLikePath = (model: string): boolean => model.includes('/') || model.includes(path.sep) || model.startsWith('.') || model.startsWith('~');
+
+/**
+ * The artifact directory of each stage (by stage name), each one checked as `fslm stage` will load it.
+ * `listModels` runs scripts/models (only when a stage names a model rather than a directory) and returns
+ * its {name: directory} map.
+ * @throws UnservableModelsError listing every stage whose model cannot be served.
+ */
+export async function resolveStackModels(stack: StackDefinition, stackFile: string, listModels: () => Promise<Record<string, string>>): Promise<Map<string, string>> {
+  const dirs = new Map<string, string>();
+  const problems: string[] = [];
+  const named = stack.stages.filter((stage) => {
+    const candidate = path.resolve(path.dirname(stackFile), stage.model);
+    if (existsSync(candidate)) dirs.set(stage.name, candidate);
+    else if (looksLikePath(stage.model)) problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)}: no such directory ${candidate}`);
+    else return true;
+    return false;
+  });
+  let servable: string[] | undefined;
+  if (named.length > 0) {
+    const models = await listModels();
+    servable = Object.keys(models).filter((name) => existsSync(path.join(models[name], MANIFEST_FILE))).sort();
+    for (const stage of named) {
+      if (models[stage.model]) dirs.set(stage.name, models[stage.model]);
+      else problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} is neither a directory (relative to ${path.dirname(stackFile)}) nor a model name`);
+    }
+  }
+  const checked = new Map<string, Promise<string | null>>();
+  const check = (dir: string) => loadArtifact(dir).then(() => null, (error: unknown) => errorMessage(error));
+  for (const stage of stack.stages) {
+    const dir = dirs.get(stage.name);
+    if (dir === undefined) continue;
+    if (!checked.has(dir)) checked.set(dir, check(dir));
+    const problem = await checked.get(dir)!;
+    if (problem) {
+      const hint = existsSync(path.join(dir, MANIFEST_FILE)) ? '' : ` (no ${MANIFEST_FILE}: not an ONNX artifact; a PyTorch base model is exported with \`fslm trainer export\`)`;
+      problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} (${dir}) cannot be served${hint}: ${problem}`);
+    }
+  }
+  if (problems.length > 0) {
+    const order = (problem: string) => stack.stages.findIndex((stage) => problem.startsWith(`stage ${stage.name}:`));
+    throw new UnservableModelsError(problems.sort((a, b) => order(a) - order(b)), servable);
+  }
+  return dirs;
+}
