@@ -50,8 +50,8 @@ def accuracy_chart(results: list[dict], path: Path) -> None:
             low, high = m["interval95"]
             xs.append(j + (i - (len(results) - 1) / 2) * width)
             ys.append(m["value"])
-            lo.append(m["value"] - (low if low is not None else m["value"]))
-            hi.append((high if high is not None else m["value"]) - m["value"])
+            lo.append(max(0.0, m["value"] - (low if low is not None else m["value"])))
+            hi.append(max(0.0, (high if high is not None else m["value"]) - m["value"]))
         ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=f"{r['system']} ({_params(r['parameters'])})")
     ax.set_xticks(range(len(tasks)))
     ax.set_xticklabels([f"{t}\n({primary_metric(next(r['tasks'][t] for r in results if t in r['tasks']))})" for t in tasks])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import processes
-from .wire import EvalError, call, channel, stack_grpc, stack_pb, stage_grpc, stage_pb, stream
+from .wire import EvalError, call, channel, generation_pb, stack_grpc, stack_pb, stage_grpc, stage_pb, stream
 
 KINDS = ("stage", "artifact", "router", "stack", "hf")
 MAX_CONTINUATIONS = 64
@@ -111,8 +111,8 @@ class StageBackend:
         if not self.spec.chat:
             return {"prompt": context}
         system = self.spec.options.get("system", "")
-        messages = ([stage_pb.ChatMessage(role="system", content=system)] if system else []) + [
-            stage_pb.ChatMessage(role="user", content=context)]
+        messages = ([generation_pb.ChatMessage(role="system", content=system)] if system else []) + [
+            generation_pb.ChatMessage(role="user", content=context)]
         return {"messages": messages}
 
     def score(self, context: str, continuations: list[str]) -> Scored:
@@ -127,7 +127,7 @@ class StageBackend:
         return Scored([c.logprob for c in reply.continuations], [c.greedy for c in reply.continuations], tokens, [cost], ms)
 
     def generate(self, context: str, until: list[str], max_tokens: int) -> Generated:
-        params = stage_pb.GenerationParams(max_new_tokens=max_tokens, temperature=0, stop=until[:16])
+        params = generation_pb.GenerationParams(max_new_tokens=max_tokens, temperature=0, stop=until[:16])
         t0 = time.perf_counter()
         events = stream(self.stub.Generate, stage_pb.GenerateRequest(**self._prompt(context), params=params),
                         self.timeout_s, f"{self.spec.name}: Generate")
@@ -175,7 +175,7 @@ class StackBackend:
         return Scored([c.logprob for c in score.continuations], [c.greedy for c in score.continuations], tokens, stages, ms)
 
     def generate(self, context: str, until: list[str], max_tokens: int) -> Generated:
-        params = {self.last: stack_pb.GenerationParams(max_new_tokens=max_tokens, stop=until[:16])}
+        params = {self.last: generation_pb.GenerationParams(max_new_tokens=max_tokens, stop=until[:16])}
         t0 = time.perf_counter()
         reply = call(self.stub.Run, stack_pb.RunRequest(stack=self.stack, input=context, params=params), self.timeout_s, f"{self.spec.name}: Run")
         ms = (time.perf_counter() - t0) * 1000
