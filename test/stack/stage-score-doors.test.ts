@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { connect, type NatsConnection } from 'nats';
-import { spawnNatsServer } from '../../services/cli/up-processes.ts';
+import type { NatsConnection } from 'nats';
 import { busCodec, requestHeaders, subjects } from '../../services/shared/bus-codec.ts';
 import { errorOfReply } from '../../services/shared/bus-errors.ts';
 import { ErrorCode } from '../../services/shared/errors.ts';
@@ -14,11 +13,10 @@ import type { ScoreRequest } from '../../services/shared/generated/fslm/v1/Score
 import type { ScoreResponse__Output } from '../../services/shared/generated/fslm/v1/ScoreResponse.ts';
 import type { GenerateResponse__Output } from '../../services/shared/generated/fslm/v1/GenerateResponse.ts';
 import type { StageServiceClient } from '../../services/shared/generated/fslm/v1/StageService.ts';
-import type { ProtoGrpcType } from '../../services/shared/generated/stage.ts';
-import { loadGrpcObject } from '../../services/shared/proto.ts';
 import { testModels } from '../support/models.ts';
-import { startFslm, type FslmProcess } from '../support/processes.ts';
+import type { FslmProcess } from '../support/processes.ts';
 import { stageHolds, waitFor } from '../support/stage-probe.ts';
+import { startOneStage, type OneStage } from './support/one-stage.ts';
 import { openRun } from './support/stage-bus.ts';
 
 const PREFIX = subjects.prefix('scoring', 'final');
@@ -28,25 +26,17 @@ const REQUEST: ScoreRequest = {
 };
 
 describe('Score and logprobs on a stage\'s gRPC and NATS doors', { timeout: 300_000 }, () => {
-  const natsServer = spawnNatsServer();
+  let running: OneStage | undefined;
   let stage: FslmProcess;
   let nc: NatsConnection;
   let client: StageServiceClient;
 
   before(async () => {
-    const url = String((await natsServer.ready).url);
-    stage = await startFslm(['stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--nats', url,
-      '--stack', 'scoring', '--stage', 'final', '--threads', '1', '--max-batch', '2', '--max-queue', '2', '--metrics', '127.0.0.1:0']);
-    nc = await connect({ servers: url });
-    const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
-    client = new proto.fslm.v1.StageService(String(stage.ready.grpc), grpc.credentials.createInsecure());
+    running = await startOneStage(testModels('tiny')['tiny-onnx'],
+      ['--stack', 'scoring', '--stage', 'final', '--threads', '1', '--max-batch', '2', '--max-queue', '2', '--metrics', '127.0.0.1:0']);
+    ({ stage, nc, client } = running);
   });
-  after(async () => {
-    client?.close();
-    await nc?.close();
-    await stage?.stop();
-    await natsServer.stop();
-  });
+  after(() => running?.stop());
 
   function grpcScore(request: ScoreRequest, options: grpc.CallOptions = {}): Promise<ScoreResponse__Output> {
     return new Promise((resolve, reject) => client.Score(request, options, (e, r) => (e ? reject(e) : resolve(r!))));
