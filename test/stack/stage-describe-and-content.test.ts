@@ -11,6 +11,7 @@ import type { DescribeResponse__Output } from '../../services/shared/generated/f
 import type { StageServiceClient } from '../../services/shared/generated/fslm/v1/StageService.ts';
 import type { StageRun } from '../../services/shared/generated/fslm/v1/StageRun.ts';
 import { testModels } from '../support/models.ts';
+import type { FslmProcess } from '../support/processes.ts';
 import { startOneStage, type OneStage } from './support/one-stage.ts';
 import { openRun } from './support/stage-bus.ts';
 
@@ -28,13 +29,14 @@ function stageRun(content: string, handoff = false): StageRun {
 
 describe('describe subject and content encoding on a stage\'s NATS door', { timeout: 300_000 }, () => {
   let running: OneStage | undefined;
+  let stage: FslmProcess;
   let nc: NatsConnection;
   let client: StageServiceClient;
 
   before(async () => {
     running = await startOneStage(testModels('tiny')['tiny-onnx'],
       ['--stack', 'content', '--stage', 'answer', '--replica', 'a1', '--threads', '1', '--max-batch', '3', '--max-queue', '5']);
-    ({ nc, client } = running);
+    ({ stage, nc, client } = running);
   });
   after(() => running?.stop());
 
