@@ -26,6 +26,7 @@ from .request_cache import RequestCache, request_key
 from .wire import EvalError
 
 DEFAULT_MAX_GEN_TOKS = 256
+MAX_TEXT = 2000  # characters of a stage's text kept with a request's cost (per-stage error analysis)
 
 
 def split_context(context: str, continuations: list[str], chat: bool) -> tuple[str, list[str]]:
@@ -118,4 +119,5 @@ class FslmLM(LM):
 
 def _cost(stages, ms: float, continuation_tokens: int = 0) -> dict:
     return {"ms": ms, "continuation_tokens": continuation_tokens,
-            "stages": [{"stage": s.stage, "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens, "ms": s.ms} for s in stages]}
+            "stages": [{"stage": s.stage, "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens, "ms": s.ms,
+                        **({"text": s.text[:MAX_TEXT]} if s.text else {})} for s in stages]}

@@ -74,6 +74,8 @@ class StageCost:
     prompt_tokens: int
     completion_tokens: int
     ms: float
+    # What the stage wrote (a stack's stages; empty for a scoring stage), for the per-stage error analysis.
+    text: str = ""
 
 
 @dataclass
@@ -133,7 +135,7 @@ class StageBackend:
                         self.timeout_s, f"{self.spec.name}: Generate")
         ms = (time.perf_counter() - t0) * 1000
         result = events[-1].result
-        cost = StageCost("stage", result.usage.prompt_tokens, result.usage.completion_tokens, result.timings.total_ms)
+        cost = StageCost("stage", result.usage.prompt_tokens, result.usage.completion_tokens, result.timings.total_ms, result.text)
         return Generated(result.text, [cost], ms)
 
     def close(self) -> None:
@@ -188,7 +190,7 @@ class StackBackend:
 
 
 def _cost(output) -> StageCost:
-    return StageCost(output.stage, output.usage.prompt_tokens, output.usage.completion_tokens, output.timings.total_ms)
+    return StageCost(output.stage, output.usage.prompt_tokens, output.usage.completion_tokens, output.timings.total_ms, output.text)
 
 
 def _describe(address: str, timeout_s: float):
