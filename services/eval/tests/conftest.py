@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+# Everything stays on this machine: no Hugging Face Hub or dataset downloads (as `fslm eval` sets).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 DATA = Path(__file__).resolve().parent / "data"
 for src in (ROOT / "services/eval/src", ROOT / "services/trainer/src"):
     if str(src) not in sys.path:

@@ -1,5 +1,6 @@
-"""The parts of fslm eval that need no model: Wilson intervals, how contexts and continuations reach a
-stage, system specs, the JSONL task shapes and the request cache's resume."""
+"""The parts of fslm eval: Wilson intervals, how contexts and continuations reach a
+stage, system specs, the JSONL task shapes, the request cache's resume, and lm-eval building the
+registered `fslm` model from its own arguments (on the tiny model)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fslm_eval.request_cache import RequestCache, request_key
 from fslm_eval.systems import parse_system
 from fslm_eval.tasks import TaskError, jsonl_task
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 def test_wilson_interval_matches_known_values():
@@ -74,3 +75,17 @@ def test_request_cache_resumes_and_ignores_a_torn_last_line(tmp_path):
     assert again.get(key)["value"] == [[-1.5, True]] and again.get("torn") is None and again.hits == 1
     again.close()
     assert RequestCache(path, fresh=True).get(key) is None
+
+
+def test_lm_eval_builds_the_fslm_model_from_its_arguments(tiny_models, tmp_path):
+    """`fslm` is a registered lm-eval model: simple_evaluate(model="fslm", model_args=...) serves the
+    artifact with a stage it starts and scores the sample like the CLI does."""
+    from lm_eval import simple_evaluate
+
+    from fslm_eval.tasks import jsonl_task
+
+    res = simple_evaluate(model="fslm", model_args=f"kind=artifact,target={tiny_models['tiny-onnx']},threads=1,cache={tmp_path / 'c.jsonl'}",
+                          tasks=[jsonl_task("arc", DATA / "tinyArc-sample.jsonl")], limit=3, log_samples=True)
+    assert res["results"]["arc"]["sample_len"] == 3
+    assert all(len(s["filtered_resps"]) == 4 for s in res["samples"]["arc"])
+    assert len((tmp_path / "c.jsonl").read_text().splitlines()) == 3

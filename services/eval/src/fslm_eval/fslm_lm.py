@@ -46,6 +46,31 @@ class FslmLM(LM):
         self.backend, self.cache, self.record, self.name = backend, cache, record, name
         self.chat = backend.spec.chat or backend.spec.kind in ("router", "stack")
 
+    @classmethod
+    def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None) -> "FslmLM":
+        """lm-eval's own way in (`simple_evaluate(model="fslm", model_args=...)`, or `lm_eval --model fslm`
+        once this module is imported): kind=stage|router|artifact|stack,target=...[,chat=true][,system=...]
+        [,threads=N][,stack=NAME][,cache=FILE.jsonl]. Processes it starts (artifact, stack) stop when this
+        Python process exits."""
+        import atexit
+        import tempfile
+        from pathlib import Path
+
+        from lm_eval.utils import simple_parse_args_string
+
+        from .systems import open_backend, parse_system
+
+        args = {k: str(v) for k, v in simple_parse_args_string(arg_string).items()}
+        kind, target = args.pop("kind", ""), args.pop("target", "")
+        cache_file = args.pop("cache", "")
+        spec = parse_system(f"fslm={kind}:{target}" + "".join(f";{k}={v}" for k, v in args.items()))
+        logs = Path(tempfile.mkdtemp(prefix="fslm-eval-"))
+        backend = open_backend(spec, logs)
+        atexit.register(backend.close)
+        cache = RequestCache(Path(cache_file) if cache_file else logs / "cache.jsonl")
+        atexit.register(cache.close)
+        return cls(backend, cache, lambda _record: None, spec.name)
+
     def _answer(self, method: str, args: list, ask: Callable[[], tuple[object, dict]], instance) -> object:
         key = request_key(self.backend.identity, method, args)
         entry = self.cache.get(key)
