@@ -53,6 +53,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     synopsis: "write each stage's training data with a teacher (fslm distill --help)",
     load: async () => (await import('./trainer.ts')).runDistill,
   },
+  eval: {
+    synopsis: 'evaluate stacks, stages and artifacts with lm-eval; accuracy with intervals, per-stage cost, a report (fslm eval --help)',
+    load: async () => (await import('./eval.ts')).runEval,
+  },
+  'render-prompts': {
+    synopsis: 'what a stage is asked for rows of template values, rendered and tokenized as served (fslm render-prompts --help)',
+    load: async () => (await import('./render-prompts.ts')).runRenderPrompts, shutdownBoundMs: 5_000,
+  },
   trainer: {
     synopsis: "the Python trainer's other commands: fetch-base, export, finetune, ... (fslm trainer --help)",
     load: async () => (await import('./trainer.ts')).runTrainerCli,

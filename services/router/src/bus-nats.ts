@@ -1,11 +1,13 @@
 // MessageBus over a real NATS connection: a reply subject per stage attempt (under one muxed inbox),
 // StageRun published to the stage's queue subject, StageControl to the accepting replica, cancels broadcast to every replica;
-// DescribeRequest as a plain NATS request to <prefix>.describe.
+// DescribeRequest as a plain NATS request to <prefix>.describe, ScoreRequest to <prefix>.score.
 import { createInbox, ErrorCode as NatsErrorCode, NatsError, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { busCodec, requestHeaders, subjects } from '../../shared/bus-codec.ts';
 import { errorOfReply, isNoResponders } from '../../shared/bus-errors.ts';
-import { errors, errorMessage } from '../../shared/errors.ts';
+import { ErrorCode, errors, errorMessage, FslmError } from '../../shared/errors.ts';
 import type { DescribeResponse__Output } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
+import type { ScoreRequest } from '../../shared/generated/fslm/v1/ScoreRequest.ts';
+import type { ScoreResponse__Output } from '../../shared/generated/fslm/v1/ScoreResponse.ts';
 import type { StageControl } from '../../shared/generated/fslm/v1/StageControl.ts';
 import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
 import { CancelEcho } from './cancel-echo.ts';
@@ -65,11 +67,13 @@ export class NatsBus implements MessageBus {
     return conversation;
   }
 
-  async describe(address: StageAddress, timeoutMs: number): Promise<DescribeResponse__Output> {
-    const subject = subjects.describe(address.subjectPrefix);
-    let reply: Msg;
+  /** One NATS request to a stage's queue group; no replica, no answer in time or a closed connection is UNAVAILABLE. */
+  private async request(address: StageAddress, subject: string, data: Uint8Array, timeoutMs: number, headers?: HopHeaders): Promise<Msg> {
     try {
-      reply = await this.nc.request(subject, new Uint8Array(0), { timeout: Math.max(1, Math.round(timeoutMs)) });
+      return await this.nc.request(subject, data, {
+        timeout: Math.max(1, Math.round(timeoutMs)),
+        ...(headers ? { headers: requestHeaders(headers.requestId, headers.deadlineMs, headers.trace) } : {}),
+      });
     } catch (error) {
       if (error instanceof NatsError && error.code === NatsErrorCode.NoResponders) {
         throw errors.unavailable(`stage ${address.stage}: no replica is listening on ${subject}`, error);
@@ -79,6 +83,39 @@ export class NatsBus implements MessageBus {
       }
       throw errors.unavailable(`stage ${address.stage}: cannot ask ${subject}: ${errorMessage(error)}`, error);
     }
+  }
+
+  async score(address: StageAddress, request: ScoreRequest, headers: HopHeaders, signal: AbortSignal): Promise<ScoreResponse__Output> {
+    const requestId = request.request_id ?? '';
+    if (signal.aborted) throw signal.reason;
+    const asked = this.request(address, subjects.score(address.subjectPrefix), busCodec.encodeScoreRequest(request), headers.deadlineMs - Date.now(), headers);
+    asked.catch(() => undefined); // an abort may win the race below
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        const reason = signal.reason instanceof FslmError && signal.reason.code === ErrorCode.DeadlineExceeded ? 'deadline' : 'cancelled';
+        this.nc.publish(subjects.cancel(address.subjectPrefix), busCodec.encodeControl({ request_id: requestId, cancel: { reason } }));
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    let reply: Msg;
+    try {
+      reply = await Promise.race([asked, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    const error = errorOfReply(reply);
+    if (error) throw new FslmError(error.code, `stage ${address.stage}: ${error.message}`);
+    try {
+      return busCodec.decodeScoreResponse(reply.data);
+    } catch (cause) {
+      throw errors.unavailable(`stage ${address.stage} sent a malformed ScoreResponse: ${errorMessage(cause)}`, cause);
+    }
+  }
+
+  async describe(address: StageAddress, timeoutMs: number): Promise<DescribeResponse__Output> {
+    const reply = await this.request(address, subjects.describe(address.subjectPrefix), new Uint8Array(0), timeoutMs);
     const error = errorOfReply(reply);
     if (error) throw errors.unavailable(`stage ${address.stage} cannot describe itself: ${error.code}: ${error.message}`, error);
     try {

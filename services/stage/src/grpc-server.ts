@@ -4,14 +4,16 @@ import { errors, toFslmError } from '../../shared/errors.ts';
 import type { DescribeResponse } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { GenerateRequest__Output } from '../../shared/generated/fslm/v1/GenerateRequest.ts';
 import type { GenerateResponse } from '../../shared/generated/fslm/v1/GenerateResponse.ts';
+import type { ScoreRequest__Output } from '../../shared/generated/fslm/v1/ScoreRequest.ts';
+import type { ScoreResponse } from '../../shared/generated/fslm/v1/ScoreResponse.ts';
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
 import { describeModel } from './describe.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
-import { toGenerateInput } from './request-validation.ts';
-import { toWireResult } from './wire.ts';
+import { toGenerateInput, toScoreInput } from './request-validation.ts';
+import { toWireDelta, toWireResult, toWireScore } from './wire.ts';
 import type { GenerateResult, InferenceEngine } from './types.ts';
 import type { StageMetrics } from './stage-metrics.ts';
 
@@ -20,26 +22,35 @@ const PROTO_FILES = ['fslm/v1/stage.proto'];
 
 export type StageServer = ServingServer;
 
+/** An abort signal for a call: aborted when the client cancels or the call's deadline passes; `end` stops watching. */
+function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; end(): void } {
+  const abort = new AbortController();
+  const onCancelled = () => abort.abort(errors.cancelled());
+  call.on('cancelled', onCancelled);
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(deadlineMs)) {
+    timer = setTimeout(() => abort.abort(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
+  }
+  return {
+    signal: abort.signal,
+    end: () => {
+      clearTimeout(timer);
+      call.off('cancelled', onCancelled);
+    },
+  };
+}
+
 function generateHandler(engine: InferenceEngine, modelVersion: string, metrics: StageMetrics | undefined) {
   return async (call: grpc.ServerWritableStream<GenerateRequest__Output, GenerateResponse>): Promise<void> => {
     metrics?.started('grpc');
     let result: GenerateResult | null = null;
     let errorCode: string | null = null;
-    const abort = new AbortController();
-    const onCancelled = () => abort.abort(errors.cancelled());
-    call.on('cancelled', onCancelled);
-    const deadline = call.getDeadline();
-    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-    let timer: NodeJS.Timeout | undefined;
-    if (Number.isFinite(deadlineMs)) {
-      timer = setTimeout(() => abort.abort(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
-    }
+    const watch = callSignal(call);
     try {
       const input = toGenerateInput(call.request, engine.limits, engine.hasChatTemplate);
-      result = await engine.generate(input, {
-        signal: abort.signal,
-        onDelta: (delta) => call.write({ delta: { seq: delta.seq, text: delta.text, tokens: delta.tokens } }),
-      });
+      result = await engine.generate(input, { signal: watch.signal, onDelta: (delta) => call.write({ delta: toWireDelta(delta) }) });
       if (call.cancelled) return;
       if (result.finishReason === 'deadline') throw errors.deadlineExceeded(`deadline exceeded after ${result.completionTokens} tokens`);
       call.write({ result: toWireResult(result, modelVersion) });
@@ -48,9 +59,26 @@ function generateHandler(engine: InferenceEngine, modelVersion: string, metrics:
       errorCode = toFslmError(error).code;
       if (!call.cancelled) call.emit('error', toGrpcStatus(error));
     } finally {
-      clearTimeout(timer);
-      call.off('cancelled', onCancelled);
+      watch.end();
       metrics?.finished('grpc', result, call.cancelled && !errorCode ? 'CANCELLED' : errorCode);
+    }
+  };
+}
+
+function scoreHandler(engine: InferenceEngine, modelVersion: string, metrics: StageMetrics | undefined) {
+  return async (call: grpc.ServerUnaryCall<ScoreRequest__Output, ScoreResponse>, callback: grpc.sendUnaryData<ScoreResponse>): Promise<void> => {
+    metrics?.started('grpc');
+    let errorCode: string | null = null;
+    const watch = callSignal(call);
+    try {
+      const result = await engine.score(toScoreInput(call.request, engine.hasChatTemplate), { signal: watch.signal });
+      callback(null, toWireScore(result, modelVersion));
+    } catch (error) {
+      errorCode = toFslmError(error).code;
+      callback(toGrpcStatus(error));
+    } finally {
+      watch.end();
+      metrics?.finished('grpc', null, errorCode);
     }
   };
 }
@@ -65,6 +93,7 @@ export async function startStageServer(
   const description = describeModel(engine);
   server.addService(proto.fslm.v1.StageService.service, {
     Generate: generateHandler(engine, artifact.version, metrics),
+    Score: scoreHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
   return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address, credentials);

@@ -17,8 +17,8 @@ import {
 import { DeltaBatcher } from './nats-delta-batcher.ts';
 import type { HandoffPrompt } from './nats-handoff.ts';
 import type { StageMetrics } from './stage-metrics.ts';
-import type { GenerateInput, GenerateResult, InferenceEngine } from './types.ts';
-import { toWireResult } from './wire.ts';
+import type { GenerateInput, GenerateResult, InferenceEngine, TextDelta } from './types.ts';
+import { toWireLogprobs, toWireResult } from './wire.ts';
 
 export interface JobContext {
   nc: NatsConnection;
@@ -94,9 +94,9 @@ export class NatsJob {
     }, req.parent);
     const callbacks = {
       signal: this.abort.signal,
-      onDelta: (delta: { text: string; tokens: number }) => {
+      onDelta: (delta: TextDelta) => {
         this.tokens += delta.tokens;
-        this.deltas.push(delta.text, delta.tokens);
+        this.deltas.push(delta.text, delta.tokens, delta.logprobs ? toWireLogprobs(delta.logprobs) : []);
       },
     };
     // The engine starts first; the bookkeeping below runs while it prefills.

