@@ -145,15 +145,18 @@ export function spawnChild(options: SpawnOptions): Child {
   return { name: options.name, child, ready, exited, stop };
 }
 
-/** nats-server on a free loopback port; its ready event holds the client URL. */
-export function spawnNatsServer(echo?: SpawnOptions['echo']): Child {
+/**
+ * nats-server on a free loopback port (or as `configFile` says: it must listen on 127.0.0.1); its ready
+ * event holds the client URL (tls:// when `tls`).
+ */
+export function spawnNatsServer(echo?: SpawnOptions['echo'], config?: { configFile: string; tls: boolean }): Child {
   return spawnChild({
     name: 'nats-server',
     command: 'nats-server',
-    args: ['-a', '127.0.0.1', '-p', '-1'],
+    args: config ? ['-c', config.configFile] : ['-a', '127.0.0.1', '-p', '-1'],
     readyWhen: (line) => {
       const match = /Listening for client connections on [^\s]*:(\d+)/.exec(line);
-      return match ? { event: 'listening', url: `nats://127.0.0.1:${match[1]}` } : null;
+      return match ? { event: 'listening', url: `${config?.tls ? 'tls' : 'nats'}://127.0.0.1:${match[1]}` } : null;
     },
     echo: (name, line, stream) => {
       if (/\[(ERR|FTL|WRN)\]/.test(line)) echo?.(name, line, stream);

@@ -12,6 +12,7 @@ import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, loadStackFile, StackDefinit
 import { checkStackServable, UnservableStackError } from './up-limits.ts';
 import { UnservableModelsError, resolveStackModels } from './up-models.ts';
 import { FSLM_BIN, fslmArgs, howItEnded, jsonEvent, liveChildren, runScript, spawnChild, spawnNatsServer, type Child, type Stoppable } from './up-processes.ts';
+import { prepareUpTrust, type UpTrust } from './up-tls.ts';
 
 const ROOT = path.resolve(path.dirname(FSLM_BIN), '..');
 
@@ -24,6 +25,8 @@ interface UpOptions {
   setup: boolean;
   handoff: boolean;
   verbose?: boolean;
+  tls?: boolean;
+  tlsDir: string;
 }
 
 function upCommand() {
@@ -36,7 +39,9 @@ function upCommand() {
     .addOption(new Option('--no-setup', 'skip scripts/setup'))
     .addOption(new Option('--no-handoff', 'run each stage only after the previous one finished'))
     .option('--verbose', "show the children's stdout and how long each took to stop")
-    .addHelpText('after', "\nA stage's model is an ONNX artifact directory (relative to the stack file) or a model name from scripts/models.");
+    .option('--tls', 'a local CA: mTLS on the gRPC doors and HTTPS on the HTTP door, NATS with TLS and one identity per stage and for the router')
+    .addOption(new Option('--tls-dir <DIR>', 'where --tls keeps its CA, certificates and NKey seeds').default(path.join(ROOT, '.fslm/tls'), '.fslm/tls'))
+    .addHelpText('after', "\nA stage's model is an ONNX artifact directory (relative to the stack file), a file:///… or s3://bucket/prefix model URI,\nor a model name from scripts/models.");
 }
 
 function log(line: string): void {
@@ -93,7 +98,9 @@ export async function runUp(argv: string[]): Promise<number> {
     const replicas = values.replicas;
     const threads = values.threads ?? Math.max(1, Math.floor(os.availableParallelism() / (stack.stages.length * replicas)));
     notStopping();
-    const nats = spawnNatsServer(echo);
+    const trust = values.tls ? prepareUpTrust(path.resolve(values.tlsDir), stack) : null;
+    if (trust) log(`TLS: local CA ${trust.caFile}; NATS identities and permissions in ${trust.natsConfigFile}`);
+    const nats = spawnNatsServer(echo, trust ? { configFile: trust.natsConfigFile, tls: true } : undefined);
     const natsUrl = String((await nats.ready).url);
     log(`nats-server at ${natsUrl}`);
     notStopping();
@@ -102,8 +109,9 @@ export async function runUp(argv: string[]): Promise<number> {
     stages.push(...stack.stages.flatMap((stage) => Array.from({ length: replicas }, (_, r) => spawnChild({
       name: replicas > 1 ? `${stage.name}-${r + 1}` : stage.name,
       command: process.execPath,
-      args: fslmArgs('stage', ['--model', models.get(stage.name)!, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
-        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0']),
+      args: fslmArgs('stage', ['--model', models.get(stage.name)!, '--precision', stage.precision, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
+        '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', String(threads), '--metrics', '127.0.0.1:0',
+        ...(trust?.argsFor({ stack: stack.name, stage: stage.name }) ?? [])]),
       readyWhen: jsonEvent('listening'),
       echo,
     }))));
@@ -118,7 +126,8 @@ export async function runUp(argv: string[]): Promise<number> {
     router = spawnChild({
       name: 'router',
       command: process.execPath,
-      args: fslmArgs('router', ['--stack', file, '--grpc', values.grpc, '--http', values.http, '--nats', natsUrl, ...(values.handoff ? [] : ['--no-handoff'])]),
+      args: fslmArgs('router', ['--stack', file, '--grpc', values.grpc, '--http', values.http, '--nats', natsUrl, ...(values.handoff ? [] : ['--no-handoff']),
+        ...(trust?.argsFor('router') ?? [])]),
       readyWhen: jsonEvent('listening'),
       echo,
     });
@@ -127,8 +136,9 @@ export async function runUp(argv: string[]): Promise<number> {
     console.log(JSON.stringify({
       event: 'up', stack: stack.name, grpc: routerReady.grpc, http: routerReady.http, nats: natsUrl, stages: stageInfo,
       pids: { router: router.child.pid, nats: nats.child.pid },
+      ...(trust ? { tls: { ca: trust.caFile, cert: trust.client.certFile, key: trust.client.keyFile } } : {}),
     }));
-    console.log(banner(stack.name, stack.stages.map((s) => s.name), String(routerReady.grpc), String(routerReady.http), stageInfo.map((s) => String(s.metrics))));
+    console.log(banner(stack.name, stack.stages.map((s) => s.name), String(routerReady.grpc), String(routerReady.http), stageInfo.map((s) => String(s.metrics)), trust));
     const exitedFirst = await untilUnservable(router, nats, replicasOf, () => signalled !== undefined || stopping !== undefined);
     if (signalled) return await new Promise<never>(() => undefined); // the signal handler stops everything, then exits
     log(`${exitedFirst.c.name} ${howItEnded(exitedFirst.c.child, exitedFirst.code)}; stopping everything`);
@@ -169,17 +179,19 @@ function untilUnservable(router: Child, nats: Child, replicasOf: Map<string, Chi
   });
 }
 
-function banner(stack: string, stageNames: string[], grpc: string, http: string, stageMetrics: string[]): string {
+function banner(stack: string, stageNames: string[], grpc: string, http: string, stageMetrics: string[], trust: UpTrust | null): string {
+  const scheme = trust ? 'https' : 'http';
   return [
     '',
     `fslm is up: stack "${stack}" with ${stageNames.length} stages (${stageNames.join(' → ')})`,
-    `  gRPC  fslm.v1.StackService  ${grpc}`,
-    `  HTTP  OpenAI-compatible     http://${http}/v1  (model: "${stack}")`,
-    `  metrics                     http://${http}/metrics${stageMetrics.map((m) => `, http://${m}/metrics`).join('')}`,
+    `  gRPC  fslm.v1.StackService  ${grpc}${trust ? ' (TLS; client certificate required)' : ''}`,
+    `  HTTP  OpenAI-compatible     ${scheme}://${http}/v1  (model: "${stack}")`,
+    `  metrics                     ${scheme}://${http}/metrics${stageMetrics.map((m) => `, http://${m}/metrics`).join('')}`,
     '',
     'try:',
-    `  node bin/fslm.js ask "Why is the sky blue?" --router ${grpc}`,
-    `  curl -s http://${http}/v1/chat/completions -H 'content-type: application/json' \\`,
+    `  node bin/fslm.js ask "Why is the sky blue?" --router ${grpc}${trust ? ` ${trust.askFlags.join(' ')}` : ''}`,
+    `  curl -s ${scheme}://${http}/v1/chat/completions -H 'content-type: application/json' \\`,
+    ...(trust ? [`       --cacert ${trust.caFile} --cert ${trust.client.certFile} --key ${trust.client.keyFile} \\`] : []),
     `       -d '{"model":"${stack}","messages":[{"role":"user","content":"Why is the sky blue?"}]}'`,
     '',
     'Ctrl-C stops every process fslm up started.',

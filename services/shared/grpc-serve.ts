@@ -1,5 +1,6 @@
 // Serves a grpc-js server with the parts every fslm gRPC door has: grpc.health.v1, server reflection,
-// an insecure bind on the given address, and a shutdown that reports NOT_SERVING first.
+// a bind on the given address (plaintext unless TLS credentials are given; see grpc-tls.ts), and a
+// shutdown that reports NOT_SERVING first.
 //
 // Reflection serves the FileDescriptorProtos that protoc wrote (services/shared/generated/descriptors.ts,
 // by scripts/gen-proto), byte for byte, not the ones proto-loader derives: those name map entries
@@ -49,10 +50,14 @@ export function servedServices(serviceName: string): string[] {
 /**
  * Adds health (for `serviceName` and the whole server) and reflection of exactly the services this
  * server serves (servedServices: not those of the protos it merely imports), then binds `address`
- * (port 0 picks one). `definition` is what the server's handlers were built from.
+ * (port 0 picks one) with `credentials` (plaintext by default). `definition` is what the server's handlers
+ * were built from.
  * @throws when `serviceName` is missing from `definition` or from protoc's descriptors (run scripts/gen-proto).
  */
-export async function serveWithHealth(server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string): Promise<ServingServer> {
+export async function serveWithHealth(
+  server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<ServingServer> {
   honourFarDeadlines();
   if (!(serviceName in definition)) throw new Error(`${serviceName} is not in the server's proto definition`);
   const missing = servedServices(serviceName).filter((name) => !SERVICE_NAMES.includes(name));
@@ -61,7 +66,7 @@ export async function serveWithHealth(server: grpc.Server, definition: PackageDe
   health.addToServer(server);
   new ReflectionService(protocDescriptors(), { services: servedServices(serviceName) }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     port,

@@ -5,8 +5,11 @@
 // requests in flight get a grace period to finish, then end with UNAVAILABLE (an HTTP 503, or an error
 // event and `[DONE]` on a stream that has begun), never a cut connection.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { errors } from '../../shared/errors.ts';
 import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
+import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
+import { httpsServerOptions, reloadOnChange } from '../../shared/https-tls.ts';
 import { CorsPolicy } from './cors.ts';
 import { readJsonBody } from './http-body.ts';
 import { sendError, sendJson, type Headers } from './http-send.ts';
@@ -47,7 +50,8 @@ export interface HttpDeps {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, headers: Headers, path: string) => void;
 
-export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number): Promise<RouterHttpServer> {
+/** Serves the OpenAI-compatible API on HOST:PORT: plain HTTP, or HTTPS from `tls` (with client certificates when it requires them). */
+export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number, tls?: GrpcServerTls): Promise<RouterHttpServer> {
   const created = Math.floor(Date.now() / 1000);
   const cors = new CorsPolicy(deps.corsOrigins ?? []);
   /** The runs of the requests in flight (aborted when the door closes), and the handlers still working. */
@@ -79,8 +83,7 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     { match: (p) => p.startsWith('/v1/models/') && p.length > '/v1/models/'.length, methods: { GET: model } },
     { match: (p) => p === '/v1/chat/completions', methods: { POST: (req, res, headers) => track(chatCompletions(deps, req, res, headers, inFlight).catch((error) => sendError(res, error, headers))) } },
   ];
-  // A request (headers and body) must arrive within its bounds: a client trickling it (slow loris) gets 408.
-  const server = createServer({ requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: HEADERS_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const headers = cors.headers(req.headers.origin);
     if (closing) return sendError(res, errors.unavailable('the router is shutting down'), { ...headers, connection: 'close' });
@@ -99,7 +102,11 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
       return sendJson(res, 405, { error }, { ...headers, allow });
     }
     handler(req, res, headers, path);
-  });
+  };
+  // A request (headers and body) must arrive within its bounds: a client trickling it (slow loris) gets 408.
+  const bounds = { requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: HEADERS_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+  const server: Server = tls ? createHttpsServer({ ...httpsServerOptions(tls), ...bounds }, handle) : createServer(bounds, handle);
+  const stopReload = tls ? reloadOnChange(server as HttpsServer, tls) : () => undefined;
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   const address = server.address();
@@ -108,6 +115,7 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     port: typeof address === 'object' && address ? address.port : port,
     close: async (graceMs = SHUTDOWN_GRACE_MS) => {
       closing = true;
+      stopReload();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (!(await within(Promise.allSettled([...working]), graceMs))) {

@@ -57,6 +57,7 @@ export function validateStack(doc: unknown, source = '(stack)'): StackDefinition
     stages.push({
       name: raw.name,
       model: (raw.model ?? root.spec.defaults?.model ?? '').trim(),
+      precision: raw.precision ?? root.spec.defaults?.precision ?? 'fp32',
       subjectPrefix: raw.subject ?? subjects.prefix(name, raw.name),
       system: raw.system ?? '',
       template,
@@ -73,9 +74,9 @@ interface StackDocument {
   metadata: { name: string };
   spec: {
     description?: string;
-    defaults?: { model?: string };
+    defaults?: { model?: string; precision?: StageDefinition['precision'] };
     stages: {
-      name: string; model?: string; subject?: string; system?: string; template: string; budgetMs?: number;
+      name: string; model?: string; precision?: StageDefinition['precision']; subject?: string; system?: string; template: string; budgetMs?: number;
       params?: { maxNewTokens?: number; temperature?: number; topK?: number; topP?: number; repetitionPenalty?: number; seed?: number; stop?: string[] };
     }[];
   };

@@ -74,3 +74,13 @@ describe('stack definitions', { timeout: 10_000 }, () => {
     assert.deepEqual(problems('spec: [unclosed').map((p) => p.path), ['(yaml)']);
   });
 });
+
+test('a stage names the precision its processes serve; fp32 when it names none; anything else is refused', { timeout: 10_000 }, () => {
+  const stack = parseStack(stackDoc([
+    { name: 'a', model: 'm', template: '{input}', precision: 'int4' },
+    { name: 'b', model: 'm', template: '{input}' },
+  ]));
+  assert.deepEqual(stack.stages.map((s) => s.precision), ['int4', 'fp32']);
+  const found = problems(stackDoc([{ name: 'a', model: 'm', template: '{input}', precision: 'int3' }]));
+  assert.deepEqual(found, [{ path: 'spec.stages[0].precision', message: 'must be one of fp32, int8, int4' }]);
+});

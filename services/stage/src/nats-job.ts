@@ -18,8 +18,8 @@ import {
 import { DeltaBatcher } from './nats-delta-batcher.ts';
 import type { HandoffPrompt } from './nats-handoff.ts';
 import type { StageMetrics } from './stage-metrics.ts';
-import type { GenerateInput, GenerateResult, InferenceEngine } from './types.ts';
-import { toWireResult } from './wire.ts';
+import type { GenerateInput, GenerateResult, InferenceEngine, TextDelta } from './types.ts';
+import { toWireLogprobs, toWireResult } from './wire.ts';
 
 export interface JobContext {
   nc: NatsConnection;
@@ -30,6 +30,7 @@ export interface JobContext {
   controlSubject: string;
   model: string;
   modelVersion: string;
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   /** How long a hand-off job without a deadline waits for its start. */
@@ -89,13 +90,14 @@ export class NatsJob {
         [FslmAttr.Stack]: ctx.stack, [FslmAttr.Stage]: ctx.stage, [FslmAttr.ModelVersion]: ctx.modelVersion,
         [FslmAttr.Replica]: ctx.replica, [FslmAttr.Attempt]: req.attempt, [FslmAttr.RequestId]: req.input.requestId,
         [FslmAttr.Handoff]: req.handoff !== null,
+        ...(ctx.precision ? { [FslmAttr.Precision]: ctx.precision } : {}),
       },
     }, req.parent);
     const callbacks = {
       signal: this.abort.signal,
-      onDelta: (delta: { text: string; tokens: number }) => {
+      onDelta: (delta: TextDelta) => {
         this.tokens += delta.tokens;
-        this.deltas.push(delta.text, delta.tokens);
+        this.deltas.push(delta.text, delta.tokens, delta.logprobs ? toWireLogprobs(delta.logprobs) : []);
       },
     };
     // The engine starts first; the bookkeeping below runs while it prefills.
