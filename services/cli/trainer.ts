@@ -15,14 +15,22 @@ export const TRAINER_STOP_GRACE_MS = 30_000;
  * process (it gets SIGTERM if this process dies, SIGKILL included), and a stop is bounded: SIGKILL
  * TRAINER_STOP_GRACE_MS after the first stop signal.
  */
-export async function runTrainerCli(argv: string[]): Promise<number> {
+export function runTrainerCli(argv: string[]): Promise<number> {
+  return runPythonModule('fslm_trainer', argv);
+}
+
+/**
+ * Runs `python -m MODULE ARGV` in the trainer's venv with this checkout's Python sources (the trainer's
+ * and `sources`) first on PYTHONPATH, tied to this process and stopped as runTrainerCli describes.
+ */
+export async function runPythonModule(module: string, argv: string[], sources: string[] = [], extraEnv: Record<string, string> = {}): Promise<number> {
   const python = trainerPython(process.env);
   if (!existsSync(python)) {
     console.error(`fslm: the trainer's Python is not installed (${python}); run ${SETUP} first`);
     return 1;
   }
-  const env = { ...process.env, PYTHONPATH: [TRAINER_SRC, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
-  const child = spawnTied(python, ['-m', 'fslm_trainer', ...argv], { env, stdio: 'inherit' });
+  const env = { ...process.env, ...extraEnv, PYTHONPATH: [...sources, TRAINER_SRC, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+  const child = spawnTied(python, ['-m', module, ...argv], { env, stdio: 'inherit' });
   // Ctrl-C reaches the trainer from the terminal (same process group) and it stops in order; this
   // process only waits for it. SIGTERM and SIGHUP, sent to this process alone, are passed on.
   let killTimer: NodeJS.Timeout | undefined;

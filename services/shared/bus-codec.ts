@@ -3,6 +3,8 @@
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
 import type { DescribeRequest, DescribeRequest__Output } from './generated/fslm/v1/DescribeRequest.ts';
 import type { DescribeResponse, DescribeResponse__Output } from './generated/fslm/v1/DescribeResponse.ts';
+import type { ScoreRequest, ScoreRequest__Output } from './generated/fslm/v1/ScoreRequest.ts';
+import type { ScoreResponse, ScoreResponse__Output } from './generated/fslm/v1/ScoreResponse.ts';
 import type { StageControl, StageControl__Output } from './generated/fslm/v1/StageControl.ts';
 import type { StageEvent, StageEvent__Output } from './generated/fslm/v1/StageEvent.ts';
 import type { StageRun, StageRun__Output } from './generated/fslm/v1/StageRun.ts';
@@ -18,6 +20,8 @@ export const BusHeader = {
   Deadline: 'Fslm-Deadline',
   ErrorCode: 'Fslm-Error-Code',
   Error: 'Fslm-Error',
+  /** The request field an error is about (e.g. `prompt`), when it is about one. */
+  ErrorField: 'Fslm-Error-Field',
 } as const;
 
 /**
@@ -31,6 +35,8 @@ export const subjects = {
   replica: (prefix: string, replica: string) => `${prefix}.replica.${replica}`,
   /** DescribeRequest in, DescribeResponse out (one replica of the queue group answers). */
   describe: (prefix: string) => `${prefix}.describe`,
+  /** ScoreRequest in, ScoreResponse out (one replica of the queue group answers). */
+  score: (prefix: string) => `${prefix}.score`,
 };
 
 /** A subject prefix: dot-separated tokens without wildcards or whitespace. */
@@ -46,6 +52,7 @@ type Methods = {
   Run: MethodDefinition<StageRun, StageEvent, StageRun__Output, StageEvent__Output>;
   Control: MethodDefinition<StageControl, StageEvent, StageControl__Output, StageEvent__Output>;
   Describe: MethodDefinition<DescribeRequest, DescribeResponse, DescribeRequest__Output, DescribeResponse__Output>;
+  Score: MethodDefinition<ScoreRequest, ScoreResponse, ScoreRequest__Output, ScoreResponse__Output>;
 };
 
 let methods: Methods | null = null;
@@ -64,6 +71,10 @@ export const busCodec = {
   decodeEvent: (data: Uint8Array): StageEvent__Output => bus().Run.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
   encodeDescribe: (message: DescribeResponse): Uint8Array => bus().Describe.responseSerialize(message),
   decodeDescribe: (data: Uint8Array): DescribeResponse__Output => bus().Describe.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+  encodeScoreRequest: (message: ScoreRequest): Uint8Array => bus().Score.requestSerialize(message),
+  decodeScoreRequest: (data: Uint8Array): ScoreRequest__Output => bus().Score.requestDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+  encodeScoreResponse: (message: ScoreResponse): Uint8Array => bus().Score.responseSerialize(message),
+  decodeScoreResponse: (data: Uint8Array): ScoreResponse__Output => bus().Score.responseDeserialize(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
 };
 
 /** Headers of a request hop: request id, absolute deadline and whatever trace context the carrier holds. */

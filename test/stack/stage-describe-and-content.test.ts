@@ -4,18 +4,15 @@
 // A real nats-server and a real `fslm stage` process on the tiny model.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { connect, type NatsConnection } from 'nats';
-import { spawnNatsServer } from '../../services/cli/up-processes.ts';
+import type { NatsConnection } from 'nats';
 import { busCodec, subjects } from '../../services/shared/bus-codec.ts';
 import { ErrorCode } from '../../services/shared/errors.ts';
 import type { DescribeResponse__Output } from '../../services/shared/generated/fslm/v1/DescribeResponse.ts';
 import type { StageServiceClient } from '../../services/shared/generated/fslm/v1/StageService.ts';
 import type { StageRun } from '../../services/shared/generated/fslm/v1/StageRun.ts';
-import type { ProtoGrpcType } from '../../services/shared/generated/stage.ts';
-import { loadGrpcObject } from '../../services/shared/proto.ts';
 import { testModels } from '../support/models.ts';
-import { startFslm, type FslmProcess } from '../support/processes.ts';
+import type { FslmProcess } from '../support/processes.ts';
+import { startOneStage, type OneStage } from './support/one-stage.ts';
 import { openRun } from './support/stage-bus.ts';
 
 const PREFIX = subjects.prefix('content', 'answer');
@@ -31,25 +28,17 @@ function stageRun(content: string, handoff = false): StageRun {
 }
 
 describe('describe subject and content encoding on a stage\'s NATS door', { timeout: 300_000 }, () => {
-  const natsServer = spawnNatsServer();
+  let running: OneStage | undefined;
   let stage: FslmProcess;
   let nc: NatsConnection;
   let client: StageServiceClient;
 
   before(async () => {
-    const url = String((await natsServer.ready).url);
-    stage = await startFslm(['stage', '--model', testModels('tiny')['tiny-onnx'], '--grpc', '127.0.0.1:0', '--nats', url,
-      '--stack', 'content', '--stage', 'answer', '--replica', 'a1', '--threads', '1', '--max-batch', '3', '--max-queue', '5']);
-    nc = await connect({ servers: url });
-    const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
-    client = new proto.fslm.v1.StageService(String(stage.ready.grpc), grpc.credentials.createInsecure());
+    running = await startOneStage(testModels('tiny')['tiny-onnx'],
+      ['--stack', 'content', '--stage', 'answer', '--replica', 'a1', '--threads', '1', '--max-batch', '3', '--max-queue', '5']);
+    ({ stage, nc, client } = running);
   });
-  after(async () => {
-    client?.close();
-    await nc?.close();
-    await stage?.stop();
-    await natsServer.stop();
-  });
+  after(() => running?.stop());
 
   /** prompt_tokens of a one-message gRPC Generate. */
   function grpcPromptTokens(content: string): Promise<number> {

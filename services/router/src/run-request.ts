@@ -3,9 +3,10 @@
 // problem names its field. The stage-dependent checks follow in request-limits.ts.
 import { randomUUID } from 'node:crypto';
 import type { RunRequest__Output } from '../../shared/generated/fslm/v1/RunRequest.ts';
+import type { StackScoreRequest__Output } from '../../shared/generated/fslm/v1/StackScoreRequest.ts';
 import { checkGenerationParams, fromWireParams } from './generation-checks.ts';
 import { requestErrors } from './request-errors.ts';
-import type { RequestFields, StackDefinition, StackRunRequest, StageParams } from './types.ts';
+import type { RequestFields, ScoreAsk, StackDefinition, StackRunRequest, StageParams } from './types.ts';
 
 export const MAX_INPUT_CHARS = 1 << 18;
 const REQUEST_ID = /^[A-Za-z0-9_:-]{1,96}$/;
@@ -65,7 +66,28 @@ export function toStackRunRequest(stack: StackDefinition, ask: RunAsk, handoffBy
   };
 }
 
-/** A gRPC RunRequest's per-stage params in the router's form (proto3: zero = the stack's value). */
-export function grpcParams(request: RunRequest__Output): Record<string, StageParams> {
+/** A gRPC request's per-stage params in the router's form (proto3: zero = the stack's value). */
+export function grpcParams(request: Pick<RunRequest__Output, 'params'>): Record<string, StageParams> {
   return Object.fromEntries(Object.entries(request.params ?? {}).map(([stage, p]) => [stage, fromWireParams(p)]));
+}
+
+/** Continuations one StackService.Score may hold (as StageService.Score). */
+export const MAX_SCORE_CONTINUATIONS = 64;
+const MAX_TOP_LOGPROBS = 20;
+
+/** The continuations and top_logprobs of a StackService.Score, checked; every problem names its field. */
+export function toScoreAsk(request: Pick<StackScoreRequest__Output, 'continuations' | 'top_logprobs'>): ScoreAsk {
+  const { continuations } = request;
+  if (continuations.length === 0) throw requestErrors.invalidValue('continuations', 'send at least one text to score');
+  if (continuations.length > MAX_SCORE_CONTINUATIONS) throw requestErrors.invalidValue('continuations', `${continuations.length} texts; at most ${MAX_SCORE_CONTINUATIONS}`);
+  let chars = 0;
+  continuations.forEach((text, i) => {
+    if (text.length === 0) throw requestErrors.invalidValue(`continuations[${i}]`, 'the text is empty');
+    checkText(text, `continuations[${i}]`);
+    chars += text.length;
+  });
+  if (chars > MAX_INPUT_CHARS) throw requestErrors.invalidValue('continuations', `${chars} characters; at most ${MAX_INPUT_CHARS}`);
+  const top = request.top_logprobs;
+  if (!Number.isInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS) throw requestErrors.invalidValue('top_logprobs', `${top}; an integer from 0 to ${MAX_TOP_LOGPROBS}`);
+  return { continuations, topLogprobs: top };
 }

@@ -2,20 +2,24 @@
 // then admitted, then checked against the limits its stages describe (stage-limits.ts,
 // request-limits.ts) — all before any stage is opened — and only then walked through the stages
 // (stack-run.ts) within one deadline (budget.ts), under a root span.
-import { context, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { errors, FslmError, toFslmError } from '../../shared/errors.ts';
-import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, extractContext, FslmAttr } from '../../shared/telemetry.ts';
+import {
+  ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, extractContext, FslmAttr,
+  injectContext, traceIdOf,
+} from '../../shared/telemetry.ts';
 import type { Admission } from './admission.ts';
 import { workDeadline } from './budget.ts';
 import { DEFAULT_DESCRIBE_TTL_MS, DESCRIBE_TIMEOUT_MS } from './defaults.ts';
-import { timerAt } from './long-timer.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 import { requestErrors } from './request-errors.ts';
 import { checkAgainstLimits } from './request-limits.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import { StackRun, markFailedStage } from './stack-run.ts';
+import { mergeParams, stageRequest } from './stage-prompt.ts';
 import { StageLimitsCache, type StageLimits } from './stage-limits.ts';
 import type { StageRunnerConfig } from './stage-runner.ts';
-import type { MessageBus, RunObserver, StackDefinition, StackOutcome, StackRunRequest } from './types.ts';
+import type { MessageBus, RunObserver, ScoreAsk, StackDefinition, StackOutcome, StackRunRequest, StackScoreOutcome, StageOutcome } from './types.ts';
 import { totalUsage } from './wire.ts';
 
 export { failedStageOf } from './stack-run.ts';
@@ -62,6 +66,9 @@ function untilEnd<T>(work: Promise<T>, signal: AbortSignal, deadlineMs: number):
 
 export class StackRunner {
   private readonly limits: StageLimitsCache;
+  /** Aborted when the router shuts down: every run in flight ends with its reason, and new ones are refused. */
+  private readonly stopping = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: StackRunnerDeps) {
     this.limits = deps.limits ?? new StageLimitsCache(deps.bus, { ttlMs: DEFAULT_DESCRIBE_TTL_MS, timeoutMs: DESCRIBE_TIMEOUT_MS });
@@ -101,6 +108,19 @@ export class StackRunner {
     throw error;
   }
 
+  /**
+   * Ends every run in flight with `reason` (their stages are told to cancel) and refuses new runs with
+   * it: a router that shuts down answers its callers at once (UNAVAILABLE, so they can try another).
+   */
+  stop(reason: FslmError): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort(reason);
+  }
+
+  /** Resolves once every run in flight has ended (after `stop`, promptly). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
+
   /** The described limits of every stage, or the first stage's error (marked with its name). */
   private async stageLimits(stack: StackDefinition, deadlineMs: number): Promise<StageLimits[]> {
     return Promise.all(stack.stages.map((stage) =>
@@ -115,10 +135,54 @@ export class StackRunner {
    * Admits a request, checks it against its stages' limits and runs it (on the definition `prepare`
    * resolved). Nothing is sent to a stage before every check has passed.
    */
-  async run(stack: StackDefinition, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
+  async run(stack: StackDefinition, asked: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
+    return this.admitted(stack, asked, 'chat', (request, deadlineMs, span, handoff) =>
+      new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run());
+  }
+
+  /**
+   * Admits and checks a request like run(), runs every stage but the last, renders the last stage's
+   * prompt from their texts and scores `ask.continuations` as its answer (StageService.Score over the
+   * bus, within the same deadline; an abort tells the stage to drop it).
+   */
+  async score(stack: StackDefinition, asked: StackRunRequest, ask: ScoreAsk): Promise<StackScoreOutcome> {
+    return this.admitted(stack, asked, 'score', async (request, deadlineMs, span, handoff) => {
+      const last = stack.stages[stack.stages.length - 1];
+      const earlier = stack.stages.length > 1
+        ? await new StackRun(this.deps, { ...stack, stages: stack.stages.slice(0, -1) }, { ...request, handoff }, deadlineMs, {}, span).run()
+        : null;
+      const stages = earlier?.stages ?? [];
+      const texts = Object.fromEntries(stages.map((s) => [s.stage, s.text]));
+      const messages = stageRequest(last, { input: request.input, stages: texts }, mergeParams(last.params, request.params[last.name])).messages ?? [];
+      const address = { stack: stack.name, stage: last.name, subjectPrefix: last.subjectPrefix };
+      const startedAt = performance.now();
+      try {
+        const score = await this.deps.bus.score(address, {
+          messages, continuations: ask.continuations, top_logprobs: ask.topLogprobs, request_id: `${request.requestId}.${last.name}.score`,
+        }, { requestId: request.requestId, deadlineMs, trace: injectContext(trace.setSpan(context.active(), span)) }, request.signal);
+        return { requestId: request.requestId, stack: stack.name, stages, scoredStage: last.name, messages, score, model: last.model,
+          scoreMs: performance.now() - startedAt, traceId: traceIdOf(span) };
+      } catch (error) {
+        const e = toFslmError(error);
+        markFailedStage(e, last.name);
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Admission, the described limits, metrics and the root span around a request's work; `work` gets the
+   * request with the router's stop signal joined to the caller's.
+   */
+  private async admitted<T extends { stages: StageOutcome[] }>(
+    stack: StackDefinition, asked: StackRunRequest, operation: string,
+    work: (request: StackRunRequest, deadlineMs: number, span: Span, handoff: boolean) => Promise<T>,
+  ): Promise<T & { totalMs: number }> {
     const { metrics, tracer } = this.deps;
+    const request = { ...asked, signal: AbortSignal.any([asked.signal, this.stopping.signal]) };
     let release: () => void;
     try {
+      if (this.stopping.signal.aborted) throw this.stopping.signal.reason;
       release = this.deps.admission.acquire();
     } catch (error) {
       metrics.rejected(stack, toFslmError(error).code);
@@ -126,9 +190,9 @@ export class StackRunner {
     }
     const started = performance.now();
     const parent = request.trace ? extractContext(request.trace) : context.active();
-    const span = tracer.startSpan(`chat ${stack.name}`, {
+    const span = tracer.startSpan(`${operation} ${stack.name}`, {
       kind: SpanKind.SERVER,
-      attributes: { [ATTR_GEN_AI_OPERATION_NAME]: 'chat', [ATTR_GEN_AI_REQUEST_MODEL]: stack.name, [FslmAttr.Stack]: stack.name, [FslmAttr.RequestId]: request.requestId },
+      attributes: { [ATTR_GEN_AI_OPERATION_NAME]: operation, [ATTR_GEN_AI_REQUEST_MODEL]: stack.name, [FslmAttr.Stack]: stack.name, [FslmAttr.RequestId]: request.requestId },
     }, parent);
     try {
       const deadlineMs = workDeadline(stack.stages, request.deadlineMs, Date.now());
@@ -142,7 +206,9 @@ export class StackRunner {
       metrics.requestStarted(stack);
       try {
         const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
-        const outcome = await new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run();
+        const running = work(request, deadlineMs, span, handoff);
+        this.active.add(running);
+        const outcome = await running.finally(() => this.active.delete(running));
         const usage = totalUsage(outcome.stages);
         span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
         metrics.requestFinished(stack, performance.now() - started, null);

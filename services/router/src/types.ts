@@ -1,6 +1,9 @@
 // The router's contracts: stack definitions, the message bus seam, and what a stack run reports.
 import type { FslmError } from '../../shared/errors.ts';
 import type { DescribeResponse__Output } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
+import type { ScoreRequest } from '../../shared/generated/fslm/v1/ScoreRequest.ts';
+import type { ScoreResponse__Output } from '../../shared/generated/fslm/v1/ScoreResponse.ts';
+import type { ChatMessage } from '../../shared/generated/fslm/v1/ChatMessage.ts';
 import type { GenerateResult__Output } from '../../shared/generated/fslm/v1/GenerateResult.ts';
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import type { StageAccepted__Output } from '../../shared/generated/fslm/v1/StageAccepted.ts';
@@ -78,6 +81,12 @@ export interface MessageBus {
    * `timeoutMs`, or the one that answers replies an error or something malformed.
    */
   describe(address: StageAddress, timeoutMs: number): Promise<DescribeResponse__Output>;
+  /**
+   * Scores continuations on one replica of the stage (<prefix>.score). Rejects with UNAVAILABLE when
+   * no replica listens or none answers before `headers.deadlineMs`, with the error the replica
+   * replies, and with the abort reason when `signal` aborts (the replica is told to drop the request).
+   */
+  score(address: StageAddress, request: ScoreRequest, headers: HopHeaders, signal: AbortSignal): Promise<ScoreResponse__Output>;
   /** Stops the bus; bounded (a NATS server that is gone does not hold it up). */
   close(): Promise<void>;
 }
@@ -143,6 +152,30 @@ export interface StackOutcome {
   stack: string;
   text: string;
   stages: StageOutcome[];
+  totalMs: number;
+  traceId: string;
+}
+
+/** What a StackService.Score asks beyond a run: the continuations to score as the last stage's answer. */
+export interface ScoreAsk {
+  /** 1 to MAX_SCORE_CONTINUATIONS non-empty texts. */
+  continuations: string[];
+  /** 0 to 20. */
+  topLogprobs: number;
+}
+
+/** The earlier stages' outcomes, the last stage's rendered messages and its scores. */
+export interface StackScoreOutcome {
+  requestId: string;
+  stack: string;
+  stages: StageOutcome[];
+  scoredStage: string;
+  messages: ChatMessage[];
+  score: ScoreResponse__Output;
+  /** The artifact the stack names for the last stage. */
+  model: string;
+  /** Router clock: the scoring call on the last stage. */
+  scoreMs: number;
   totalMs: number;
   traceId: string;
 }

@@ -2,9 +2,10 @@
 import type { GenerationParams } from '../../shared/generated/fslm/v1/GenerationParams.ts';
 import type { RunResponse } from '../../shared/generated/fslm/v1/RunResponse.ts';
 import type { StackDescription } from '../../shared/generated/fslm/v1/StackDescription.ts';
+import type { StackScoreResponse } from '../../shared/generated/fslm/v1/StackScoreResponse.ts';
 import type { StageOutput } from '../../shared/generated/fslm/v1/StageOutput.ts';
 import { totalBudgetMs } from './budget.ts';
-import type { StackDefinition, StackOutcome, StageOutcome } from './types.ts';
+import type { StackDefinition, StackOutcome, StackScoreOutcome, StageOutcome } from './types.ts';
 
 /** Milliseconds rounded to the microsecond, for responses. */
 export const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -46,6 +47,21 @@ export function toRunResponse(outcome: StackOutcome): RunResponse {
     text: outcome.text,
     stages: outcome.stages.map(toStageOutput),
     usage: totalUsage(outcome.stages),
+    total_ms: roundMs(outcome.totalMs),
+    trace_id: outcome.traceId,
+  };
+}
+
+export function toStackScoreResponse(outcome: StackScoreOutcome): StackScoreResponse {
+  return {
+    request_id: outcome.requestId,
+    stack: outcome.stack,
+    stages: outcome.stages.map(toStageOutput),
+    scored_stage: outcome.scoredStage,
+    messages: outcome.messages,
+    score: outcome.score,
+    model: outcome.model,
+    score_ms: roundMs(outcome.scoreMs),
     total_ms: roundMs(outcome.totalMs),
     trace_id: outcome.traceId,
   };

@@ -29,6 +29,9 @@ describe('hand-off feed', { timeout: 10_000 }, () => {
         close: () => undefined,
       };
     }
+    async score(): Promise<never> {
+      throw new FslmError(ErrorCode.Unavailable, 'a recording bus scores nothing');
+    }
     async describe(): Promise<never> {
       throw new FslmError(ErrorCode.Unavailable, 'a recording bus describes nothing');
     }

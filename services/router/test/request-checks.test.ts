@@ -22,7 +22,7 @@ spec:
 `);
 const wire = (params: Record<string, Partial<RunRequest__Output['params'][string]>>): RunRequest__Output => ({
   stack: 'demo', input: 'hi', request_id: '', disable_handoff: false,
-  params: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, { max_new_tokens: 0, temperature: 0, top_k: 0, top_p: 0, repetition_penalty: 0, stop: [], ...p }])),
+  params: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, { max_new_tokens: 0, temperature: 0, top_k: 0, top_p: 0, repetition_penalty: 0, stop: [], logprobs: false, top_logprobs: 0, ...p }])),
 });
 const ask = (params: Record<string, StageParams>, input = 'hi') => toStackRunRequest(stack, { input, params, fields: GRPC_FIELDS, deadlineMs: Infinity, signal: new AbortController().signal }, true);
 const refusedField = (fn: () => unknown) => {

@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ChatMessage as _fslm_v1_ChatMessage, ChatMessage__Output as _fslm_v1_ChatMessage__Output } from './fslm/v1/ChatMessage';
+import type { ContinuationScore as _fslm_v1_ContinuationScore, ContinuationScore__Output as _fslm_v1_ContinuationScore__Output } from './fslm/v1/ContinuationScore';
 import type { DecoderInfo as _fslm_v1_DecoderInfo, DecoderInfo__Output as _fslm_v1_DecoderInfo__Output } from './fslm/v1/DecoderInfo';
 import type { DescribeRequest as _fslm_v1_DescribeRequest, DescribeRequest__Output as _fslm_v1_DescribeRequest__Output } from './fslm/v1/DescribeRequest';
 import type { DescribeResponse as _fslm_v1_DescribeResponse, DescribeResponse__Output as _fslm_v1_DescribeResponse__Output } from './fslm/v1/DescribeResponse';
@@ -17,7 +18,11 @@ import type { RunError as _fslm_v1_RunError, RunError__Output as _fslm_v1_RunErr
 import type { RunEvent as _fslm_v1_RunEvent, RunEvent__Output as _fslm_v1_RunEvent__Output } from './fslm/v1/RunEvent';
 import type { RunRequest as _fslm_v1_RunRequest, RunRequest__Output as _fslm_v1_RunRequest__Output } from './fslm/v1/RunRequest';
 import type { RunResponse as _fslm_v1_RunResponse, RunResponse__Output as _fslm_v1_RunResponse__Output } from './fslm/v1/RunResponse';
+import type { ScoreRequest as _fslm_v1_ScoreRequest, ScoreRequest__Output as _fslm_v1_ScoreRequest__Output } from './fslm/v1/ScoreRequest';
+import type { ScoreResponse as _fslm_v1_ScoreResponse, ScoreResponse__Output as _fslm_v1_ScoreResponse__Output } from './fslm/v1/ScoreResponse';
 import type { StackDescription as _fslm_v1_StackDescription, StackDescription__Output as _fslm_v1_StackDescription__Output } from './fslm/v1/StackDescription';
+import type { StackScoreRequest as _fslm_v1_StackScoreRequest, StackScoreRequest__Output as _fslm_v1_StackScoreRequest__Output } from './fslm/v1/StackScoreRequest';
+import type { StackScoreResponse as _fslm_v1_StackScoreResponse, StackScoreResponse__Output as _fslm_v1_StackScoreResponse__Output } from './fslm/v1/StackScoreResponse';
 import type { StackServiceClient as _fslm_v1_StackServiceClient, StackServiceDefinition as _fslm_v1_StackServiceDefinition } from './fslm/v1/StackService';
 import type { StageDelta as _fslm_v1_StageDelta, StageDelta__Output as _fslm_v1_StageDelta__Output } from './fslm/v1/StageDelta';
 import type { StageDescription as _fslm_v1_StageDescription, StageDescription__Output as _fslm_v1_StageDescription__Output } from './fslm/v1/StageDescription';
@@ -27,6 +32,8 @@ import type { StageServiceClient as _fslm_v1_StageServiceClient, StageServiceDef
 import type { StageStarted as _fslm_v1_StageStarted, StageStarted__Output as _fslm_v1_StageStarted__Output } from './fslm/v1/StageStarted';
 import type { TextDelta as _fslm_v1_TextDelta, TextDelta__Output as _fslm_v1_TextDelta__Output } from './fslm/v1/TextDelta';
 import type { Timings as _fslm_v1_Timings, Timings__Output as _fslm_v1_Timings__Output } from './fslm/v1/Timings';
+import type { TokenLogprob as _fslm_v1_TokenLogprob, TokenLogprob__Output as _fslm_v1_TokenLogprob__Output } from './fslm/v1/TokenLogprob';
+import type { TopLogprob as _fslm_v1_TopLogprob, TopLogprob__Output as _fslm_v1_TopLogprob__Output } from './fslm/v1/TopLogprob';
 import type { Usage as _fslm_v1_Usage, Usage__Output as _fslm_v1_Usage__Output } from './fslm/v1/Usage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -37,6 +44,7 @@ export interface ProtoGrpcType {
   fslm: {
     v1: {
       ChatMessage: MessageTypeDefinition<_fslm_v1_ChatMessage, _fslm_v1_ChatMessage__Output>
+      ContinuationScore: MessageTypeDefinition<_fslm_v1_ContinuationScore, _fslm_v1_ContinuationScore__Output>
       DecoderInfo: MessageTypeDefinition<_fslm_v1_DecoderInfo, _fslm_v1_DecoderInfo__Output>
       DescribeRequest: MessageTypeDefinition<_fslm_v1_DescribeRequest, _fslm_v1_DescribeRequest__Output>
       DescribeResponse: MessageTypeDefinition<_fslm_v1_DescribeResponse, _fslm_v1_DescribeResponse__Output>
@@ -53,7 +61,11 @@ export interface ProtoGrpcType {
       RunEvent: MessageTypeDefinition<_fslm_v1_RunEvent, _fslm_v1_RunEvent__Output>
       RunRequest: MessageTypeDefinition<_fslm_v1_RunRequest, _fslm_v1_RunRequest__Output>
       RunResponse: MessageTypeDefinition<_fslm_v1_RunResponse, _fslm_v1_RunResponse__Output>
+      ScoreRequest: MessageTypeDefinition<_fslm_v1_ScoreRequest, _fslm_v1_ScoreRequest__Output>
+      ScoreResponse: MessageTypeDefinition<_fslm_v1_ScoreResponse, _fslm_v1_ScoreResponse__Output>
       StackDescription: MessageTypeDefinition<_fslm_v1_StackDescription, _fslm_v1_StackDescription__Output>
+      StackScoreRequest: MessageTypeDefinition<_fslm_v1_StackScoreRequest, _fslm_v1_StackScoreRequest__Output>
+      StackScoreResponse: MessageTypeDefinition<_fslm_v1_StackScoreResponse, _fslm_v1_StackScoreResponse__Output>
       StackService: SubtypeConstructor<typeof grpc.Client, _fslm_v1_StackServiceClient> & { service: _fslm_v1_StackServiceDefinition }
       StageDelta: MessageTypeDefinition<_fslm_v1_StageDelta, _fslm_v1_StageDelta__Output>
       StageDescription: MessageTypeDefinition<_fslm_v1_StageDescription, _fslm_v1_StageDescription__Output>
@@ -63,6 +75,8 @@ export interface ProtoGrpcType {
       StageStarted: MessageTypeDefinition<_fslm_v1_StageStarted, _fslm_v1_StageStarted__Output>
       TextDelta: MessageTypeDefinition<_fslm_v1_TextDelta, _fslm_v1_TextDelta__Output>
       Timings: MessageTypeDefinition<_fslm_v1_Timings, _fslm_v1_Timings__Output>
+      TokenLogprob: MessageTypeDefinition<_fslm_v1_TokenLogprob, _fslm_v1_TokenLogprob__Output>
+      TopLogprob: MessageTypeDefinition<_fslm_v1_TopLogprob, _fslm_v1_TopLogprob__Output>
       Usage: MessageTypeDefinition<_fslm_v1_Usage, _fslm_v1_Usage__Output>
     }
   }

@@ -22,6 +22,8 @@ export interface StepOutput {
   logits: Float32Array[] | null;
   /** Per row: the arg-max token of its last new position, when the graph computes it. */
   nextTokens: number[] | null;
+  /** With `allPositions`: per row, per new position, its logits row (views into the run's output). */
+  positionLogits?: Float32Array[][];
   cache: KvCache;
 }
 
@@ -89,32 +91,34 @@ export class DecoderSession {
   /**
    * Runs `newIds[r]` for each row on top of `cache` (which must not be used afterwards). Rows with a
    * cache must all add the same number of tokens; rows of a fresh cache may differ (padded).
+   * `allPositions` also returns, per row, the logits of each of its new positions (scoring).
    */
-  async run(cache: KvCache, newIds: number[][], wantLogits = true): Promise<StepOutput> {
+  async run(cache: KvCache, newIds: number[][], wantLogits = true, allPositions = false): Promise<StepOutput> {
     const seqLen = Math.max(...newIds.map((ids) => ids.length));
     if (cache.lengths.some((n) => n > 0) && newIds.some((ids) => ids.length !== seqLen)) {
       throw new Error('rows with a cache must add the same number of tokens');
     }
     const step = this.layout === 'shared' ? this.prepareShared(cache as SharedKvCache, newIds, seqLen) : this.prepareConcat(cache as ConcatKvCache, newIds, seqLen);
-    const fetchLogits = wantLogits || !this.hasNextToken;
+    const fetchLogits = wantLogits || allPositions || !this.hasNextToken;
     step.fetches[fetchLogits ? 'logits' : NEXT_TOKEN_OUTPUT] = null;
     const outputs = await this.session.run(step.feeds, step.fetches);
     const rows = newIds.length;
     let logits: Float32Array[] | null = null;
     let nextTokens: number[] | null = null;
+    let positionLogits: Float32Array[][] | undefined;
     if (fetchLogits) {
       const logitsData = outputs.logits.data as Float32Array;
       const vocab = outputs.logits.dims[2];
+      const at = (r: number, column: number) => logitsData.subarray((r * seqLen + column) * vocab, (r * seqLen + column + 1) * vocab);
       logits = [];
-      for (let r = 0; r < rows; r++) {
-        const start = (r * seqLen + step.lastIndex[r]) * vocab;
-        logits.push(logitsData.subarray(start, start + vocab));
-      }
+      for (let r = 0; r < rows; r++) logits.push(at(r, step.lastIndex[r]));
+      // Row r's new ids end at column lastIndex[r] (left padding) or start at 0 (right padding) alike.
+      if (allPositions) positionLogits = newIds.map((ids, r) => ids.map((_, j) => at(r, step.lastIndex[r] - (ids.length - 1) + j)));
     } else {
       const ids = outputs[NEXT_TOKEN_OUTPUT].data as BigInt64Array;
       nextTokens = Array.from({ length: rows }, (_, r) => Number(ids[r * seqLen + step.lastIndex[r]]));
     }
-    return { logits, nextTokens, cache: step.after(outputs) };
+    return { logits, nextTokens, positionLogits, cache: step.after(outputs) };
   }
 
   /** Left padding: row r's ids end at the last column; its past sits at the end of the cache's columns. */

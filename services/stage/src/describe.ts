@@ -1,6 +1,7 @@
 // What a stage tells about itself on both doors (gRPC Describe and the NATS describe subject): the
 // model's manifest, the precision loaded and the limits the engine really enforces.
 import type { DescribeResponse } from '../../shared/generated/fslm/v1/DescribeResponse.ts';
+import { artifactParameters } from './model-size.ts';
 import type { InferenceEngine } from './types.ts';
 
 /** Numeric metrics of a manifest with nested keys joined by dots (the wire carries a flat map of doubles). */
@@ -36,5 +37,6 @@ export function describeModel(engine: InferenceEngine): DescribeResponse {
     max_prompt_tokens: limits.maxPromptTokens,
     max_new_tokens_limit: limits.maxNewTokensLimit,
     default_max_new_tokens: limits.defaultMaxNewTokens,
+    parameters: String(artifactParameters(artifact.dir)),
   };
 }

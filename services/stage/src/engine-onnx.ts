@@ -12,15 +12,16 @@ import { checkPromptIds, checkPromptTokens, checkSampling, promptLimitError, res
 import { resolveEngineOptions, type OnnxEngineOptions, type ResolvedEngineOptions } from './engine-options.ts';
 import { IncrementalPromptImpl } from './incremental-prompt.ts';
 import { PrefillStep } from './prefill-step.ts';
+import { ScoreJob } from './score-job.ts';
 import { Sequence, type SequenceLimits } from './sequence.ts';
 import { TextCodec } from './text-codec.ts';
 import type {
   BeginPromptOptions, EngineLimits, EngineStats, GenerateCallbacks, GenerateInput, GenerateResult, InferenceEngine,
-  IncrementalPrompt, PromptInput, PromptPiece, SamplingOptions,
+  IncrementalPrompt, PromptInput, PromptPiece, SamplingOptions, ScoreInput, ScoreResult,
 } from './types.ts';
 
-/** Sequences whose request has not ended. */
-function live(seqs: readonly Sequence[]): number {
+/** Requests that have not ended. */
+function live(seqs: readonly { ended: boolean }[]): number {
   let n = 0;
   for (const seq of seqs) if (!seq.ended) n++;
   return n;
@@ -39,6 +40,9 @@ export class OnnxEngine implements InferenceEngine {
   private readonly prompts = new Set<IncrementalPromptImpl>();
   /** Prompts with text to prefill, served round robin, one chunk per step. */
   private readonly extending: IncrementalPromptImpl[] = [];
+  /** Score requests, served round robin, one run per step. */
+  private scoring: ScoreJob[] = [];
+  private scoreRuns = 0;
   private wake: (() => void) | null = null;
   private closed = false;
   private readonly loopDone: Promise<void>;
@@ -54,7 +58,7 @@ export class OnnxEngine implements InferenceEngine {
   ) {
     const decoder = artifact.manifest.decoder;
     this.limits = resolveLimits(options, decoder.max_position_embeddings);
-    this.sequenceLimits = { eosTokenIds: decoder.eos_token_ids };
+    this.sequenceLimits = { eosTokenIds: decoder.eos_token_ids, tokenText: this.tokenText };
     this.batch = new DecodeBatch(session);
     this.prefill = new PrefillStep(session, options.prefillChunk);
     this.loopDone = this.loop();
@@ -92,6 +96,24 @@ export class OnnxEngine implements InferenceEngine {
       this.admit();
       const seq = new Sequence(input.requestId, ids, input.sampling, callbacks, this.sequenceLimits, this.decodeIds);
       return this.enqueue(seq);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  score(input: ScoreInput, options: { signal?: AbortSignal } = {}): Promise<ScoreResult> {
+    try {
+      const decoder = this.artifact.manifest.decoder;
+      if (input.prompt.kind === 'ids') checkPromptIds(input.prompt.ids, decoder.vocab_size);
+      const emptyPromptToken = decoder.bos_token_id ?? decoder.eos_token_ids[0];
+      const ids = this.codec.encodeForScoring(input.prompt, input.continuations, emptyPromptToken);
+      const longest = Math.max(...ids.continuations.map((c) => c.length));
+      checkPromptTokens(this.limits, ids.prompt.length + longest, 0);
+      this.admit();
+      const job = new ScoreJob(input.requestId, ids.prompt, ids.continuations, input.topLogprobs, this.tokenText, options.signal);
+      this.scoring.push(job);
+      this.kick();
+      return job.done;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -136,6 +158,10 @@ export class OnnxEngine implements InferenceEngine {
         kvPositions += seq.cache.lengths[seq.cacheRow] ?? 0;
       }
     }
+    for (const job of this.scoring) {
+      kvRows += job.held.rows;
+      kvPositions += job.held.positions;
+    }
     for (const prompt of this.prompts) {
       if (prompt.heldPositions > 0) {
         kvRows += 1;
@@ -143,9 +169,9 @@ export class OnnxEngine implements InferenceEngine {
       }
     }
     return {
-      active: live(this.batch.rows), queued: live(this.waiting), prefilling: live(this.prefilling), openPrompts: this.prompts.size,
-      admitted: this.admittedCount(), kvRows, kvPositions, decodeSteps: this.decodeSteps,
-      prefillRuns: this.prefill.runs + this.handoffPrefillRuns, tokensGenerated: this.tokensGenerated,
+      active: live(this.batch.rows), queued: live(this.waiting), prefilling: live(this.prefilling), scoring: live(this.scoring),
+      openPrompts: this.prompts.size, admitted: this.admittedCount(), kvRows, kvPositions, decodeSteps: this.decodeSteps,
+      prefillRuns: this.prefill.runs + this.handoffPrefillRuns, scoreRuns: this.scoreRuns, tokensGenerated: this.tokensGenerated,
     };
   }
 
@@ -154,15 +180,17 @@ export class OnnxEngine implements InferenceEngine {
     this.kick();
     await this.loopDone;
     for (const seq of [...this.waiting, ...this.prefilling, ...this.batch.rows]) seq.finish('cancelled');
+    for (const job of this.scoring) job.fail(errors.unavailable('the engine is shutting down'));
     for (const prompt of [...this.prompts]) prompt.refuse(errors.unavailable('the engine is shutting down'));
     await this.session.close();
   }
 
   private readonly decodeIds = (ids: number[]): string => this.codec.decode(ids);
+  private readonly tokenText = (id: number): string => this.codec.decode([id], false);
 
   /** Work admitted and not ended (a request that just ended leaves its list within the step). */
   private admittedCount(): number {
-    return live(this.waiting) + live(this.prefilling) + live(this.batch.rows) + this.prompts.size;
+    return live(this.waiting) + live(this.prefilling) + live(this.batch.rows) + live(this.scoring) + this.prompts.size;
   }
 
   /** Throws unless one more piece of work fits: UNAVAILABLE when closed, RESOURCE_EXHAUSTED when batch and queue are full. */
@@ -214,6 +242,8 @@ export class OnnxEngine implements InferenceEngine {
   private failAll(error: FslmError): void {
     for (const seq of this.prefilling) seq.fail(error);
     this.prefilling = [];
+    for (const job of this.scoring) job.fail(error);
+    this.scoring = [];
     this.batch.failAll(error);
   }
 
@@ -229,10 +259,11 @@ export class OnnxEngine implements InferenceEngine {
       this.prefilling = this.prefilling.filter((seq) => !done.includes(seq) && !seq.ended);
       this.dropEnded();
     }
+    await this.scoreOne();
     if (this.batch.rows.length > 0) {
       this.tokensGenerated += await this.batch.step();
       this.decodeSteps++;
-    } else if (this.waiting.length === 0 && this.prefilling.length === 0 && this.extending.length === 0) {
+    } else if (this.waiting.length === 0 && this.prefilling.length === 0 && this.extending.length === 0 && this.scoring.length === 0) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
@@ -245,6 +276,16 @@ export class OnnxEngine implements InferenceEngine {
     }
     this.prefilling = this.prefilling.filter((seq) => !gone(seq));
     if (this.batch.rows.some(gone)) this.batch.compact();
+    this.scoring = this.scoring.filter((job) => !job.checkAborted());
+  }
+
+  /** One run for the next score request (round robin: it goes to the back of the line). */
+  private async scoreOne(): Promise<void> {
+    this.dropEnded();
+    const job = this.scoring.shift();
+    if (!job) return;
+    if (await job.step(this.session, this.options.prefillChunk)) this.scoreRuns++;
+    if (!job.ended) this.scoring.push(job);
   }
 
   /** One chunk of prefill for the next hand-off prompt with text to prefill. */

@@ -10,12 +10,13 @@ import type { EngineFault, FromWorker, ToWorker, WireError, WorkerData } from '.
 import { TextCodec } from './text-codec.ts';
 import type {
   BeginPromptOptions, EngineLimits, EngineStats, GenerateCallbacks, GenerateInput, GenerateResult, InferenceEngine,
-  IncrementalPrompt, PromptInput, PromptPiece, SamplingOptions,
+  IncrementalPrompt, PromptInput, PromptPiece, SamplingOptions, ScoreInput, ScoreResult,
 } from './types.ts';
 
 interface Pending {
   callbacks: GenerateCallbacks;
-  resolve(result: GenerateResult): void;
+  /** A GenerateResult, or a ScoreResult for a score call. */
+  resolve(result: GenerateResult | ScoreResult): void;
   reject(error: unknown): void;
   detach(): void;
 }
@@ -106,6 +107,13 @@ export class ThreadedEngine implements InferenceEngine {
     return done;
   }
 
+  score(input: ScoreInput, options: { signal?: AbortSignal } = {}): Promise<ScoreResult> {
+    const id = this.nextId++;
+    const done = this.track<ScoreResult>(id, { signal: options.signal });
+    this.send({ type: 'score', id, input });
+    return done;
+  }
+
   beginPrompt(requestId: string, options: BeginPromptOptions = {}): IncrementalPrompt {
     const id = this.nextId++;
     let state: 'open' | 'started' | 'discarded' | 'refused' = 'open';
@@ -188,16 +196,16 @@ export class ThreadedEngine implements InferenceEngine {
     this.worker.postMessage(message);
   }
 
-  private track(id: number, callbacks: GenerateCallbacks): Promise<GenerateResult> {
+  private track<T extends GenerateResult | ScoreResult = GenerateResult>(id: number, callbacks: GenerateCallbacks): Promise<T> {
     if (callbacks.onLogits) return Promise.reject(errors.invalidArgument('onLogits is not available across threads'));
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(errors.unavailable('the engine is shutting down'));
-    return new Promise<GenerateResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const signal = callbacks.signal;
       const onAbort = () => this.send({ type: 'abort', id, deadline: signal?.reason instanceof FslmError && signal.reason.code === 'DEADLINE_EXCEEDED' });
       if (signal?.aborted) queueMicrotask(onAbort);
       else signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, { callbacks, resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) });
+      this.pending.set(id, { callbacks, resolve: resolve as Pending['resolve'], reject, detach: () => signal?.removeEventListener('abort', onAbort) });
     });
   }
 
@@ -217,12 +225,12 @@ export class ThreadedEngine implements InferenceEngine {
       case 'delta':
         this.pending.get(message.id)?.callbacks.onDelta?.(message.delta);
         return;
-      case 'result': case 'error': {
+      case 'result': case 'scored': case 'error': {
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
         pending.detach();
-        if (message.type === 'result') pending.resolve(message.result);
+        if (message.type !== 'error') pending.resolve(message.result);
         else pending.reject(fromWire(message.error));
       }
     }

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { errors, toFslmError } from '../../shared/errors.ts';
 import { OnnxEngine } from './engine-onnx.ts';
 import type { EngineFault, FromWorker, ToWorker, WireError, WorkerData } from './engine-thread-protocol.ts';
-import type { GenerateResult, IncrementalPrompt } from './types.ts';
+import type { GenerateResult, IncrementalPrompt, TextDelta } from './types.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -25,21 +25,25 @@ function commit(fault: EngineFault): void {
 function serve(engine: OnnxEngine): void {
   const aborts = new Map<number, AbortController>();
   const prompts = new Map<number, IncrementalPrompt>();
-  const track = (id: number, run: (signal: AbortSignal) => Promise<GenerateResult>) => {
+  const track = <T>(id: number, run: (signal: AbortSignal) => Promise<T>, done: (result: T) => FromWorker) => {
     const abort = new AbortController();
     aborts.set(id, abort);
     run(abort.signal)
-      .then((result) => post({ type: 'result', id, result }))
+      .then((result) => post(done(result)))
       .catch((error) => post({ type: 'error', id, error: wireError(error) }))
       .finally(() => aborts.delete(id));
   };
   const callbacks = (id: number, signal: AbortSignal, stream: boolean) =>
-    ({ signal, onDelta: stream ? (delta: { seq: number; text: string; tokens: number }) => post({ type: 'delta', id, delta }) : undefined });
+    ({ signal, onDelta: stream ? (delta: TextDelta) => post({ type: 'delta', id, delta }) : undefined });
+  const generated = (id: number) => (result: GenerateResult): FromWorker => ({ type: 'result', id, result });
 
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'generate':
-        track(message.id, (signal) => engine.generate(message.input, callbacks(message.id, signal, message.stream)));
+        track(message.id, (signal) => engine.generate(message.input, callbacks(message.id, signal, message.stream)), generated(message.id));
+        break;
+      case 'score':
+        track(message.id, (signal) => engine.score(message.input, { signal }), (result) => ({ type: 'scored', id: message.id, result }));
         break;
       case 'abort':
         aborts.get(message.id)?.abort(message.deadline ? errors.deadlineExceeded() : errors.cancelled());
@@ -58,7 +62,7 @@ function serve(engine: OnnxEngine): void {
         const prompt = prompts.get(message.id);
         prompts.delete(message.id);
         if (!prompt) post({ type: 'error', id: message.id, error: wireError(errors.failedPrecondition('unknown prompt')) });
-        else track(message.id, (signal) => prompt.start(message.rest, message.sampling, callbacks(message.id, signal, message.stream)));
+        else track(message.id, (signal) => prompt.start(message.rest, message.sampling, callbacks(message.id, signal, message.stream)), generated(message.id));
         break;
       }
       case 'discard':

@@ -8,6 +8,7 @@ import type { NatsConnection } from 'nats';
 import { busCodec } from '../../shared/bus-codec.ts';
 import { errorHeaders } from '../../shared/bus-errors.ts';
 import { ErrorCode, errors, FslmError, toFslmError } from '../../shared/errors.ts';
+import { timerAt, type LongTimer } from '../../shared/long-timer.ts';
 import type { StageEvent } from '../../shared/generated/fslm/v1/StageEvent.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -17,8 +18,8 @@ import {
 import { DeltaBatcher } from './nats-delta-batcher.ts';
 import type { HandoffPrompt } from './nats-handoff.ts';
 import type { StageMetrics } from './stage-metrics.ts';
-import type { GenerateInput, GenerateResult, InferenceEngine } from './types.ts';
-import { toWireResult } from './wire.ts';
+import type { GenerateInput, GenerateResult, InferenceEngine, TextDelta } from './types.ts';
+import { toWireLogprobs, toWireResult } from './wire.ts';
 
 export interface JobContext {
   nc: NatsConnection;
@@ -59,7 +60,7 @@ export const HANDOFF_MAX_WAIT_MS = 120_000;
 
 export class NatsJob {
   private readonly abort = new AbortController();
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: LongTimer | undefined;
   private startTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatSeq = 0;
@@ -94,9 +95,9 @@ export class NatsJob {
     }, req.parent);
     const callbacks = {
       signal: this.abort.signal,
-      onDelta: (delta: { text: string; tokens: number }) => {
+      onDelta: (delta: TextDelta) => {
         this.tokens += delta.tokens;
-        this.deltas.push(delta.text, delta.tokens);
+        this.deltas.push(delta.text, delta.tokens, delta.logprobs ? toWireLogprobs(delta.logprobs) : []);
       },
     };
     // The engine starts first; the bookkeeping below runs while it prefills.
@@ -139,7 +140,7 @@ export class NatsJob {
       span.setAttribute(FslmAttr.ErrorCode, failure.code);
     } finally {
       clearInterval(this.heartbeat);
-      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer?.clear();
       clearTimeout(this.startTimer);
       ctx.metrics.finished('nats', result, failure?.code ?? null);
       span.end();
@@ -192,9 +193,9 @@ export class NatsJob {
   }
 
   private setDeadline(deadlineMs: number): void {
-    clearTimeout(this.deadlineTimer);
-    if (!Number.isFinite(deadlineMs)) return;
-    this.deadlineTimer = setTimeout(() => this.end(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
+    this.deadlineTimer?.clear();
+    // A far deadline (beyond a Node timer's 24.8 days) is honoured too.
+    this.deadlineTimer = Number.isFinite(deadlineMs) ? timerAt(deadlineMs, () => this.end(errors.deadlineExceeded())) : undefined;
   }
 
   /** `watch`: send with the bounce reply subject, so a reply inbox without subscriber is noticed. */

@@ -15,6 +15,7 @@ import { within } from './bounded.ts';
 import { describeModel } from './describe.ts';
 import { HANDOFF_MAX_WAIT_MS, NatsJob, type JobContext } from './nats-job.ts';
 import { HandoffPrompt } from './nats-handoff.ts';
+import { NatsScorer } from './nats-score.ts';
 import type { StageMetrics } from './stage-metrics.ts';
 import { toGenerateInput } from './request-validation.ts';
 import type { InferenceEngine } from './types.ts';
@@ -53,6 +54,7 @@ export class NatsStageWorker {
   private readonly cancelled = new Map<string, number>();
   private readonly subscriptions: Subscription[] = [];
   private readonly context: JobContext;
+  private readonly scorer: NatsScorer;
   private nextToken = 0;
   private stopped = false;
   private isConnected = true;
@@ -60,12 +62,22 @@ export class NatsStageWorker {
   constructor(private readonly nc: NatsConnection, private readonly engine: InferenceEngine, private readonly options: NatsWorkerOptions) {
     const controlSubject = subjects.replica(options.subjectPrefix, options.replica);
     this.context = { nc, engine, controlSubject, ...options, handoffMaxWaitMs: options.handoffMaxWaitMs ?? HANDOFF_MAX_WAIT_MS };
+    this.scorer = new NatsScorer(nc, engine, options);
   }
 
-  /** Subscribes and waits until the server has the subscriptions. */
+  /**
+   * Subscribes and waits until the server has the subscriptions; throws when the server refused one (this
+   * identity lacks the permission), naming the subject.
+   */
   async start(): Promise<void> {
     const { subjectPrefix: prefix } = this.options;
-    const guard = (handler: (msg: Msg) => void) => (_error: unknown, msg: Msg) => {
+    const refused: string[] = [];
+    const guard = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => {
+      if (error) {
+        refused.push(error.message);
+        this.options.log({ event: 'nats-refused', error: error.message });
+        return;
+      }
       try {
         handler(msg);
       } catch (error) {
@@ -75,12 +87,15 @@ export class NatsStageWorker {
     this.subscriptions.push(
       this.nc.subscribe(subjects.run(prefix), { queue: prefix, callback: guard((msg) => this.onRun(msg)) }),
       this.nc.subscribe(subjects.describe(prefix), { queue: prefix, callback: guard((msg) => this.onDescribe(msg)) }),
+      this.nc.subscribe(subjects.score(prefix), { queue: prefix, callback: guard((msg) => this.scorer.onScore(msg)) }),
       this.nc.subscribe(subjects.cancel(prefix), { callback: guard((msg) => this.onControl(msg)) }),
       this.nc.subscribe(this.context.controlSubject, { callback: guard((msg) => this.onControl(msg)) }),
       this.nc.subscribe(`${this.context.controlSubject}.bounce.*`, { callback: guard((msg) => this.onBounce(msg)) }),
     );
     void this.watchConnection();
+    // The server answers a refused subscription before the flush's PONG.
     await this.nc.flush();
+    if (refused.length > 0) throw new Error(`NATS refused this stage's subscriptions (check its identity's permissions): ${refused.join('; ')}`);
   }
 
   /** Whether the NATS connection is up (false while it is reconnecting). */
@@ -92,7 +107,7 @@ export class NatsStageWorker {
   held(): WorkerJobs {
     let awaitingStart = 0;
     for (const job of this.jobs.values()) if (job.awaitingStart) awaitingStart++;
-    return { running: this.jobs.size - awaitingStart, awaitingStart };
+    return { running: this.jobs.size - awaitingStart + this.scorer.count, awaitingStart };
   }
 
   /**
@@ -103,7 +118,10 @@ export class NatsStageWorker {
     this.stopped = true;
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
     this.endAll(errors.unavailable('the stage replica is shutting down'));
-    await within(Promise.allSettled([...this.runs.values()].map((r) => r.done)), timeoutMs);
+    await Promise.all([
+      within(Promise.allSettled([...this.runs.values()].map((r) => r.done)), timeoutMs),
+      this.scorer.stop(errors.unavailable('the stage replica is shutting down'), timeoutMs),
+    ]);
     if (this.connected && !this.nc.isDraining()) await within(this.nc.flush(), timeoutMs);
   }
 
@@ -118,6 +136,7 @@ export class NatsStageWorker {
         this.isConnected = false;
         this.options.log({ event: 'nats-disconnected', jobs: this.jobs.size });
         this.endAll(errors.unavailable('the stage replica lost its NATS connection'));
+        void this.scorer.stop(errors.unavailable('the stage replica lost its NATS connection'), 0);
       } else if (status.type === Events.Reconnect) {
         this.isConnected = true;
         this.options.log({ event: 'nats-reconnected' });
@@ -203,7 +222,7 @@ export class NatsStageWorker {
       case 'cancel': {
         const reason = control.cancel?.reason === 'deadline' ? errors.deadlineExceeded('cancelled by the router: deadline') : errors.cancelled();
         if (job) job.end(reason);
-        else this.remember(control.request_id);
+        else if (!this.scorer.cancel(control.request_id, reason)) this.remember(control.request_id);
         break;
       }
       case 'append':

@@ -112,7 +112,7 @@ export class Sampler {
 }
 
 /** Indices of the `count` largest values, largest first. */
-function topCandidates(row: Float32Array, count: number): number[] {
+export function topCandidates(row: Float32Array, count: number): number[] {
   if (count >= row.length) {
     return Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
   }

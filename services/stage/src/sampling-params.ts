@@ -1,5 +1,6 @@
 // Validates wire generation parameters (zero = default) into complete SamplingOptions.
 import { errors } from '../../shared/errors.ts';
+import { MAX_TOP_LOGPROBS } from './logprobs.ts';
 import type { EngineLimits, SamplingOptions } from './types.ts';
 
 export interface WireGenerationParams {
@@ -10,6 +11,15 @@ export interface WireGenerationParams {
   repetition_penalty?: number;
   seed?: number | string | bigint | null;
   stop?: string[];
+  logprobs?: boolean;
+  top_logprobs?: number;
+}
+
+/** Checks a top_logprobs count (0 to MAX_TOP_LOGPROBS) and returns it. */
+export function checkTopLogprobs(value: number | undefined, field: string): number {
+  const v = finite(value, field);
+  if (!Number.isInteger(v) || v < 0 || v > MAX_TOP_LOGPROBS) throw errors.invalidArgument(`${field} must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${v}`, field);
+  return v;
 }
 
 export const MAX_STOP_SEQUENCES = 16;
@@ -50,5 +60,8 @@ export function resolveSampling(params: WireGenerationParams | undefined, limits
   } catch {
     throw errors.invalidArgument(`params.seed must be an unsigned integer, got ${String(p.seed)}`, 'params.seed');
   }
-  return { maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, ignoreEos: false };
+  const logprobs = p.logprobs === true;
+  const topLogprobs = checkTopLogprobs(p.top_logprobs, 'params.top_logprobs');
+  if (topLogprobs > 0 && !logprobs) throw errors.invalidArgument('params.top_logprobs needs params.logprobs', 'params.top_logprobs');
+  return { maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, ignoreEos: false, ...(logprobs ? { logprobs, topLogprobs } : {}) };
 }

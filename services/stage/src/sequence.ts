@@ -1,13 +1,16 @@
 // One request inside the engine: its prompt ids, sampler, streamed text and how it finishes.
 import { FslmError, ErrorCode, errorMessage, errors } from '../../shared/errors.ts';
 import type { KvCache } from './kv-cache.ts';
+import { tokenLogprob, type TokenText } from './logprobs.ts';
 import { Sampler } from './sampler.ts';
 import { StopMatcher } from './stop-matcher.ts';
 import { TextStream, type DecodeIds } from './text-stream.ts';
-import { FinishReason, type GenerateCallbacks, type GenerateResult, type SamplingOptions } from './types.ts';
+import { FinishReason, type GenerateCallbacks, type GenerateResult, type SamplingOptions, type TokenLogprob } from './types.ts';
 
 export interface SequenceLimits {
   eosTokenIds: readonly number[];
+  /** Text of one token id, for log-probabilities. */
+  tokenText: TokenText;
 }
 
 export interface CacheDonor {
@@ -31,6 +34,9 @@ export class Sequence {
   private text = '';
   private deltaSeq = 0;
   private tokensNotYetReported = 0;
+  /** With sampling.logprobs: one entry per generated token; the first `logprobsReported` went out in deltas. */
+  private readonly logprobs: TokenLogprob[] | null;
+  private logprobsReported = 0;
   private readonly enqueuedAt = performance.now();
   private prefillStartedAt = 0;
   private firstTokenAt = 0;
@@ -52,6 +58,7 @@ export class Sequence {
     this.sampler = new Sampler(sampling, promptIds);
     this.textStream = new TextStream(decode);
     this.stopMatcher = new StopMatcher(sampling.stop);
+    this.logprobs = sampling.logprobs ? [] : null;
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -91,13 +98,20 @@ export class Sequence {
   /** Whether choosing this sequence's next token needs the logits (not just the arg-max). */
   get needsLogits(): boolean {
     const s = this.sampling;
-    return s.temperature > 0 || s.repetitionPenalty !== 1 || this.callbacks.onLogits !== undefined;
+    return s.temperature > 0 || s.repetitionPenalty !== 1 || s.logprobs === true || this.callbacks.onLogits !== undefined;
   }
 
-  /** Samples the next token from a logits row and streams its text. */
+  /** Samples the next token from a logits row and streams its text (and its log-probability when asked). */
   accept(logits: Float32Array): void {
     this.callbacks.onLogits?.(Float32Array.from(logits));
-    this.acceptToken(this.sampler.pick(logits));
+    if (!this.logprobs) {
+      this.acceptToken(this.sampler.pick(logits));
+      return;
+    }
+    const row = Float32Array.from(logits);
+    const token = this.sampler.pick(logits);
+    this.logprobs.push(tokenLogprob(row, token, this.sampling.topLogprobs ?? 0, this.limits.tokenText));
+    this.acceptToken(token);
   }
 
   /** Streams a chosen token's text and decides whether the sequence is done. */
@@ -152,6 +166,7 @@ export class Sequence {
         decodeMs: this.finishedAt - first,
         totalMs: this.finishedAt - this.enqueuedAt,
       },
+      ...(this.logprobs ? { logprobs: this.logprobs } : {}),
     });
   }
 
@@ -164,11 +179,17 @@ export class Sequence {
     this.rejectDone(error);
   }
 
-  private emit(text: string, tokens: number): void {
-    this.tokensNotYetReported += tokens;
+  private emit(text: string, added: number): void {
+    this.tokensNotYetReported += added;
     if (text.length === 0) return;
     this.text += text;
-    this.callbacks.onDelta?.({ seq: this.deltaSeq++, text, tokens: this.tokensNotYetReported });
+    const tokens = this.tokensNotYetReported;
+    let logprobs: TokenLogprob[] | undefined;
+    if (this.logprobs) {
+      logprobs = this.logprobs.slice(this.logprobsReported, this.logprobsReported + tokens);
+      this.logprobsReported += tokens;
+    }
+    this.callbacks.onDelta?.({ seq: this.deltaSeq++, text, tokens, ...(logprobs ? { logprobs } : {}) });
     this.tokensNotYetReported = 0;
   }
 }

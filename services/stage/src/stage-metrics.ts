@@ -4,6 +4,7 @@
 // (engine requests by state, admitted work, KV-cache rows and positions, NATS jobs by state), so
 // that a request's end can be seen to leave nothing running.
 import type { Counter, Histogram, Meter, ObservableCounter, ObservableGauge, UpDownCounter } from '@opentelemetry/api';
+import { ErrorCode } from '../../shared/errors.ts';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { WorkerJobs } from './nats-worker.ts';
 import type { EngineStats, GenerateResult } from './types.ts';
@@ -28,21 +29,23 @@ export class StageMetrics {
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
+    // Every code is exported from the start (at 0), so increase() counts a stage's first error of each code too.
+    for (const door of ['nats', 'grpc'] as const) for (const code of Object.values(ErrorCode)) this.errors.add(0, { ...this.attributes(door), code });
   }
 
   /**
-   * Gauges read from the engine at each scrape: fslm.stage.engine.requests{state=active|queued|prefilling|handoff_open},
+   * Gauges read from the engine at each scrape: fslm.stage.engine.requests{state=active|queued|prefilling|scoring|handoff_open},
    * fslm.stage.engine.admitted, fslm.stage.engine.kv_rows, fslm.stage.engine.kv_positions, and the
-   * counter fslm.stage.engine.runs{kind=decode|prefill}. Nothing is
+   * counter fslm.stage.engine.runs{kind=decode|prefill|score}. Nothing is
    * reported while the engine cannot answer (it has failed).
    */
   observeEngine(meter: Meter, stats: () => Promise<EngineStats>): void {
     const gauge = (name: string, unit: string, description: string) => meter.createObservableGauge(name, { unit, description });
     const requests = gauge('fslm.stage.engine.requests', '{request}', 'Work the engine holds, by state (hand-off prompts not started included)');
     const admitted = gauge('fslm.stage.engine.admitted', '{request}', 'Work counted by admission control (at most max batch + max queue)');
-    const kvRows = gauge('fslm.stage.engine.kv_rows', '{row}', 'KV-cache rows held (decode batch, prefills, hand-off prompts)');
+    const kvRows = gauge('fslm.stage.engine.kv_rows', '{row}', 'KV-cache rows held (decode batch, prefills, score requests, hand-off prompts)');
     const kvPositions = gauge('fslm.stage.engine.kv_positions', '{position}', 'Positions held in those KV-cache rows');
-    const runs = meter.createObservableCounter('fslm.stage.engine.runs', { unit: '{run}', description: 'Model runs of the engine by kind: decode steps and prefill chunks' });
+    const runs = meter.createObservableCounter('fslm.stage.engine.runs', { unit: '{run}', description: 'Model runs of the engine by kind: decode steps, prefill chunks and score runs' });
     const all: Array<ObservableGauge | ObservableCounter> = [requests, admitted, kvRows, kvPositions, runs];
     meter.addBatchObservableCallback(async (result) => {
       let s: EngineStats;
@@ -52,7 +55,7 @@ export class StageMetrics {
         return;
       }
       const at = { 'fslm.stage': this.stage };
-      for (const [state, value] of [['active', s.active], ['queued', s.queued], ['prefilling', s.prefilling], ['handoff_open', s.openPrompts]] as const) {
+      for (const [state, value] of [['active', s.active], ['queued', s.queued], ['prefilling', s.prefilling], ['scoring', s.scoring], ['handoff_open', s.openPrompts]] as const) {
         result.observe(requests, value, { ...at, state });
       }
       result.observe(admitted, s.admitted, at);
@@ -60,6 +63,7 @@ export class StageMetrics {
       result.observe(kvPositions, s.kvPositions, at);
       result.observe(runs, s.decodeSteps, { ...at, kind: 'decode' });
       result.observe(runs, s.prefillRuns, { ...at, kind: 'prefill' });
+      result.observe(runs, s.scoreRuns, { ...at, kind: 'score' });
     }, all);
   }
 

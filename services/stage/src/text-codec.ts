@@ -96,6 +96,49 @@ export class TextCodec {
     return addSpecialTokens ? [...this.around.prefix, ...ids, ...this.around.suffix] : ids;
   }
 
+  /**
+   * Ids of a prompt and of continuations to score, split as lm-eval splits a context and its
+   * continuation: a continuation's ids are those of prompt + continuation beyond the prompt's own ids
+   * (tokenized without the tokenizer's suffix tokens). An empty text prompt becomes `emptyPromptToken`
+   * (lm-eval's prefix token: BOS, or EOS when the model has none); a continuation that starts with that
+   * token uses it as its prompt instead. Throws INVALID_ARGUMENT for a continuation without tokens.
+   */
+  encodeForScoring(prompt: PromptInput, continuations: readonly string[], emptyPromptToken: number): { prompt: number[]; continuations: number[][] } {
+    const noTokens = (i: number) => errors.invalidArgument(`continuations[${i}] adds no token to the prompt`, `continuations[${i}]`);
+    if (prompt.kind === 'text' && prompt.text.length === 0) {
+      let promptIds = [emptyPromptToken];
+      const ids = continuations.map((text, i) => {
+        const own = this.encode(text, false);
+        if (own[0] !== emptyPromptToken) return own;
+        if (continuations.length > 1) {
+          throw errors.invalidArgument(`continuations[${i}] starts with the prefix token ${emptyPromptToken}: score it alone`, `continuations[${i}]`);
+        }
+        promptIds = own.slice(0, 1);
+        return own.slice(1);
+      });
+      ids.forEach((c, i) => {
+        if (c.length === 0) throw noTokens(i);
+      });
+      return { prompt: promptIds, continuations: ids };
+    }
+    if (prompt.kind === 'ids') {
+      return { prompt: prompt.ids, continuations: continuations.map((text, i) => {
+        const ids = this.encode(text, false);
+        if (ids.length === 0) throw noTokens(i);
+        return ids;
+      }) };
+    }
+    const pieces = this.renderPieces(prompt);
+    const own = this.encodePieces(pieces, false);
+    const prefix = prompt.kind === 'text' ? this.around.prefix : [];
+    const ids = continuations.map((text, i) => {
+      const whole = this.encodePieces([...pieces, { text, markup: false }], false);
+      if (whole.length <= own.length) throw noTokens(i);
+      return whole.slice(own.length);
+    });
+    return { prompt: [...prefix, ...own], continuations: ids };
+  }
+
   /** Ids of content text (never a special token). */
   encode(text: string, addSpecialTokens = true): number[] {
     return this.encodePieces([{ text, markup: false }], addSpecialTokens);

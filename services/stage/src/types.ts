@@ -22,6 +22,28 @@ export interface SamplingOptions {
   stop: string[];
   /** Keep generating past end-of-sequence tokens (benchmarks and parity checks). */
   ignoreEos: boolean;
+  /** Report every generated token's log-probability (TextDelta.logprobs, GenerateResult.logprobs). */
+  logprobs?: boolean;
+  /** With logprobs: also this many most likely tokens at each position (0 to MAX_TOP_LOGPROBS). */
+  topLogprobs?: number;
+}
+
+/** One of the most likely tokens at a position. */
+export interface TopLogprob {
+  tokenId: number;
+  /** The token's text (special tokens as their text). */
+  token: string;
+  /** Natural log of its probability. */
+  logprob: number;
+}
+
+/**
+ * A token and its log-probability under the model's own distribution at its position (log-softmax of
+ * the logits, before temperature, top-k, top-p or a repetition penalty shape sampling).
+ */
+export interface TokenLogprob extends TopLogprob {
+  /** The most likely tokens at this position, most likely first. */
+  topLogprobs: TopLogprob[];
 }
 
 /**
@@ -52,6 +74,8 @@ export interface TextDelta {
   seq: number;
   text: string;
   tokens: number;
+  /** With sampling.logprobs: one entry per token of `tokens`, in order. */
+  logprobs?: TokenLogprob[];
 }
 
 export const FinishReason = {
@@ -78,6 +102,35 @@ export interface GenerateResult {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  timings: Timings;
+  /** With sampling.logprobs: one entry per generated token (an end-of-sequence token included). */
+  logprobs?: TokenLogprob[];
+}
+
+/** Continuations of one prompt to score (nothing is generated). */
+export interface ScoreInput {
+  prompt: PromptInput;
+  /** 1 to MAX_CONTINUATIONS non-empty texts. */
+  continuations: string[];
+  /** Also this many most likely tokens at each continuation position (0 to MAX_TOP_LOGPROBS). */
+  topLogprobs: number;
+  requestId: string;
+}
+
+export interface ContinuationScore {
+  tokens: TokenLogprob[];
+  /** Sum of the tokens' log-probabilities. */
+  logprob: number;
+  /** Every token is the most likely one at its position. */
+  greedy: boolean;
+}
+
+export interface ScoreResult {
+  requestId: string;
+  /** One per input continuation, in order. */
+  continuations: ContinuationScore[];
+  promptTokens: number;
+  /** queueMs, prefillMs (the prompt), decodeMs (the continuations), totalMs; firstTokenMs is 0. */
   timings: Timings;
 }
 
@@ -113,11 +166,13 @@ export interface EngineStats {
   queued: number;
   /** Requests taking their prefill (one chunk per engine step). */
   prefilling: number;
+  /** Score requests admitted and not finished (one run per engine step). */
+  scoring: number;
   /** Incremental (hand-off) prompts admitted and not started yet. */
   openPrompts: number;
-  /** Everything admission control counts: active + queued + prefilling + openPrompts (at most maxBatchSize + maxQueue). */
+  /** Everything admission control counts: active + queued + prefilling + scoring + openPrompts (at most maxBatchSize + maxQueue). */
   admitted: number;
-  /** KV-cache rows held (decode batch, prefills in progress, hand-off prompts). */
+  /** KV-cache rows held (decode batch, prefills in progress, score requests, hand-off prompts). */
   kvRows: number;
   /** Positions held in those rows (memory in use, in positions of one row). */
   kvPositions: number;
@@ -125,6 +180,8 @@ export interface EngineStats {
   decodeSteps: number;
   /** Prefill runs so far (requests' prompts and hand-off prompts, one chunk each). */
   prefillRuns: number;
+  /** Runs for score requests so far (a prompt chunk, or continuations together). */
+  scoreRuns: number;
   tokensGenerated: number;
 }
 
@@ -159,6 +216,12 @@ export interface InferenceEngine {
   readonly artifact: Artifact;
   readonly hasChatTemplate: boolean;
   generate(input: GenerateInput, callbacks?: GenerateCallbacks): Promise<GenerateResult>;
+  /**
+   * Scores continuations of a prompt: admitted and bounded like a request (prompt tokens plus the
+   * longest continuation's against the prompt and context limits); aborting `signal` drops it within
+   * one engine step and rejects with the abort reason.
+   */
+  score(input: ScoreInput, options?: { signal?: AbortSignal }): Promise<ScoreResult>;
   /** Renders a prompt to the exact text fed to the tokenizer. */
   renderPrompt(prompt: PromptInput): string;
   /** Renders a prompt to markup and content pieces (what renderPrompt joins). */

@@ -10,7 +10,7 @@ from transformers import BertConfig
 from conftest import run_cli, write_jsonl
 from fslm_trainer.cli import main
 
-GOOD = {"prompt": "What is 2 plus 2?", "completion": "4."}
+GOOD = {"system": "You add numbers.", "prompt": "What is 2 plus 2?", "completion": "4."}
 STACK = """apiVersion: fslm.dev/v1alpha1
 kind: Stack
 metadata: {name: s}

@@ -53,7 +53,7 @@ export class TestConversation implements StageConversation {
   }
 
   delta(text: string, seq = 0): void {
-    this.emit({ type: 'delta', delta: { seq: String(seq), text, tokens: 1 } });
+    this.emit({ type: 'delta', delta: { seq: String(seq), text, tokens: 1, logprobs: [] } });
   }
 
   result(text: string): void {
@@ -61,7 +61,7 @@ export class TestConversation implements StageConversation {
       type: 'result',
       result: {
         text, finish_reason: 'FINISH_REASON_EOS', usage: { prompt_tokens: 3, completion_tokens: 2 },
-        timings: { queue_ms: 0, prefill_ms: 1, first_token_ms: 1, decode_ms: 1, total_ms: 2 }, model_version: 'v1', request_id: this.requestId,
+        timings: { queue_ms: 0, prefill_ms: 1, first_token_ms: 1, decode_ms: 1, total_ms: 2 }, model_version: 'v1', request_id: this.requestId, logprobs: [],
       },
     });
   }
@@ -110,6 +110,11 @@ export class InMemoryTestBus implements MessageBus {
     if (answer === undefined) throw errors.unavailable(`stage ${address.stage}: no replica is listening on ${address.subjectPrefix}.describe`);
     if (answer instanceof FslmError) throw answer;
     return answer;
+  }
+
+  /** No replica scores on this bus (StackService.Score is tested with real stages, test/stack). */
+  async score(address: StageAddress): Promise<never> {
+    throw errors.unavailable(`stage ${address.stage}: no replica is listening on ${address.subjectPrefix}.score`);
   }
 
   /** Every stage of a stack describes itself with `limits`. */

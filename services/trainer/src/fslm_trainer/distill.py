@@ -86,9 +86,10 @@ def distill_row(src: Source, stack: Stack, teacher, mode: str, on_invalid: str) 
                 if not ref:
                     return {**base, "status": "skipped", "reason": reason, "stage": stage.name, "text": text[:200]}
                 text, author = ref, "reference"
+            used = {p.text: texts[p.text] for p in stage.parts if p.kind == "stage"}
             texts[stage.name] = text
-            stages[stage.name] = {"system": stage.system, "prompt": prompt, "completion": text, "author": author,
-                                  "rejected": reason, "finish_reason": reply.finish_reason}
+            stages[stage.name] = {"system": stage.system, "prompt": prompt, "input": src.input, "stages": used,
+                                  "completion": text, "author": author, "rejected": reason, "finish_reason": reply.finish_reason}
     except TeacherRejected as e:
         return {**base, "status": "skipped", "reason": "teacher_rejected", "detail": str(e)[:300]}
     return {**base, "status": "ok", "stages": stages, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -57,6 +57,8 @@ def materialize(out: Path, stack, sources, data: Path, teacher: str, trace_id: s
                 continue
             per_stage[stage.name].append({
                 "stage": stage.name, "system": s["system"], "prompt": s["prompt"], "completion": s["completion"],
+                # The template's values: `fslm trainer finetune --stack --stage` renders the prompt from them.
+                **({"input": s["input"], "stages": s["stages"]} if "input" in s else {}),
                 "provenance": {
                     "teacher": teacher if s["author"] == "teacher" else "reference",
                     "teacher_rejected": s.get("rejected"),

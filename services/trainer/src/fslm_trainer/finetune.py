@@ -20,6 +20,7 @@ from .k8s_pod import PodAnnotator
 from .log import log
 from .lora_settings import check_settings
 from .manifest import MANIFEST, read_manifest, sha256_file
+from .model_store import check_destination, is_store_uri, push, staging_dir
 from .progress import Progress
 from .sft_rows import load_rows
 from .stackdef import load_stack
@@ -48,16 +49,17 @@ def check_config(cfg: FinetuneConfig) -> None:
     check_settings(cfg.lora)
 
 
-def fingerprint(cfg: FinetuneConfig, data_sha256: str, base_dir: Path, base: str) -> str:
-    """What makes checkpoints and an artifact reusable: the data, the base and every setting that
-    changes the weights (not max_steps: a run can be extended; not the device: a checkpoint written
-    on one node resumes on another)."""
+def fingerprint(cfg: FinetuneConfig, data_sha256: str, base_dir: Path, base: str, prompt_version: str = "") -> str:
+    """What makes checkpoints and an artifact reusable: the data, the base, the stage's prompt (its system
+    prompt and template, when rows are rendered from a stack) and every setting that changes the weights
+    (not max_steps: a run can be extended; not the device: a checkpoint written on one node resumes on
+    another)."""
     settings = dataclasses.asdict(cfg)
     for key in ("data", "base_model", "out", "work", "status_file", "keep_work", "traceparent", "max_steps",
                 "log_every", "threads", "int8", "int4", "run", "stack", "checkpoint_every", "keep_checkpoints",
                 "eval_every", "device"):
         settings.pop(key)
-    blob = json.dumps({"settings": settings, "data": data_sha256, "base": base,
+    blob = json.dumps({"settings": settings, "data": data_sha256, "base": base, **({"prompt": prompt_version} if prompt_version else {}),
                        "base_config": sha256_file(base_dir / "config.json")}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -85,17 +87,25 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
     check_config(cfg)
     tracer = Tracer(context_from(cfg.traceparent), attributes={"fslm.stage": cfg.stage, "fslm.run": cfg.run})
     data = input_file(cfg.data, "training data")
-    out = output_dir(cfg.out, "output")
+    # An s3:// output is written locally first and published when complete; its store is checked now.
+    store_uri = cfg.out if is_store_uri(cfg.out) else None
+    if store_uri:
+        check_destination(store_uri)
+        out = staging_dir(store_uri, cfg.work)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        out = output_dir(cfg.out, "output")
+    stage = None
     if cfg.stack:
         if not cfg.stage:
             raise BadInput("--stack needs --stage: the stage of that stack this model is for")
-        load_stack(local_path(cfg.stack, "stack")).stage(cfg.stage)
-    rows = load_rows(data, cfg.stage)
+        stage = load_stack(local_path(cfg.stack, "stack")).stage(cfg.stage)
+    rows = load_rows(data, cfg.stage, stage)
     from .base_source import resolve_base
 
     base_dir, base = resolve_base(cfg.base_model)
     data_sha256 = sha256_file(data)  # hashed once: the fingerprint and the artifact's training record
-    fp = fingerprint(cfg, data_sha256, base_dir, base)
+    fp = fingerprint(cfg, data_sha256, base_dir, base, stage.prompt_version if stage else "")
     work = local_path(cfg.work, "work directory").resolve() if cfg.work else out.parent / f".{out.name}.work"
     status = local_path(cfg.status_file, "status file") if cfg.status_file else work / "status.json"
     progress = Progress(cfg.max_steps, status, tracer.ctx.trace_id, cfg.stage, annotator)
@@ -105,8 +115,14 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
             if existing is not None:
                 log(f"{out} is already complete for these inputs; nothing to do")
                 progress.finish(step=cfg.max_steps, total=cfg.max_steps)
-                return _result(out, existing, resumed_from=cfg.max_steps, cached=True)
-            result = _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer)
+                result = _result(out, existing, resumed_from=cfg.max_steps, cached=True)
+            else:
+                result = _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer)
+            if store_uri:
+                with tracer.span("fslm.trainer.publish", **{"fslm.output": store_uri}):
+                    published = push(out, store_uri)
+                log(f"published {out} to {published['uri']} (version {published['version']})")
+                result = {**result, "out": published["uri"], "local": str(out), "version": published["version"]}
     except TrainerError as e:
         progress.fail(str(e), e.exit_code)
         raise

@@ -4,7 +4,9 @@ row may carry where its answer is known (`fslm_check`):
     {"fslm_check": [{"stage": "final", "answer": "42"},
                     {"stage": "keywords", "contains_any": ["dog", "canine"]}]}
 
-`answer` needs that number (or, if not numeric, that phrase) in the text; `contains_any` needs one of
+`answer` needs the text's final answer to be that number (answers.final_number: the number after the
+last "Answer:" / "answer is", else the last number; one that merely appears earlier fails) or, if not
+numeric, that phrase as whole words; `contains_any` needs one of
 the terms (case-insensitive, whole words); `comma_list: true` needs a short list ("a, b, c": at least
 three items of at most four words each, no sentence). A stage name of "@last" means the stack's
 last stage.
@@ -15,11 +17,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from .answers import NUMBER, as_number, final_number
+
 MIN_CHARS = 2
 MIN_WORDS_FOR_REPEAT_CHECK = 12
 MIN_DISTINCT_TRIGRAMS = 0.35  # share of distinct word trigrams below which a text is a loop
 MAX_LINE_REPEATS = 3
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _LEAK = re.compile(r"\{stages\.[a-z0-9-]+\}|\{input\}|<\|im_(start|end)\|>")
 
 
@@ -45,20 +48,12 @@ def degenerate(text: str, prompt: str) -> str | None:
     return None
 
 
-def _numbers(text: str) -> set[str]:
-    out = set()
-    for m in _NUMBER.findall(text):
-        n = m.replace(",", "")
-        out.add(n.rstrip("0").rstrip(".") if "." in n else n)
-    return out
-
-
 def passes(check: dict, text: str) -> bool:
     if "answer" in check:
         want = str(check["answer"]).strip()
-        if _NUMBER.fullmatch(want):
-            return next(iter(_numbers(want))) in _numbers(text)
-        return want.lower() in text.lower()
+        if NUMBER.fullmatch(want):
+            return final_number(text) == as_number(want)
+        return re.search(rf"(?<!\w){re.escape(want.lower())}(?!\w)", text.lower()) is not None
     ok = True
     if "contains_any" in check:
         low = text.lower()

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .heldout_split import arith_key, is_held_out
+
 NAMES = [("Ana", "she"), ("Ben", "he"), ("Chen", "he"), ("Dalia", "she"), ("Emil", "he"), ("Fatima", "she"),
          ("Goran", "he"), ("Hana", "she"), ("Ivo", "he"), ("Jun", "she"), ("Kofi", "he"), ("Lena", "she")]
 ITEMS = ["apples", "stickers", "marbles", "pencils", "cookies", "stamps", "shells", "books", "cards", "eggs"]
@@ -20,6 +22,13 @@ class Problem:
     answer: int
     operations: str
     item: str
+    # The arithmetic it asks for, whatever its wording: the held-out split's key (heldout_split.arith_key).
+    structure: str = ""
+    operands: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return arith_key(self.structure, self.operands)
 
 
 def _add_sub(r: random.Random) -> Problem:
@@ -30,7 +39,7 @@ def _add_sub(r: random.Random) -> Problem:
     return Problem(f"{name} has {a} {item}. {he.capitalize()} gets {b} more and then gives {c} to a friend. "
                    f"How many {item} does {name} have now?",
                    [f"{a} + {b} = {s1} {item} after getting more.", f"{s1} - {c} = {s1 - c} {item} left."],
-                   s1 - c, "addition, subtraction", item)
+                   s1 - c, "addition, subtraction", item, "a+b-c", (a, b, c))
 
 
 def _mul_sub(r: random.Random) -> Problem:
@@ -40,7 +49,7 @@ def _mul_sub(r: random.Random) -> Problem:
     return Problem(f"A box holds {a} {item}. {name} fills {b} boxes and then uses {c} of the {item}. "
                    f"How many {item} are left?",
                    [f"{b} x {a} = {a * b} {item} in the boxes.", f"{a * b} - {c} = {a * b - c} {item} left."],
-                   a * b - c, "multiplication, subtraction", item)
+                   a * b - c, "multiplication, subtraction", item, "a*b-c", (a, b, c))
 
 
 def _div_add(r: random.Random) -> Problem:
@@ -50,7 +59,7 @@ def _div_add(r: random.Random) -> Problem:
     return Problem(f"{name} puts {total} {item} equally into {bags} bags. Then {he} adds {extra} more {item} "
                    f"to each bag. How many {item} are in each bag now?",
                    [f"{total} / {bags} = {each} {item} per bag.", f"{each} + {extra} = {each + extra} {item} per bag."],
-                   each + extra, "division, addition", item)
+                   each + extra, "division, addition", item, "a/b+c", (total, bags, extra))
 
 
 def _change(r: random.Random) -> Problem:
@@ -61,7 +70,7 @@ def _change(r: random.Random) -> Problem:
     return Problem(f"A shop sells {item} for {price} dollars each. {name} buys {count} of them and pays with a "
                    f"{bill}-dollar bill. How much change does {he} get, in dollars?",
                    [f"{count} x {price} = {cost} dollars.", f"{bill} - {cost} = {bill - cost} dollars of change."],
-                   bill - cost, "multiplication, subtraction, money", item)
+                   bill - cost, "multiplication, subtraction, money", item, "d-a*b", (price, count, bill))
 
 
 def _three_days(r: random.Random) -> Problem:
@@ -71,7 +80,7 @@ def _three_days(r: random.Random) -> Problem:
                    f"How many pages did {he} read in the three days?",
                    [f"Tuesday: 2 x {a} = {2 * a} pages.", f"Monday and Tuesday: {a} + {2 * a} = {3 * a} pages.",
                     f"All three days: {3 * a} + {c} = {3 * a + c} pages."],
-                   3 * a + c, "multiplication, addition", "pages")
+                   3 * a + c, "multiplication, addition", "pages", "a+2a+c", (a, c))
 
 
 KINDS: list[Callable[[random.Random], Problem]] = [_add_sub, _mul_sub, _div_add, _change, _three_days]
@@ -82,7 +91,8 @@ def rows(n: int, seed: int) -> list[dict]:
     out = []
     for i in range(n):
         p = KINDS[i % len(KINDS)](r)
-        while str(p.answer) in re.findall(r"\d+", p.text):  # an answer copied from the question proves nothing
+        # An answer copied from the question proves nothing; a held-out problem is for evaluation only.
+        while str(p.answer) in re.findall(r"\d+", p.text) or is_held_out(p.key):
             p = KINDS[i % len(KINDS)](r)
         worked = " ".join(f"Step {k}: {s}" for k, s in enumerate(p.steps, 1))
         answer = f"{worked} Answer: {p.answer}."
@@ -92,6 +102,6 @@ def rows(n: int, seed: int) -> list[dict]:
                            {"stage": "intermediate", "answer": str(p.answer)}, {"stage": "@last", "answer": str(p.answer)}],
             "fslm_reference": {"keywords": f"{p.item}, {p.operations}, word problem",
                                "intermediate": worked, "@last": answer},
-            "fslm_source": f"arithmetic:seed={seed}:{i}",
+            "fslm_source": f"arithmetic:seed={seed}:{i}", "fslm_key": p.key,
         })
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .exitcodes import BadInput
+from .heldout_split import is_held_out, wordnet_key
 
 POS = {"noun": "noun", "verb": "verb", "adj": "adjective"}
 _WORD = re.compile(r"^[a-z]{4,14}$")
@@ -75,12 +76,23 @@ def _content_words(text: str, exclude: str) -> list[str]:
     return sorted(set(words), key=words.index)
 
 
-def rows(dict_dir: Path, n: int, seed: int, source: str) -> list[dict]:
-    """n rows, a third each of definition, usage and synonym questions (fewer if WordNet runs short)."""
+def single_sense_words(dict_dir: Path) -> list[tuple[str, Synset]]:
+    """Common words (seen in SemCor) with one sense in all of WordNet, with their synset, in file order."""
     synsets = load_synsets(dict_dir)
     senses = Counter(w for s in synsets for w in s.words)
     common = tagged_words(dict_dir)
-    single = [(w, s) for s in synsets for w in s.words if _WORD.match(w) and senses[w] == 1 and w in common]
+    return [(w, s) for s in synsets for w in s.words if _WORD.match(w) and senses[w] == 1 and w in common]
+
+
+def touches_held_out(synset: Synset) -> bool:
+    """Whether any word of the synset is held out (its meaning must not reach training)."""
+    return any(is_held_out(wordnet_key(w)) for w in synset.words)
+
+
+def rows(dict_dir: Path, n: int, seed: int, source: str) -> list[dict]:
+    """n rows, a third each of definition, usage and synonym questions (fewer if WordNet runs short).
+    No synset holding a held-out word (heldout_split) is used: those words are for evaluation only."""
+    single = [(w, s) for w, s in single_sense_words(dict_dir) if not touches_held_out(s)]
     rng = random.Random(seed)
     rng.shuffle(single)
     makers = [_definition, _usage, _synonym]
@@ -95,6 +107,7 @@ def rows(dict_dir: Path, n: int, seed: int, source: str) -> list[dict]:
         if row:
             used.add(word)
             row["fslm_source"] = f"{source}#{syn.pos}:{syn.offset}:{word}"
+            row["fslm_key"] = wordnet_key(word)
             out.append(row)
     return out
 

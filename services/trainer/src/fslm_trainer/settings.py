@@ -37,7 +37,7 @@ def _targets(v: str) -> tuple[str, ...]:
 SETTINGS = [
     Setting("--data", "FSLM_DATASET", "data", str, "the stage's JSONL (path or file:// URI)"),
     Setting("--base-model", "FSLM_BASE_MODEL", "base_model", str, "HF dir / file:// URI, known base, or hub id"),
-    Setting("--out", "FSLM_OUTPUT", "out", str, "artifact directory to write (path or file:// URI)"),
+    Setting("--out", "FSLM_OUTPUT", "out", str, "artifact to write: a path, file:// URI, or s3://bucket/prefix (published when complete)"),
     Setting("--stage", "FSLM_STAGE", "stage", str, "stage name (rows with another `stage` are refused)"),
     Setting("--stack", "FSLM_STACK", "stack", str, "stack file the stage must belong to"),
     Setting("--run", "FSLM_RUN", "run", str, "training run name (fslm.json training_run)"),

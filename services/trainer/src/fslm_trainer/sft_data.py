@@ -1,8 +1,10 @@
 """One stage's training rows -> token ids with the loss on the completion only, a held-out slice,
 and a deterministic batch order (a function of the seed and the step, so a restart resumes it).
 
-A row is rendered exactly as the stage engine will see it at serving time: the chat template over
-[system?, user = prompt] with the generation prompt, then the completion and the end-of-turn token.
+A row is tokenized exactly as the stage engine will see it at serving time: its messages (sft_rows.py:
+what the stage is asked) through the chat template with the generation prompt, tokenized as the stage
+tokenizes them (chat_render.py: special tokens from the template's markup only, message text as plain
+text), then the completion (plain text too) and the end-of-turn token.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .chat_render import PromptTokenizer
 from .exitcodes import BadInput
 
 IGNORE = -100
@@ -61,13 +64,11 @@ def ensure_chat_template(tokenizer) -> bool:
     return True
 
 
-def encode(row: dict, tokenizer, eos: int, max_length: int) -> tuple[Example | None, bool]:
-    """(example, truncated); None when the prompt alone leaves no room for a completion."""
-    messages = ([{"role": "system", "content": row["system"]}] if row.get("system") else []) + [
-        {"role": "user", "content": row["prompt"]}]
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    prompt = list(tokenizer(text, add_special_tokens=False)["input_ids"])
-    completion = list(tokenizer(row["completion"], add_special_tokens=False)["input_ids"]) + [eos]
+def encode(row: dict, tokenizer: PromptTokenizer, eos: int, max_length: int) -> tuple[Example | None, bool]:
+    """(example, truncated) for a row with "messages" (sft_rows.load_rows); None when the prompt alone
+    leaves no room for a completion."""
+    prompt = tokenizer.prompt_ids(row["messages"])
+    completion = tokenizer.plain(row["completion"]) + [eos]
     room = max_length - len(prompt)
     if room < min(8, len(completion)):
         return None, False
@@ -80,8 +81,9 @@ def build_dataset(rows: list[dict], tokenizer, eos: int, max_length: int, eval_f
                   eval_max_rows: int, seed: int) -> Dataset:
     examples: list[Example] = []
     dropped = truncated = 0
+    prompts = PromptTokenizer(tokenizer)
     for row in rows:
-        ex, cut = encode(row, tokenizer, eos, max_length)
+        ex, cut = encode(row, prompts, eos, max_length)
         if ex is None:
             dropped += 1
             continue

@@ -1,6 +1,7 @@
 // Original file: proto/fslm/v1/stage.proto
 
 import type { ModelManifest as _fslm_v1_ModelManifest, ModelManifest__Output as _fslm_v1_ModelManifest__Output } from '../../fslm/v1/ModelManifest';
+import type { Long } from '@grpc/proto-loader';
 
 export interface DescribeResponse {
   'manifest'?: (_fslm_v1_ModelManifest | null);
@@ -11,6 +12,7 @@ export interface DescribeResponse {
   'max_prompt_tokens'?: (number);
   'max_new_tokens_limit'?: (number);
   'default_max_new_tokens'?: (number);
+  'parameters'?: (number | string | Long);
 }
 
 export interface DescribeResponse__Output {
@@ -22,4 +24,5 @@ export interface DescribeResponse__Output {
   'max_prompt_tokens': (number);
   'max_new_tokens_limit': (number);
   'default_max_new_tokens': (number);
+  'parameters': (string);
 }

@@ -10,6 +10,8 @@ export interface GenerationParams {
   'repetition_penalty'?: (number | string);
   'seed'?: (number | string | Long);
   'stop'?: (string)[];
+  'logprobs'?: (boolean);
+  'top_logprobs'?: (number);
   '_seed'?: "seed";
 }
 
@@ -21,5 +23,7 @@ export interface GenerationParams__Output {
   'repetition_penalty': (number);
   'seed'?: (string);
   'stop': (string)[];
+  'logprobs': (boolean);
+  'top_logprobs': (number);
   '_seed'?: "seed";
 }

@@ -9,6 +9,8 @@ import type { RunEvent as _fslm_v1_RunEvent, RunEvent__Output as _fslm_v1_RunEve
 import type { RunRequest as _fslm_v1_RunRequest, RunRequest__Output as _fslm_v1_RunRequest__Output } from '../../fslm/v1/RunRequest';
 import type { RunResponse as _fslm_v1_RunResponse, RunResponse__Output as _fslm_v1_RunResponse__Output } from '../../fslm/v1/RunResponse';
 import type { StackDescription as _fslm_v1_StackDescription, StackDescription__Output as _fslm_v1_StackDescription__Output } from '../../fslm/v1/StackDescription';
+import type { StackScoreRequest as _fslm_v1_StackScoreRequest, StackScoreRequest__Output as _fslm_v1_StackScoreRequest__Output } from '../../fslm/v1/StackScoreRequest';
+import type { StackScoreResponse as _fslm_v1_StackScoreResponse, StackScoreResponse__Output as _fslm_v1_StackScoreResponse__Output } from '../../fslm/v1/StackScoreResponse';
 
 export interface StackServiceClient extends grpc.Client {
   DescribeStack(argument: _fslm_v1_DescribeStackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StackDescription__Output>): grpc.ClientUnaryCall;
@@ -43,6 +45,15 @@ export interface StackServiceClient extends grpc.Client {
   runStream(argument: _fslm_v1_RunRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_RunEvent__Output>;
   runStream(argument: _fslm_v1_RunRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_RunEvent__Output>;
   
+  Score(argument: _fslm_v1_StackScoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_StackScoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_StackScoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_StackScoreRequest, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_StackScoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_StackScoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_StackScoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_StackScoreRequest, callback: grpc.requestCallback<_fslm_v1_StackScoreResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface StackServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -54,6 +65,8 @@ export interface StackServiceHandlers extends grpc.UntypedServiceImplementation 
   
   RunStream: grpc.handleServerStreamingCall<_fslm_v1_RunRequest__Output, _fslm_v1_RunEvent>;
   
+  Score: grpc.handleUnaryCall<_fslm_v1_StackScoreRequest__Output, _fslm_v1_StackScoreResponse>;
+  
 }
 
 export interface StackServiceDefinition extends grpc.ServiceDefinition {
@@ -61,4 +74,5 @@ export interface StackServiceDefinition extends grpc.ServiceDefinition {
   ListStacks: MethodDefinition<_fslm_v1_ListStacksRequest, _fslm_v1_ListStacksResponse, _fslm_v1_ListStacksRequest__Output, _fslm_v1_ListStacksResponse__Output>
   Run: MethodDefinition<_fslm_v1_RunRequest, _fslm_v1_RunResponse, _fslm_v1_RunRequest__Output, _fslm_v1_RunResponse__Output>
   RunStream: MethodDefinition<_fslm_v1_RunRequest, _fslm_v1_RunEvent, _fslm_v1_RunRequest__Output, _fslm_v1_RunEvent__Output>
+  Score: MethodDefinition<_fslm_v1_StackScoreRequest, _fslm_v1_StackScoreResponse, _fslm_v1_StackScoreRequest__Output, _fslm_v1_StackScoreResponse__Output>
 }

@@ -6,6 +6,8 @@ import type { DescribeRequest as _fslm_v1_DescribeRequest, DescribeRequest__Outp
 import type { DescribeResponse as _fslm_v1_DescribeResponse, DescribeResponse__Output as _fslm_v1_DescribeResponse__Output } from '../../fslm/v1/DescribeResponse';
 import type { GenerateRequest as _fslm_v1_GenerateRequest, GenerateRequest__Output as _fslm_v1_GenerateRequest__Output } from '../../fslm/v1/GenerateRequest';
 import type { GenerateResponse as _fslm_v1_GenerateResponse, GenerateResponse__Output as _fslm_v1_GenerateResponse__Output } from '../../fslm/v1/GenerateResponse';
+import type { ScoreRequest as _fslm_v1_ScoreRequest, ScoreRequest__Output as _fslm_v1_ScoreRequest__Output } from '../../fslm/v1/ScoreRequest';
+import type { ScoreResponse as _fslm_v1_ScoreResponse, ScoreResponse__Output as _fslm_v1_ScoreResponse__Output } from '../../fslm/v1/ScoreResponse';
 
 export interface StageServiceClient extends grpc.Client {
   Describe(argument: _fslm_v1_DescribeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
@@ -22,6 +24,15 @@ export interface StageServiceClient extends grpc.Client {
   generate(argument: _fslm_v1_GenerateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_GenerateResponse__Output>;
   generate(argument: _fslm_v1_GenerateRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fslm_v1_GenerateResponse__Output>;
   
+  Score(argument: _fslm_v1_ScoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_ScoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_ScoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  Score(argument: _fslm_v1_ScoreRequest, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_ScoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_ScoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_ScoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  score(argument: _fslm_v1_ScoreRequest, callback: grpc.requestCallback<_fslm_v1_ScoreResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface StageServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -29,9 +40,12 @@ export interface StageServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Generate: grpc.handleServerStreamingCall<_fslm_v1_GenerateRequest__Output, _fslm_v1_GenerateResponse>;
   
+  Score: grpc.handleUnaryCall<_fslm_v1_ScoreRequest__Output, _fslm_v1_ScoreResponse>;
+  
 }
 
 export interface StageServiceDefinition extends grpc.ServiceDefinition {
   Describe: MethodDefinition<_fslm_v1_DescribeRequest, _fslm_v1_DescribeResponse, _fslm_v1_DescribeRequest__Output, _fslm_v1_DescribeResponse__Output>
   Generate: MethodDefinition<_fslm_v1_GenerateRequest, _fslm_v1_GenerateResponse, _fslm_v1_GenerateRequest__Output, _fslm_v1_GenerateResponse__Output>
+  Score: MethodDefinition<_fslm_v1_ScoreRequest, _fslm_v1_ScoreResponse, _fslm_v1_ScoreRequest__Output, _fslm_v1_ScoreResponse__Output>
 }

@@ -1,5 +1,6 @@
-// A timer for any delay: Node fires a setTimeout longer than 2^31-1 ms at once (with only a warning),
-// so a far deadline would end a request immediately; longer delays are re-armed in steps.
+// A timer for any delay: Node fires a setTimeout longer than 2^31-1 ms (24.8 days) at once, with only a
+// warning, so a far deadline would end its work immediately; longer delays are re-armed in steps. Every
+// deadline timer of the router and the stages goes through it.
 
 /** The longest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,0 +1,91 @@
+"""The parts of fslm eval: Wilson intervals, how contexts and continuations reach a
+stage, system specs, the JSONL task shapes, the request cache's resume, and lm-eval building the
+registered `fslm` model from its own arguments (on the tiny model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import DATA
+
+from fslm_eval.fslm_lm import split_context
+from fslm_eval.intervals import wilson
+from fslm_eval.request_cache import RequestCache, request_key
+from fslm_eval.systems import parse_system
+from fslm_eval.tasks import TaskError, jsonl_task
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_wilson_interval_matches_known_values():
+    # Known values (Newcombe 1998, table I): 81/263 -> [0.2553, 0.3662]; 0/10 -> [0, 0.2775].
+    low, high = wilson(81, 263)
+    assert (round(low, 4), round(high, 4)) == (0.2553, 0.3662)
+    low, high = wilson(0, 10)
+    assert low == 0.0 and round(high, 4) == 0.2775
+    assert wilson(10, 10)[1] == 1.0 and wilson(0, 0) == (0.0, 1.0)
+
+
+def test_contexts_are_split_as_lm_eval_does_for_raw_text_and_as_a_turn_for_chat():
+    assert split_context("Question: 2+2?\nAnswer:", [" 4", " 5"], chat=False) == ("Question: 2+2?\nAnswer:", [" 4", " 5"])
+    assert split_context("The answer is ", ["4"], chat=False) == ("The answer is", [" 4"])
+    assert split_context("Q?\n\n", ["x"], chat=False) == ("Q?", ["\n\nx"])
+    assert split_context("  What is 2+2?\n", [" 4", "five"], chat=True) == ("What is 2+2?", ["4", "five"])
+
+
+def test_system_specs():
+    spec = parse_system(f"single=artifact:{DATA};chat=true;system=Be brief.;threads=2")
+    assert (spec.name, spec.kind, spec.chat, spec.threads, spec.options["system"]) == ("single", "artifact", True, 2, "Be brief.")
+    assert parse_system("s=router:127.0.0.1:50050;stack=default").options == {"stack": "default"}
+    assert parse_system("s=stage:127.0.0.1:50051").target == "127.0.0.1:50051"
+    for bad, message in [("noequals", "NAME=KIND"), ("a b=stage:x", "NAME=KIND"), ("s=gpu:x", "KIND must be"),
+                         ("s=stage:", "no target"), ("s=stage:h:1;threads=x", "threads must be"), ("s=stack:/no/such.yaml", "does not exist")]:
+        with pytest.raises(ValueError, match=message):
+            parse_system(bad)
+
+
+def test_jsonl_shapes(tmp_path):
+    arc = jsonl_task("arc", DATA / "tinyArc-sample.jsonl")
+    assert arc["doc_to_choice"] == "{{choices.text}}" and arc["metadata"]["shape"] == "arc"
+    mmlu = jsonl_task("mmlu", DATA / "tinyMMLU-sample.jsonl")
+    assert mmlu["doc_to_text"] == "{{input_formatted}}" and mmlu["doc_to_choice"] == ["A", "B", "C", "D"]
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(json.dumps({"question": "2+2?", "choices": ["3", "4"], "answer": 1}) + "\n")
+    assert "B. {{ c }}" not in jsonl_task("p", plain)["doc_to_text"] and jsonl_task("p", plain)["doc_to_choice"] == ["A", "B"]
+    generic = tmp_path / "generic.jsonl"
+    generic.write_text(json.dumps({"query": "Sky:", "choices": [" blue", " red"], "gold": 0}) + "\n")
+    assert jsonl_task("g", generic)["doc_to_text"] == "{{query}}"
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text(json.dumps({"prompt": "x", "answer": "y"}) + "\n")
+    with pytest.raises(TaskError, match="none of the known shapes"):
+        jsonl_task("odd", odd)
+
+
+def test_request_cache_resumes_and_ignores_a_torn_last_line(tmp_path):
+    path = tmp_path / "cache.jsonl"
+    cache = RequestCache(path)
+    key = request_key({"kind": "stage", "version": "v1"}, "loglikelihood", ["ctx", [" a"]])
+    assert key != request_key({"kind": "stage", "version": "v2"}, "loglikelihood", ["ctx", [" a"]]), "the model version is part of the key"
+    cache.put(key, [[-1.5, True]], {"ms": 3.0, "stages": []})
+    cache.close()
+    with open(path, "a") as f:
+        f.write('{"key": "torn", "val')
+    again = RequestCache(path)
+    assert again.get(key)["value"] == [[-1.5, True]] and again.get("torn") is None and again.hits == 1
+    again.close()
+    assert RequestCache(path, fresh=True).get(key) is None
+
+
+def test_lm_eval_builds_the_fslm_model_from_its_arguments(tiny_models, tmp_path):
+    """`fslm` is a registered lm-eval model: simple_evaluate(model="fslm", model_args=...) serves the
+    artifact with a stage it starts and scores the sample like the CLI does."""
+    from lm_eval import simple_evaluate
+
+    from fslm_eval.tasks import jsonl_task
+
+    res = simple_evaluate(model="fslm", model_args=f"kind=artifact,target={tiny_models['tiny-onnx']},threads=1,cache={tmp_path / 'c.jsonl'}",
+                          tasks=[jsonl_task("arc", DATA / "tinyArc-sample.jsonl")], limit=3, log_samples=True)
+    assert res["results"]["arc"]["sample_len"] == 3
+    assert all(len(s["filtered_resps"]) == 4 for s in res["samples"]["arc"])
+    assert len((tmp_path / "c.jsonl").read_text().splitlines()) == 3
