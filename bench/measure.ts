@@ -39,6 +39,13 @@ export async function decodeMsPerToken(generate: (tokens: number) => Promise<unk
   return (many - one) / (tokens - 1);
 }
 
+/** Like decodeMsPerToken, for a contender that times its own generation (a peer in another process). */
+export async function decodeMsPerTokenOf(generate: (tokens: number) => Promise<{ ms: number }>, tokens: number): Promise<number> {
+  const one = (await generate(1)).ms;
+  const many = (await generate(tokens)).ms;
+  return (many - one) / (tokens - 1);
+}
+
 export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;

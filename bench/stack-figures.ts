@@ -2,6 +2,7 @@
 //   P1  router + NATS overhead per stage hop vs the same engines called in-process (tiny model)
 //   P6  stage k last token -> stage k+1 first token, streamed hand-off vs plain (SmolLM2-135M)
 //   P7  throughput under concurrent load: one process per stage vs the stages in sequence in one process
+//   P13 answer latency of the default stack vs one stage generating the same total number of tokens
 import os from 'node:os';
 import { connect } from 'nats';
 import type { GenerationParams } from '../services/shared/generated/fslm/v1/GenerationParams.ts';
@@ -10,6 +11,9 @@ import { parseTemplate } from '../services/router/src/template.ts';
 import { atLeast, atMost, type Figure } from './figure.ts';
 import { median, percentile, round } from './measure.ts';
 import { spawnNatsServer } from '../services/cli/up-processes.ts';
+import type { Child } from '../services/cli/up-processes.ts';
+import { benchTokenizer, loadAverage } from './bench-prompts.ts';
+import { connectStage } from './served-stage.ts';
 import { everyStage, loadDefaultStack, loadInProcessStages, startRouter, startStageProcesses, type Router } from './stack-harness.ts';
 
 export interface StackBenchOptions {
@@ -214,6 +218,43 @@ async function throughput(router: Router, stack: StackDefinition, options: Stack
   }
 }
 
+/**
+ * P13: the default stack's answer latency (its own parameters, streamed hand-off) vs the first stage's
+ * process generating as many tokens as the four stages did together, from one short prompt.
+ */
+async function stackVsOneStage(router: Router, stack: StackDefinition, first: Child, options: StackBenchOptions, log: (l: string) => void): Promise<Figure> {
+  const inputs = options.quick ? INPUTS.slice(0, 2) : INPUTS;
+  log(`P13: ${inputs.length} questions through the default stack, then one stage generating the same number of tokens`);
+  const ready = await first.ready;
+  const stage = connectStage(String(ready.grpc), first.child.pid!, stack.stages[0].precision);
+  const prompt = (await benchTokenizer(options.smollmDir)).prompt(32);
+  const ratios: number[] = [];
+  const rows: Array<Record<string, number>> = [];
+  try {
+    for (const input of inputs) {
+      const t0 = performance.now();
+      const outcome = await router.run(input, { params: {}, handoff: true });
+      const stackMs = performance.now() - t0;
+      const tokens = outcome.stages.reduce((n, s) => n + (s.result.usage?.completion_tokens ?? 0), 0);
+      const t1 = performance.now();
+      const single = await stage.generate(prompt.text, tokens);
+      const singleMs = performance.now() - t1;
+      // The wire has no ignore-EOS: should the single stage end early, its time is scaled to the same token count (and marked).
+      const produced = single.usage?.completion_tokens ?? 0;
+      const sameTokensMs = produced > 0 && produced < tokens ? (singleMs * tokens) / produced : singleMs;
+      ratios.push(stackMs / sameTokensMs);
+      rows.push({ stack_ms: round(stackMs), single_stage_ms: round(sameTokensMs), tokens, ...(produced < tokens ? { single_stage_stopped_at: produced } : {}) });
+    }
+  } finally {
+    await stage.stop();
+  }
+  return atMost('P13', 'answer latency of the default stack vs one stage generating the same total tokens (SmolLM2-135M)', median(ratios), 1.15, 'x', {
+    precision: stack.stages.map((s) => s.precision), answers: rows, single_stage_prompt_tokens: prompt.ids.length,
+    setup: 'router in the bench process, one `fslm stage --nats` process per stage (1 intra-op thread), streamed hand-off on; the single stage is the first stage process, called over gRPC',
+    load_average_1m: loadAverage(),
+  });
+}
+
 export async function stackFigures(options: StackBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const stack = await loadDefaultStack();
   const nats = spawnNatsServer();
@@ -226,6 +267,7 @@ export async function stackFigures(options: StackBenchOptions, log: (line: strin
     const router = await startRouter(natsUrl, stack);
     try {
       figures.push(await throughput(router, stack, options, log));
+      figures.push(await stackVsOneStage(router, stack, children[0], options, log));
     } finally {
       await router.close();
       await Promise.all(children.map((c) => c.stop()));

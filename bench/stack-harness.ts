@@ -72,8 +72,10 @@ export interface InProcessStages {
  */
 export async function loadInProcessStages(stack: StackDefinition, modelDir: string, kind: 'onnx' | 'threaded'): Promise<InProcessStages> {
   const engines: InProcessStages['engines'] = [];
-  const options = { modelDir, intraOpThreads: 1, maxBatchSize: 16 };
-  for (const _ of stack.stages) engines.push(kind === 'onnx' ? await OnnxEngine.load(options) : await ThreadedEngine.load(options));
+  for (const stage of stack.stages) {
+    const options = { modelDir, intraOpThreads: 1, maxBatchSize: 16, precision: stage.precision };
+    engines.push(kind === 'onnx' ? await OnnxEngine.load(options) : await ThreadedEngine.load(options));
+  }
   const connections: NatsConnection[] = [];
   const workers: NatsStageWorker[] = [];
   return {
@@ -100,7 +102,7 @@ export async function loadInProcessStages(stack: StackDefinition, modelDir: stri
         const worker = new NatsStageWorker(nc, engines[i], {
           stack: stack.name, stage: stage.name, subjectPrefix: stage.subjectPrefix, replica: `bench-${stage.name}`,
           model: engines[i].artifact.manifest.name, modelVersion: engines[i].artifact.version,
-          tracer: trace.getTracer('bench'), metrics: new StageMetrics(metrics.getMeter('bench'), stage.name), log: () => undefined,
+          tracer: trace.getTracer('bench'), metrics: new StageMetrics(metrics.getMeter('bench'), stage.name, stage.precision), log: () => undefined,
         });
         await worker.start();
         workers.push(worker);
@@ -114,12 +116,15 @@ export async function loadInProcessStages(stack: StackDefinition, modelDir: stri
   };
 }
 
-/** One `fslm stage` process per stage (one intra-op thread each), each stopping if this process dies. */
+/**
+ * One `fslm stage` process per stage (one intra-op thread each, at the stage's precision), each stopping
+ * if this process dies; each child's ready line names its gRPC address.
+ */
 export async function startStageProcesses(stack: StackDefinition, modelDir: string, natsUrl: string): Promise<Child[]> {
   const children = stack.stages.map((stage) => spawnChild({
     name: stage.name,
     command: process.execPath,
-    args: fslmArgs('stage', ['--model', modelDir, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
+    args: fslmArgs('stage', ['--model', modelDir, '--precision', stage.precision, '--grpc', '127.0.0.1:0', '--nats', natsUrl, '--stack', stack.name,
       '--stage', stage.name, '--subject', stage.subjectPrefix, '--threads', '1', '--max-batch', '16']),
     readyWhen: jsonEvent('listening'),
   }));

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The serving and control image: `fslm stage`, `fslm router` and `fslm controller` (the entrypoint is
-# the `fslm` CLI; the Deployment picks the command). k8s/controller/deployment.yaml runs it as the
+# the `fslm` CLI; the Deployment picks the command). k8s/base/controller/deployment.yaml runs it as the
 # controller. Build from the repository root:
 #   docker build -f deploy/fslm.Dockerfile -t ghcr.io/fslm/fslm:0.1.0 .
 # onnxruntime-node's CPU binding ships inside its npm package; ONNXRUNTIME_NODE_INSTALL=skip keeps its
@@ -22,7 +22,7 @@ COPY bin bin
 COPY proto proto
 COPY services services
 COPY stacks stacks
-COPY k8s/crd k8s/crd
+COPY k8s/base/crd k8s/base/crd
 
 USER node
 ENTRYPOINT ["node", "/app/bin/fslm.js"]

@@ -32,6 +32,8 @@ RUN pip install --no-deps /src/trainer \
  && useradd --uid 10001 --create-home trainer \
  && mkdir -p /cache && chown 10001:10001 /cache
 COPY stacks /app/stacks
+# The stack format's schema (rendered from the Stack CRD), which the trainer checks stack files against.
+ENV FSLM_STACK_SCHEMA=/app/stacks/stack.schema.json
 
 # Outputs (file:///models/...) must be writable by uid 10001: give the pod securityContext.fsGroup 10001.
 USER 10001

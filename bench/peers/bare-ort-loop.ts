@@ -21,7 +21,8 @@ export async function openBareLoop(onnxPath: string, layers: number, heads: numb
       while (out.length < tokens) {
         const n = input.length;
         feeds.input_ids = new ort.Tensor('int64', BigInt64Array.from(input, BigInt), [1, n]);
-        feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(position + i)), [1, n]);
+        // Graphs with GroupQueryAttention take positions from the mask.
+        if (session.inputNames.includes('position_ids')) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(position + i)), [1, n]);
         feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + n).fill(1n), [1, position + n]);
         const result = await session.run(feeds);
         const logits = result.logits;

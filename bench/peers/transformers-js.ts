@@ -1,4 +1,4 @@
-// transformers.js (@huggingface/transformers) reading the same artifact directory, for P2.
+// transformers.js (@huggingface/transformers) reading the same artifact directory and file, for P2.
 import path from 'node:path';
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
 
@@ -7,11 +7,14 @@ export interface TransformersJsModel {
   close(): Promise<void>;
 }
 
-export async function openTransformersJs(modelDir: string, threads: number): Promise<TransformersJsModel> {
+/** transformers.js' dtype for each of the artifact's files (its file-name suffixes: '', _quantized, _q4). */
+export const TRANSFORMERS_JS_DTYPE = { fp32: 'fp32', int8: 'q8', int4: 'q4' } as const;
+
+export async function openTransformersJs(modelDir: string, threads: number, precision: keyof typeof TRANSFORMERS_JS_DTYPE = 'fp32'): Promise<TransformersJsModel> {
   env.allowRemoteModels = false;
   env.localModelPath = path.dirname(modelDir);
   const model = await AutoModelForCausalLM.from_pretrained(path.basename(modelDir), {
-    dtype: 'fp32',
+    dtype: TRANSFORMERS_JS_DTYPE[precision],
     device: 'cpu',
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });

@@ -4,12 +4,13 @@ import * as grpc from '@grpc/grpc-js';
 import { Option } from 'commander';
 import { fslmCommand, parseCommandLine, positiveNumber } from '../shared/command-line.ts';
 import { errorMessage } from '../shared/errors.ts';
+import { addClientTlsOptions, clientTlsOf, type ClientTlsFlags } from '../shared/trust-options.ts';
 import type { RunEvent__Output } from '../shared/generated/fslm/v1/RunEvent.ts';
 import type { RunResponse__Output } from '../shared/generated/fslm/v1/RunResponse.ts';
 import type { StageOutput__Output } from '../shared/generated/fslm/v1/StageOutput.ts';
 import { DEFAULT_GRPC_ADDRESS, stackServiceClient } from '../router/src/index.ts';
 
-interface AskOptions {
+interface AskOptions extends ClientTlsFlags {
   router: string;
   stack: string;
   timeout?: number;
@@ -18,13 +19,13 @@ interface AskOptions {
 }
 
 function askCommand(env: Record<string, string | undefined>) {
-  return fslmCommand('fslm ask', "Run a prompt through a router's stack; print each stage's text with its timings, then the answer.")
+  return addClientTlsOptions(fslmCommand('fslm ask', "Run a prompt through a router's stack; print each stage's text with its timings, then the answer.")
     .argument('<PROMPT...>', 'the prompt (several words are joined with spaces)')
     .addOption(new Option('--router <HOST:PORT>', "the router's gRPC address, as gRPC takes it").default(env.FSLM_ROUTER || DEFAULT_GRPC_ADDRESS, `$FSLM_ROUTER or ${DEFAULT_GRPC_ADDRESS}`))
     .addOption(new Option('--stack <NAME>', 'the stack to run').default('', "the router's only stack"))
     .option('--timeout <SECONDS>', 'the deadline of the whole request', positiveNumber)
     .option('--no-handoff', 'run each stage only after the previous one finished')
-    .option('--json', 'print the whole response as one JSON object');
+    .option('--json', 'print the whole response as one JSON object'));
 }
 
 const ms = (value: number | undefined) => `${Math.round(value ?? 0)} ms`;
@@ -37,13 +38,21 @@ function stageLine(s: StageOutput__Output): string {
 }
 
 export async function runAsk(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  const line = parseCommandLine<AskOptions>(askCommand(env), argv, (_, args) => {
+  const line = parseCommandLine<AskOptions>(askCommand(env), argv, (opts, args) => {
     if (args.join(' ').trim() === '') throw new Error('the prompt is empty');
+    clientTlsOf(opts);
   });
   if (!line.ok) return line.exitCode;
   const values = line.opts;
   const prompt = line.args.join(' ');
-  const client = stackServiceClient(values.router);
+  let client;
+  try {
+    client = stackServiceClient(values.router, clientTlsOf(values));
+  } catch (error) {
+    // TLS files that cannot be read or used.
+    console.error(`fslm ask: ${errorMessage(error)}`);
+    return 2;
+  }
   const deadline = values.timeout !== undefined ? new Date(Date.now() + values.timeout * 1000) : undefined;
   const human = !values.json;
   const call = client.RunStream({ stack: values.stack, input: prompt, disable_handoff: !values.handoff }, deadline ? { deadline } : {});

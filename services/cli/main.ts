@@ -73,6 +73,18 @@ const COMMANDS: Record<string, CommandEntry> = {
     synopsis: 'run the StackTrainingRun operator',
     load: async () => (await import('../controller/src/main.ts')).runController, shutdownBoundMs: SERVER_SHUTDOWN_BOUND_MS,
   },
+  model: {
+    synopsis: 'fetch, push and inspect model artifacts (fslm model fetch URI DIR | push DIR URI | version URI)',
+    load: async () => (await import('../model-store/src/main.ts')).runModel, shutdownBoundMs: 5_000,
+  },
+  'nats-config': {
+    synopsis: 'print the nats-server configuration for stacks: one NKey identity per stage and for the router, each allowed only its own subjects',
+    load: async () => (await import('./nats-config.ts')).runNatsConfig, shutdownBoundMs: 5_000,
+  },
+  chaos: {
+    synopsis: 'faults under load on separate hosts (network namespaces, needs root); counts what is lost or hung (fslm chaos --help)',
+    load: async () => (await import('../../chaos/main.ts')).runChaos, shutdownBoundMs: SUPERVISOR_SHUTDOWN_BOUND_MS,
+  },
 };
 
 /** The version in the repository's package.json. */
@@ -112,8 +124,23 @@ function program(chosen: (name: string, argv: string[]) => void): Command {
   return fslm;
 }
 
+/** The command an fslm command line names: its first word that is not a global option (or its value). */
+function commandNamed(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--parent-pid') i++;
+    else if (!argv[i].startsWith('-')) return argv[i];
+  }
+  return undefined;
+}
+
 /** Runs `fslm ARGV` and resolves with the process exit code (0 ok, 1 failed, 2 command line not understood). */
 export async function main(argv: string[]): Promise<number> {
+  // An unknown command is refused even when --help follows it (the parser would answer the general help, exit 0).
+  const named = commandNamed(argv);
+  if (named !== undefined && named !== 'help' && !Object.hasOwn(COMMANDS, named)) {
+    log(`unknown command '${named}'\n(see fslm --help)`);
+    return EXIT_USAGE;
+  }
   let chosen: { name: string; argv: string[] } | undefined;
   const fslm = program((name, args) => void (chosen = { name, argv: args }));
   try {
@@ -128,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[chosen.name];
   if (!entry) {
-    log(`unknown command ${JSON.stringify(chosen.name)} (see fslm --help)`);
+    log(`unknown command '${chosen.name}'\n(see fslm --help)`);
     return EXIT_USAGE;
   }
   if (entry.shutdownBoundMs !== undefined) boundShutdown(entry.shutdownBoundMs, (line) => log(`${chosen!.name}: ${line}`));

@@ -1,10 +1,12 @@
 // The model artifacts of a stack for `fslm up`: each stage's `model` is an artifact directory (relative
-// to the stack file) or a name that scripts/models builds. Every one is checked with the stage's own
+// to the stack file), a model URI (`file://` used in place, `s3://` fetched once per version into the
+// model store's cache, every sha256 checked) or a name that scripts/models builds. Every one is checked with the stage's own
 // artifact checker before anything starts, so a model that cannot be served (a PyTorch base without
 // fslm.json, a missing directory, a changed file) is refused up front, naming only models that serve.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.ts';
+import { isUri, localModelDir, readModelStoreEnvironment, type ModelStoreOptions } from '../model-store/index.ts';
 import { loadArtifact, MANIFEST_FILE } from '../stage/src/index.ts';
 import type { StackDefinition } from '../router/src/index.ts';
 
@@ -15,8 +17,8 @@ export class UnservableModelsError extends Error {
       'the stack names models that cannot be served:',
       ...problems.map((p) => `  ${p}`),
       servable === undefined
-        ? `  a stage's model is an ONNX artifact directory (holding ${MANIFEST_FILE}, as \`fslm trainer export\` writes) or a model name from scripts/models`
-        : `  model names that serve: ${servable.length > 0 ? servable.join(', ') : '(none built)'}; or an ONNX artifact directory (holding ${MANIFEST_FILE})`,
+        ? `  a stage's model is an ONNX artifact directory (holding ${MANIFEST_FILE}, as \`fslm trainer export\` writes), a file:// or s3:// model URI, or a model name from scripts/models`
+        : `  model names that serve: ${servable.length > 0 ? servable.join(', ') : '(none built)'}; or an ONNX artifact directory (holding ${MANIFEST_FILE}); or a file:// or s3:// model URI`,
     ].join('\n'));
     this.name = 'UnservableModelsError';
   }
@@ -31,10 +33,20 @@ const looksLikePath = (model: string): boolean => model.includes('/') || model.i
  * its {name: directory} map.
  * @throws UnservableModelsError listing every stage whose model cannot be served.
  */
-export async function resolveStackModels(stack: StackDefinition, stackFile: string, listModels: () => Promise<Record<string, string>>): Promise<Map<string, string>> {
+export async function resolveStackModels(
+  stack: StackDefinition, stackFile: string, listModels: () => Promise<Record<string, string>>,
+  store: ModelStoreOptions = readModelStoreEnvironment(),
+): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
   const problems: string[] = [];
+  for (const stage of stack.stages.filter((s) => isUri(s.model))) {
+    await localModelDir(stage.model, store).then(
+      (local) => void dirs.set(stage.name, local.dir),
+      (error: unknown) => void problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)}: ${errorMessage(error)}`),
+    );
+  }
   const named = stack.stages.filter((stage) => {
+    if (isUri(stage.model)) return false;
     const candidate = path.resolve(path.dirname(stackFile), stage.model);
     if (existsSync(candidate)) dirs.set(stage.name, candidate);
     else if (looksLikePath(stage.model)) problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)}: no such directory ${candidate}`);

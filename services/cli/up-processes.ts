@@ -3,6 +3,7 @@
 // process dies, SIGKILL included: see process-lifetime.ts), and every stop is bounded (SIGTERM, then
 // SIGKILL after a grace).
 import { type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ export interface Child {
   child: ChildProcess;
   /** The JSON line it printed once ready (rejects if it exits or times out first; the child is then stopped). */
   ready: Promise<Record<string, unknown>>;
+  /** Its exit status: the exit code, or 128 + the signal's number when a signal ended it (as a shell reports it). */
   exited: Promise<number | null>;
   /** SIGTERM (to its process group when it has one), SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
@@ -64,10 +66,15 @@ export function jsonEvent(event: string) {
   };
 }
 
+/** How a child ended, in words: "exited with 1" or "was killed by SIGKILL". */
+export function howItEnded(child: ChildProcess, status: number | null): string {
+  return child.signalCode ? `was killed by ${child.signalCode}` : `exited with ${status}`;
+}
+
 /** Wraps a started process as a Child; `group`: it leads its own process group, and a stop signals the group. */
 function track(name: string, child: ChildProcess, group: boolean): Pick<Child, 'exited' | 'stop'> {
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null)));
     child.once('error', () => {
       if (child.pid === undefined) resolve(null);
     });
@@ -127,7 +134,7 @@ export function spawnChild(options: SpawnOptions): Child {
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${options.name} exited with ${code} before it was ready\n${tail}`));
+      reject(new Error(`${options.name} ${howItEnded(child, code)} before it was ready\n${tail}`));
     });
   });
   const ready = readyEvent.catch(async (error) => {
@@ -138,15 +145,18 @@ export function spawnChild(options: SpawnOptions): Child {
   return { name: options.name, child, ready, exited, stop };
 }
 
-/** nats-server on a free loopback port; its ready event holds the client URL. */
-export function spawnNatsServer(echo?: SpawnOptions['echo']): Child {
+/**
+ * nats-server on a free loopback port (or as `configFile` says: it must listen on 127.0.0.1); its ready
+ * event holds the client URL (tls:// when `tls`).
+ */
+export function spawnNatsServer(echo?: SpawnOptions['echo'], config?: { configFile: string; tls: boolean }): Child {
   return spawnChild({
     name: 'nats-server',
     command: 'nats-server',
-    args: ['-a', '127.0.0.1', '-p', '-1'],
+    args: config ? ['-c', config.configFile] : ['-a', '127.0.0.1', '-p', '-1'],
     readyWhen: (line) => {
       const match = /Listening for client connections on [^\s]*:(\d+)/.exec(line);
-      return match ? { event: 'listening', url: `nats://127.0.0.1:${match[1]}` } : null;
+      return match ? { event: 'listening', url: `${config?.tls ? 'tls' : 'nats'}://127.0.0.1:${match[1]}` } : null;
     },
     echo: (name, line, stream) => {
       if (/\[(ERR|FTL|WRN)\]/.test(line)) echo?.(name, line, stream);

@@ -20,6 +20,8 @@ export const BusHeader = {
   Deadline: 'Fslm-Deadline',
   ErrorCode: 'Fslm-Error-Code',
   Error: 'Fslm-Error',
+  /** The request field an error is about (e.g. `prompt`), when it is about one. */
+  ErrorField: 'Fslm-Error-Field',
 } as const;
 
 /**

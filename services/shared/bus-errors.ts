@@ -1,5 +1,5 @@
 // The one place where fslm errors become NATS replies and back (after nats.js ServiceError: an empty
-// payload with a code header and a message header).
+// payload with a code header and a message header, and the field the error is about when it names one).
 import { headers as natsHeaders, type Msg, type MsgHdrs } from 'nats';
 import { BusHeader } from './bus-codec.ts';
 import { ErrorCode, FslmError, toFslmError } from './errors.ts';
@@ -12,6 +12,7 @@ export function errorHeaders(error: unknown, requestId?: string): MsgHdrs {
   h.set(BusHeader.ErrorCode, e.code);
   // Header values are one line.
   h.set(BusHeader.Error, e.message.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+  if (e.field) h.set(BusHeader.ErrorField, e.field.replace(/[\r\n]+/g, ' ').slice(0, 256));
   if (requestId) h.set(BusHeader.RequestId, requestId);
   return h;
 }
@@ -24,7 +25,7 @@ export function errorOfReply(msg: Pick<Msg, 'data' | 'headers'>): FslmError | nu
   const code = h.get(BusHeader.ErrorCode);
   if (!code) return null;
   const known = CODES.has(code) ? (code as ErrorCode) : ErrorCode.Internal;
-  return new FslmError(known, h.get(BusHeader.Error) || `stage replied ${code}`);
+  return new FslmError(known, h.get(BusHeader.Error) || `stage replied ${code}`, { field: h.get(BusHeader.ErrorField) || undefined });
 }
 
 /** Whether an error reply means "no replica at all" (the router then fails fast). */

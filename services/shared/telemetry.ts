@@ -28,6 +28,8 @@ export const FslmAttr = {
   Handoff: 'fslm.stage.streamed_handoff',
   RequestId: 'fslm.request_id',
   ErrorCode: 'fslm.error.code',
+  /** The weights a stage served: fp32, int8 or int4. */
+  Precision: 'fslm.precision',
 } as const;
 
 export interface TelemetryOptions {

@@ -1,9 +1,12 @@
 // The controller dies and comes back, and two replicas compete: no duplicate Jobs, the status
-// converges, and only the Lease holder acts.
-import { after, before, test } from 'node:test';
+// converges, and only the Lease holder acts. The file starts its own control plane; each test starts
+// its own controllers and stops them when it ends, and reads the Lease relative to where it found it,
+// so any test runs alone or after the other.
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../support/wait.ts';
 import { ControllerProcess } from './support/controller-process.ts';
-import { SKIP_K8S, TestEnv, getRun, installFslm, waitFor } from './support/testenv.ts';
+import { K8S_BEFORE_TIMEOUT_MS, SKIP_K8S, TestEnv, getRun, installFslm } from './support/testenv.ts';
 
 let env: TestEnv;
 const procs: ControllerProcess[] = [];
@@ -16,11 +19,12 @@ before(async () => {
   if (SKIP_K8S) return;
   env = await TestEnv.start('restart');
   await installFslm(env);
-});
-after(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await env?.stop();
-});
+}, { timeout: K8S_BEFORE_TIMEOUT_MS });
+afterEach(async () => {
+  for (const p of procs.splice(0)) await p.kill('SIGKILL');
+}, { timeout: 60_000 });
+after(async () => env?.stop(), { timeout: 120_000 });
+const K8S = { skip: SKIP_K8S, timeout: 240_000 };
 
 const chain = (name: string) => env.kubectl(['apply', '-f', '-'], { input: `apiVersion: fslm.dev/v1alpha1
 kind: StackTrainingRun
@@ -42,21 +46,21 @@ const release = async (run: string) => {
   for (const p of await runningPods(run)) await env.kubectl(['annotate', 'pod', p.metadata.name, 'kwok.fslm.dev/hold-'], { allowFail: true });
 };
 const lease = () => env.json(['get', 'lease', 'fslm-controller', '-n', 'fslm-system']);
-const finish = (run: string) => waitFor(`${run} to succeed`, async () => {
+const finish = (run: string) => waitFor(async () => {
   await release(run);
   const r = await getRun(env, run);
   return r.status?.phase === 'Succeeded' ? r : undefined;
-}, 60_000, 300);
+}, { what: `${run} to succeed`, timeoutMs: 60_000, intervalMs: 300 });
 
-test('killed mid-run and restarted: no duplicate Jobs, and the status converges', { skip: SKIP_K8S }, async () => {
+test('killed mid-run and restarted: no duplicate Jobs, and the status converges', K8S, async () => {
   const first = start('ctl-1');
   await first.waitForLog('caches synced; reconciling');
   await chain('restart-demo');
-  await waitFor('stage a running', async () => (await runningPods('restart-demo')).length === 1);
+  await waitFor(async () => (await runningPods('restart-demo')).length === 1, { what: 'stage a running', timeoutMs: 30_000 });
   await first.kill('SIGKILL');
   // Stage a finishes while no controller runs.
   await release('restart-demo');
-  await waitFor('job a complete', async () => (await jobsOf('restart-demo'))[0]?.status?.succeeded === 1);
+  await waitFor(async () => (await jobsOf('restart-demo'))[0]?.status?.succeeded === 1, { what: 'job a complete', timeoutMs: 30_000 });
   const second = start('ctl-2');
   await second.waitForLog('caches synced; reconciling', 20_000);
   const done = await finish('restart-demo');
@@ -69,16 +73,16 @@ test('killed mid-run and restarted: no duplicate Jobs, and the status converges'
   assert.equal((await lease()).spec.holderIdentity, undefined);
 });
 
-test('two replicas: only the Lease holder acts, and the other takes over when it dies', { skip: SKIP_K8S }, async () => {
+test('two replicas: only the Lease holder acts, and the other takes over when it dies', K8S, async () => {
   const a = start('replica-a');
   const b = start('replica-b');
-  const leader = await waitFor('a leader', async () => [a, b].find((p) => p.logs('caches synced; reconciling').length > 0), 20_000, 100);
+  const leader = await waitFor(() => [a, b].find((p) => p.logs('caches synced; reconciling').length > 0), { what: 'a leader', timeoutMs: 20_000 });
   const follower = leader === a ? b : a;
   assert.equal((await lease()).spec.holderIdentity, leader.identity);
   await chain('ha-demo');
-  await waitFor('stage a running', async () => (await runningPods('ha-demo')).length === 1);
+  await waitFor(async () => (await runningPods('ha-demo')).length === 1, { what: 'stage a running', timeoutMs: 30_000 });
   await release('ha-demo');
-  await waitFor('stage b running', async () => (await runningPods('ha-demo')).length === 1 && (await jobsOf('ha-demo')).length === 2);
+  await waitFor(async () => (await runningPods('ha-demo')).length === 1 && (await jobsOf('ha-demo')).length === 2, { what: 'stage b running', timeoutMs: 30_000 });
   const before = await jobsOf('ha-demo');
   assert.ok(before.every((j) => j.metadata.annotations['fslm.dev/created-by'] === leader.identity));
   assert.equal(follower.logs('caches synced; reconciling').length, 0, 'the follower never started working');

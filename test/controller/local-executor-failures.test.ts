@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { testModels } from '../support/models.ts';
+import { waitFor } from '../support/wait.ts';
 import { LocalRunBuilder, fslm, ms, readRun, stageOf, tempDir } from './support/local-run.ts';
 
 let dir: string;
 const state = (): string => path.join(dir, 'state');
-before(() => { dir = tempDir('local-failures'); });
-after(() => rmSync(dir, { recursive: true, force: true }));
+before(() => { dir = tempDir('local-failures'); }, { timeout: 10_000 });
+after(() => rmSync(dir, { recursive: true, force: true }), { timeout: 30_000 });
 
 /** A stage that runs `node -e SCRIPT`, with $OUT pointing at the test's directory. */
 const nodeStage = (script: string) => ({
@@ -31,7 +32,7 @@ test('a failing stage is retried with backoff up to the limit, then the run fail
     .stage('flaky', withOut(nodeStage(flaky)))
     .stage('slow', withOut(nodeStage('setTimeout(() => {}, 120000)')))
     .write(dir);
-  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--kill-grace', '2s']);
+  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--kill-grace', '2s'], { timeoutMs: 100_000 });
   assert.equal(res.code, 1, res.stderr);
 
   const run = readRun(state(), 'retries');
@@ -64,7 +65,7 @@ test('a non-retryable exit code from the real trainer fails the stage at once', 
     .with({ retry: { limit: 3, backoffSeconds: 1 } })
     .stage('a', { baseModel: testModels('tiny').tiny, dataset: 'missing.jsonl', maxSteps: 2 })
     .write(dir);
-  const res = await fslm(['train', '--local', file, '--state-dir', state()]);
+  const res = await fslm(['train', '--local', file, '--state-dir', state()], { timeoutMs: 240_000 });
   assert.equal(res.code, 1, res.stderr);
   const a = stageOf(readRun(state(), 'bad-input'), 'a');
   assert.equal(a.phase, 'Failed');
@@ -79,7 +80,7 @@ test('a stage past its deadline is stopped and not retried', { timeout: 60_000 }
     .with({ retry: { limit: 3, backoffSeconds: 1 } })
     .stage('hang', { ...nodeStage('setTimeout(() => {}, 120000)'), activeDeadlineSeconds: 1 })
     .write(dir);
-  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--kill-grace', '1s']);
+  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--kill-grace', '1s'], { timeoutMs: 45_000 });
   assert.equal(res.code, 1, res.stderr);
   const run = readRun(state(), 'deadline');
   assert.equal(run.status?.reason, 'DeadlineExceeded');
@@ -94,14 +95,14 @@ test('Ctrl-C stops every stage process and records the run as interrupted', { ti
   const file = new LocalRunBuilder('interrupt').stage('x', sleeper('x')).stage('y', sleeper('y')).write(dir);
   let sent = false;
   const res = await fslm(['train', '--local', file, '--state-dir', state(), '--kill-grace', '2s'], {
+    timeoutMs: 45_000,
     onSpawn: (kill) => {
-      const poll = setInterval(() => {
-        if (existsSync(path.join(dir, 'x.pid')) && existsSync(path.join(dir, 'y.pid'))) {
-          clearInterval(poll);
+      // Ctrl-C once both stage processes have written their pid; if they never do, end the run.
+      waitFor(() => existsSync(path.join(dir, 'x.pid')) && existsSync(path.join(dir, 'y.pid')), { what: 'both stage processes to start', timeoutMs: 30_000 })
+        .then(() => {
           sent = true;
           kill('SIGINT');
-        }
-      }, 100);
+        }, () => kill('SIGKILL'));
     },
   });
   assert.ok(sent, res.stderr);
@@ -117,23 +118,23 @@ test('Ctrl-C stops every stage process and records the run as interrupted', { ti
     assert.ok(s.finishTime);
     assert.equal(alive(Number(readFileSync(path.join(dir, `${n}.pid`), 'utf8'))), false, `${n} was stopped`);
   }
-  const status = await fslm(['status', 'interrupt', '--state-dir', state()]);
+  const status = await fslm(['status', 'interrupt', '--state-dir', state()], { timeoutMs: 30_000 });
   assert.match(status.stdout, /interrupt\s+Failed\s+0\/2/);
 });
 
-test('--parallel 1 runs independent stages one at a time', { timeout: 60_000 }, async () => {
+test('--parallel 1 runs independent stages one at a time', { timeout: 120_000 }, async () => {
   const quick = nodeStage('setTimeout(() => {}, 300)');
   const file = new LocalRunBuilder('serial').stage('p', quick).stage('q', quick).write(dir);
-  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--parallel', '1']);
+  const res = await fslm(['train', '--local', file, '--state-dir', state(), '--parallel', '1'], { timeoutMs: 30_000 });
   assert.equal(res.code, 0, res.stderr);
   const run = readRun(state(), 'serial');
   const [p, q] = [stageOf(run, 'p'), stageOf(run, 'q')];
   assert.ok(ms(p.finishTime) <= ms(q.startTime), 'q waits for the only slot');
 
-  const again = await fslm(['train', '--local', file, '--state-dir', state()]);
+  const again = await fslm(['train', '--local', file, '--state-dir', state()], { timeoutMs: 30_000 });
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists.*--replace/);
-  const replaced = await fslm(['train', '--local', file, '--state-dir', state(), '--replace']);
+  const replaced = await fslm(['train', '--local', file, '--state-dir', state(), '--replace'], { timeoutMs: 30_000 });
   assert.equal(replaced.code, 0, replaced.stderr);
 });
 
@@ -149,7 +150,7 @@ spec:
   - {name: b, baseModel: tiny, dataset: b.jsonl, dependsOn: [a], dependOn: [a]}
   - {name: c, dataset: c.jsonl, maxSteps: many}
 `);
-  const res = await fslm(['train', '--local', file, '--state-dir', state()]);
+  const res = await fslm(['train', '--local', file, '--state-dir', state()], { timeoutMs: 30_000 });
   assert.equal(res.code, 2);
   for (const field of ['metadata.name', 'spec.retry.limit', 'spec.retry.maxBackoffSeconds', 'spec.stages[0].lora.rank',
     'spec.stages[1].dependOn: unknown field', 'spec.stages[2].baseModel: required', 'spec.stages[2].maxSteps', 'dependsOn has a cycle']) {

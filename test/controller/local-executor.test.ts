@@ -19,8 +19,8 @@ before(() => {
   dir = tempDir('local-e2e');
   stateDir = path.join(dir, 'state');
   for (const s of ['a', 'b', 'c']) writeDataset(dir, s);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+}, { timeout: 30 * 60_000 }); // builds the tiny model when scripts/models has not yet
+after(() => rmSync(dir, { recursive: true, force: true }), { timeout: 30_000 });
 
 test('a tiny run trains end to end: dependsOn is followed and independent stages run in parallel', { timeout: 600_000 }, async () => {
   const lora = { rank: 4, alpha: 8, dropout: 0, targetModules: ['all-linear'] };
@@ -31,7 +31,7 @@ test('a tiny run trains end to end: dependsOn is followed and independent stages
     .stage('c', { dependsOn: ['a', 'b'], baseModel: tinyDir, maxSteps: STEPS, lora })
     .write(dir);
 
-  const res = await fslm(['train', '--local', file, '--state-dir', stateDir]);
+  const res = await fslm(['train', '--local', file, '--state-dir', stateDir], { timeoutMs: 540_000 });
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /tiny-e2e\s+Succeeded\s+3\/3/);
 
@@ -65,12 +65,12 @@ test('a tiny run trains end to end: dependsOn is followed and independent stages
     assert.ok(existsSync(path.join(stateDir, 'runs', 'tiny-e2e', s.name, 'attempt-1.log')));
   }
 
-  const table = await fslm(['status', '--state-dir', stateDir]);
+  const table = await fslm(['status', '--state-dir', stateDir], { timeoutMs: 30_000 });
   assert.equal(table.code, 0);
   assert.match(table.stdout, /^NAME\s+PHASE\s+PROGRESS\s+AGE/);
   assert.match(table.stdout, /tiny-e2e\s+Succeeded\s+3\/3/);
-  const detail = await fslm(['status', 'tiny-e2e', '--state-dir', stateDir]);
+  const detail = await fslm(['status', 'tiny-e2e', '--state-dir', stateDir], { timeoutMs: 30_000 });
   assert.match(detail.stdout, /^c\s+Succeeded\s+1\s+0\s+3\/3/m);
-  const json = await fslm(['status', 'tiny-e2e', '--state-dir', stateDir, '--json']);
+  const json = await fslm(['status', 'tiny-e2e', '--state-dir', stateDir, '--json'], { timeoutMs: 30_000 });
   assert.deepEqual(JSON.parse(json.stdout), run);
 });

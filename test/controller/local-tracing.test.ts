@@ -15,11 +15,11 @@ before(async () => {
   dir = tempDir('local-tracing');
   writeDataset(dir, 't');
   collector = await startCollector();
-});
+}, { timeout: 120_000 });
 after(async () => {
   await collector?.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, { timeout: 60_000 });
 
 test('a local run exports its root span and a span per stage, parents of the stages\' TRACEPARENT', { timeout: 300_000 }, async () => {
   // Each stage records the TRACEPARENT it was given.
@@ -29,7 +29,7 @@ test('a local run exports its root span and a span per stage, parents of the sta
     .stage('t', { baseModel: testModels('tiny').tiny, dependsOn: ['p'], maxSteps: 2, lora: { rank: 4, alpha: 8, dropout: 0, targetModules: ['all-linear'] } })
     .write(dir);
   const state = path.join(dir, 'state');
-  const res = await fslm(['train', '--local', file, '--state-dir', state], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint } });
+  const res = await fslm(['train', '--local', file, '--state-dir', state], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint }, timeoutMs: 240_000 });
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, /exported 4 span\(s\)/);
 

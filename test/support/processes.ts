@@ -1,30 +1,43 @@
 // Starts fslm commands as real child processes for tests: waits for their ready line ("listening" by
 // default) and keeps every JSON event they print afterwards (stage request logs), so tests can show
-// what a process did.
+// what a process did. A process that is not ready in time is stopped before the start fails, stopping
+// is bounded, and a process still running when the test process ends is stopped (see children.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { exitOf, stopChild, track, type ChildExit } from './children.ts';
 import { REPO_ROOT } from './models.ts';
 
 export interface FslmProcess {
   child: ChildProcess;
   ready: Record<string, unknown>;
   events: Array<Record<string, unknown>>;
-  /** Resolves with the first event (already seen or coming) that matches. */
+  /** Resolves with the first event (already seen or coming) that matches; rejects after `timeoutMs` (default 60 s). */
   waitForEvent(match: (event: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ChildExit>;
+  /**
+   * Sends `signal` (default SIGTERM) and resolves with how the process ended; SIGKILL follows after
+   * `graceMs` (default 30 s), so a process that ignores its signal ends as `signal: 'SIGKILL'`.
+   */
+  stop(signal?: NodeJS.Signals, options?: { graceMs?: number }): Promise<ChildExit>;
 }
 
-export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number } = {}): Promise<FslmProcess> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], {
+/**
+ * Runs `fslm ARGS` (bin/fslm.js) and resolves once it prints the JSON event `{"event": readyEvent}`
+ * ("listening" by default). Rejects, after stopping the process, if it exits first or is not ready
+ * within `timeoutMs` (default 120 s). `prefix` runs the command through another (e.g. `ip netns exec NS`
+ * to run it on a host of hosts.ts; the process keeps its PID through the exec).
+ */
+export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number; prefix?: string[] } = {}): Promise<FslmProcess> {
+  const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, path.join(REPO_ROOT, 'bin/fslm.js'), ...args];
+  const child = track(spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-6000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = exitOf(child);
   const events: Array<Record<string, unknown>> = [];
   const waiters = new Set<{ match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }>();
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -61,21 +74,25 @@ export async function startFslm(args: string[], options: { env?: Record<string, 
     });
   };
   const readyEvent = options.readyEvent ?? 'listening';
-  const ready = await Promise.race([
-    waitForEvent((e) => e.event === readyEvent, options.timeoutMs ?? 120_000),
-    exited.then(({ code, signal }) => {
-      throw new Error(`fslm ${args.join(' ')} exited (${code ?? signal}) before it was ready\n${stderr}`);
-    }),
-  ]);
+  let ready: Record<string, unknown>;
+  try {
+    ready = await Promise.race([
+      waitForEvent((e) => e.event === readyEvent, options.timeoutMs ?? 120_000),
+      exited.then(({ code, signal }) => {
+        throw new Error(`fslm ${args.join(' ')} exited (${code ?? signal}) before it was ready\n${stderr}`);
+      }),
+    ]);
+  } catch (error) {
+    // A failed start stops what it started (fslm stops its own children on SIGTERM).
+    await stopChild(child, { graceMs: 30_000 });
+    throw error;
+  }
   return {
     child,
     ready,
     events,
     waitForEvent,
     exited,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    stop: (signal = 'SIGTERM', stopOptions = {}) => stopChild(child, { signal, graceMs: stopOptions.graceMs ?? 30_000 }),
   };
 }

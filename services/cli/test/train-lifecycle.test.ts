@@ -8,19 +8,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { LocalRunBuilder, fslm, readRun, tempDir } from '../../../test/controller/support/local-run.ts';
 import { waitFor } from '../../../test/support/wait.ts';
+import { running } from './support/running.ts';
 
 /** How long the stage processes of a killed `fslm train` get to notice and stop. */
 const ORPHAN_BOUND_MS = 30_000;
-
-/** True while `pid` runs (a zombie, whose parent has not reaped it, has stopped running). Linux /proc. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** A run of two stages that each write their pid to DIR/<stage>.pid and then wait two minutes. */
 function sleepers(dir: string, name: string): string {

@@ -3,26 +3,16 @@
 // with SIGKILL (no chance to clean up) its children notice and stop within a bound. Also the portable
 // half of that: an fslm process whose parent is already gone (--parent-pid) stops at once.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { StackBuilder } from '../../../test/stack/support/stack-builder.ts';
 import { testModels } from '../../../test/support/models.ts';
 import { startFslm, type FslmProcess } from '../../../test/support/processes.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { runFslm } from './support/run-fslm.ts';
+import { running } from './support/running.ts';
 
 /** How long children get to notice their parent's death and stop (their own stop has a 30 s backstop). */
 const ORPHAN_BOUND_MS = 60_000;
-
-/** True while `pid` runs (a zombie, whose parent has not reaped it, has stopped running). Linux /proc. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** `fslm up` on a two-stage stack of the tiny model (named as scripts/models names it). */
 async function up(): Promise<{ up: FslmProcess; children: Record<string, number> }> {

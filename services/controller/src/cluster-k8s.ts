@@ -1,16 +1,18 @@
-// The real Cluster: three restarting informers (runs, and the Jobs and Pods the runs own) feed the
-// caches and the work queue; writes go straight to the API server. Every call but the informers'
-// watches is bounded by apiTimeoutMs (a timed-out list restarts its informer; a timed-out write fails
+// The real Cluster: restarting informers (runs, the Jobs and Pods the runs own, and those Jobs'
+// FailedCreate events) feed the caches and the work queue; writes go straight to the API server.
+// Every call but the informers' watches is bounded by apiTimeoutMs (a timed-out list restarts its informer; a timed-out write fails
 // the reconcile, which is retried).
 import {
-  AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Job, type V1Pod,
+  BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
+  type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Job, type V1Pod,
 } from '@kubernetes/client-node';
 import { boundedCall, DEFAULT_API_TIMEOUT_MS } from './api-timeout.ts';
-import type { Cluster, WorkloadKind } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
+import type { Stack } from './stack-types.ts';
+import { STACK_PLURAL } from './stack-types.ts';
 import type { RunStatus, StackTrainingRun } from './types.ts';
 import { ConflictError } from './cluster.ts';
-import { RestartingInformer } from './informer.ts';
+import { RestartingInformer } from '../../shared/k8s-informer.ts';
 import { GROUP, Label, PLURAL, VERSION } from './types.ts';
 
 export const FIELD_MANAGER = 'fslm-controller';
@@ -38,11 +40,12 @@ export class K8sCluster implements Cluster {
   private readonly custom: CustomObjectsApi;
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
   /** Runs are plain JSON from the custom objects API; the cache holds them untyped. */
   private readonly runInformer: RestartingInformer<KubernetesObject>;
   readonly jobs: RestartingInformer<V1Job>;
   readonly pods: RestartingInformer<V1Pod>;
+  /** A Job that cannot create its pod (no service account, quota, admission) says so only in an event. */
+  readonly events: RestartingInformer<CoreV1Event>;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: K8sClusterOptions) {
@@ -52,7 +55,6 @@ export class K8sCluster implements Cluster {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
     const ns = opts.namespace;
     const nsPath = ns ? `/namespaces/${ns}` : '';
     const fromLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }): void => {
@@ -79,16 +81,32 @@ export class K8sCluster implements Cluster {
       onChange: fromLabel,
       onRestart: opts.onInformerRestart,
     });
+    const eventSelector = { fieldSelector: 'involvedObject.kind=Job,reason=FailedCreate' };
+    this.events = new RestartingInformer<CoreV1Event>({
+      name: 'job-events', kubeConfig: kc, path: `/api/v1${nsPath}/events`, ...eventSelector,
+      list: () => (ns ? this.core.listNamespacedEvent({ namespace: ns, ...eventSelector }, bounded()) : this.core.listEventForAllNamespaces(eventSelector, bounded())),
+      // Events carry no labels: the Job they are about names the run.
+      onChange: (e) => {
+        const job = e.involvedObject?.name ? this.jobs.get(e.involvedObject.name, e.metadata?.namespace) : undefined;
+        if (job) fromLabel(job);
+      },
+      onRestart: opts.onInformerRestart,
+    });
   }
 
-  /** Starts the informers and resolves when all three have their first list. */
+  /** Starts the informers and resolves when all have their first list. */
   async start(): Promise<void> {
-    await Promise.all([this.runInformer.start(), this.jobs.start(), this.pods.start()]);
-    await Promise.all([this.runInformer.synced, this.jobs.synced, this.pods.synced]);
+    await Promise.all([this.runInformer.start(), this.jobs.start(), this.pods.start(), this.events.start()]);
+    await Promise.all([this.runInformer.synced, this.jobs.synced, this.pods.synced, this.events.synced]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.runInformer.stop(), this.jobs.stop(), this.pods.stop()]);
+    await Promise.all([this.runInformer.stop(), this.jobs.stop(), this.pods.stop(), this.events.stop()]);
+  }
+
+  jobEventsOf(run: StackTrainingRun): CoreV1Event[] {
+    const jobs = new Set(this.jobsOf(run).map((j) => j.metadata?.name));
+    return this.events.list(run.metadata.namespace).filter((e) => jobs.has(e.involvedObject?.name));
   }
 
   runs(): StackTrainingRun[] {
@@ -155,21 +173,29 @@ export class K8sCluster implements Cluster {
     }
   }
 
-  async workloadContainers(kind: WorkloadKind, namespace: string, name: string): Promise<string[] | undefined> {
+  async stackStages(namespace: string, name: string): Promise<string[] | undefined> {
     try {
-      const w = kind === 'Deployment'
-        ? await this.apps.readNamespacedDeployment({ namespace, name }, boundedCall(this.timeoutMs))
-        : await this.apps.readNamespacedStatefulSet({ namespace, name }, boundedCall(this.timeoutMs));
-      return (w.spec?.template.spec?.containers ?? []).map((c) => c.name);
+      const stack = await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace, name }, boundedCall(this.timeoutMs)) as Stack;
+      return stack.spec.stages.map((s) => s.name);
     } catch (e) {
       if (statusCode(e) === 404) return undefined;
       throw e;
     }
   }
 
-  async patchWorkload(kind: WorkloadKind, namespace: string, name: string, patch: object): Promise<void> {
-    const opts = boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
-    if (kind === 'Deployment') await this.apps.patchNamespacedDeployment({ namespace, name, body: patch, fieldManager: FIELD_MANAGER }, opts);
-    else await this.apps.patchNamespacedStatefulSet({ namespace, name, body: patch, fieldManager: FIELD_MANAGER }, opts);
+  async setStackStageModel(namespace: string, name: string, index: number, stage: string, model: string): Promise<void> {
+    const body = [
+      { op: 'test', path: `/spec/stages/${index}/name`, value: stage },
+      { op: 'add', path: `/spec/stages/${index}/model`, value: model },
+    ];
+    try {
+      await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: STACK_PLURAL, namespace, name, body, fieldManager: FIELD_MANAGER },
+        boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+    } catch (e) {
+      const code = statusCode(e);
+      // 422: the test failed (the stage moved); 409: a conflict. Either way, look again.
+      if (code === 422 || code === 409) throw new ConflictError(`stack ${namespace}/${name} changed under the rollout (HTTP ${code})`, { cause: e });
+      throw e;
+    }
   }
 }

@@ -7,11 +7,15 @@ import { telemetryFromEnv } from '../../shared/telemetry.ts';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_LEASE_NAME, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from './leader-election.ts';
 import { SERVICE_NAME } from './telemetry.ts';
 import { DEFAULT_QUEUE_WORKERS } from './work-queue.ts';
+import { DEFAULT_IMAGE, DEFAULT_NATS_URL, type ServingProfile } from './stack-serving.ts';
 
 export const USAGE = `usage: fslm controller [--kubeconfig FILE] [--namespace NS] [--leader-elect=true|false]
                        [--metrics HOST:PORT] [--otlp URL] [--identity NAME] [--workers N]
                        [--leader-elect-namespace NS] [--lease-duration DUR] [--renew-deadline DUR] [--retry-period DUR]
-  Runs the StackTrainingRun operator. Without --kubeconfig it uses $KUBECONFIG, then the in-cluster config.
+                       [--image IMAGE] [--image-pull-policy Always|IfNotPresent|Never] [--nats-url URL] [--stage-gpus N]
+  Runs the StackTrainingRun and Stack operator. Stacks run on --image (default ${DEFAULT_IMAGE}) and reach NATS at
+  --nats-url (default ${DEFAULT_NATS_URL}); each stage pod takes --stage-gpus nvidia.com/gpu unless its stack says
+  otherwise (default 1; 0 on a cluster without GPUs: no GPU request, toleration or one-stage-per-node placement). Without --kubeconfig it uses $KUBECONFIG, then the in-cluster config.
   DUR is a number with ms, s or m, e.g. 15s. --otlp takes an OTLP/HTTP traces URL (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
   else $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces); $OTEL_SERVICE_NAME overrides the service name.`;
 
@@ -29,6 +33,8 @@ export interface ControllerConfig {
   otlpUrl: string | undefined;
   serviceName: string;
   workers: number;
+  /** How Stacks are served on this cluster. */
+  serving: ServingProfile;
 }
 
 export function parseDuration(v: string): number | undefined {
@@ -43,7 +49,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const problems: string[] = [];
   let help = false;
   const known = ['kubeconfig', 'namespace', 'leader-elect', 'leader-elect-namespace', 'lease-duration', 'renew-deadline',
-    'retry-period', 'identity', 'metrics', 'otlp', 'workers'];
+    'retry-period', 'identity', 'metrics', 'otlp', 'workers', 'image', 'image-pull-policy', 'nats-url', 'stage-gpus'];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') { help = true; continue; }
@@ -82,6 +88,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   if (otlp !== undefined && !/^https?:\/\//.test(otlp)) problems.push(`--otlp: "${otlp}" is not an http(s) URL`);
   const workers = Number(flags.get('workers') ?? DEFAULT_QUEUE_WORKERS);
   if (!Number.isInteger(workers) || workers < 1) problems.push(`--workers: "${flags.get('workers')}" is not a positive integer`);
+  const stageGpus = Number(flags.get('stage-gpus') ?? 1);
+  if (!Number.isInteger(stageGpus) || stageGpus < 0) problems.push(`--stage-gpus: "${flags.get('stage-gpus')}" is not a whole number`);
+  const pullPolicy = flags.get('image-pull-policy');
+  if (pullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) problems.push(`--image-pull-policy: "${pullPolicy}" is not Always, IfNotPresent or Never`);
+  const natsUrl = flags.get('nats-url') ?? DEFAULT_NATS_URL;
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl)) problems.push(`--nats-url: "${natsUrl}" is not a nats:// or tls:// URL`);
+  const image = flags.get('image') ?? DEFAULT_IMAGE;
+  if (image.trim() === '' || /\s/.test(image)) problems.push(`--image: "${image}" is not an image reference`);
   const cfg: ControllerConfig & { help: boolean } = {
     help,
     kubeconfig: flags.get('kubeconfig') ?? (env.KUBECONFIG || undefined),
@@ -97,6 +111,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     otlpUrl: otlp,
     serviceName: fromEnv.serviceName,
     workers,
+    serving: { image, imagePullPolicy: pullPolicy as ServingProfile['imagePullPolicy'], natsUrl, stageGpus },
   };
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) problems.push('--renew-deadline: must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) problems.push('--retry-period: must be shorter than --renew-deadline');

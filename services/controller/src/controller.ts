@@ -1,5 +1,6 @@
 // Wires the operator together: leader election gates the work; the leader starts the informers
-// (through K8sCluster), waits for their first lists, then runs the work queue into the reconciler.
+// (through K8sCluster for runs and K8sStackCluster for stacks), waits for their first lists, then runs
+// one work queue into each reconciler.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig } from './config.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -8,6 +9,8 @@ import { K8sCluster } from './cluster-k8s.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { RunReconciler, type Logger } from './run-reconciler.ts';
+import { K8sStackCluster } from './stack-cluster-k8s.ts';
+import { StackReconciler } from './stack-reconciler.ts';
 import { TracerSpanSink } from './span-sink.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -23,7 +26,9 @@ export interface ControllerDeps {
 
 export class Controller {
   private readonly queue: WorkQueue;
+  private readonly stackQueue: WorkQueue;
   private cluster: K8sCluster | undefined;
+  private stackCluster: K8sStackCluster | undefined;
   private elector: LeaderElector | undefined;
   private resync: NodeJS.Timeout | undefined;
   private leading = false;
@@ -35,8 +40,12 @@ export class Controller {
       workers: deps.config.workers,
       onError: (key, e, ms) => log('reconcile failed', { run: key, error: errorMessage(e), retryInMs: ms }),
     });
+    this.stackQueue = new WorkQueue({
+      workers: deps.config.workers,
+      onError: (key, e, ms) => log('reconcile failed', { stack: key, error: errorMessage(e), retryInMs: ms }),
+    });
     this.metrics = new ControllerMetrics(deps.telemetry.meter, {
-      queueDepth: () => this.queue.length,
+      queueDepth: () => this.queue.length + this.stackQueue.length,
       isLeader: () => this.leading,
       runsByPhase: () => {
         const out: Record<string, number> = {};
@@ -95,17 +104,19 @@ export class Controller {
   private async startWork(): Promise<void> {
     const { config, telemetry, log } = this.deps;
     this.leading = true;
+    const restarted = (name: string, error: string, delayMs: number): void => {
+      this.metrics.informerRestarts.add(1, { informer: name });
+      log('informer restarting', { informer: name, error, delayMs });
+    };
     const cluster = new K8sCluster({
-      kubeConfig: this.deps.kubeConfig,
-      namespace: config.namespace,
-      enqueue: (key) => this.queue.add(key),
-      onInformerRestart: (name, error, delayMs) => {
-        this.metrics.informerRestarts.add(1, { informer: name });
-        log('informer restarting', { informer: name, error, delayMs });
-      },
+      kubeConfig: this.deps.kubeConfig, namespace: config.namespace, enqueue: (key) => this.queue.add(key), onInformerRestart: restarted,
     });
     this.cluster = cluster;
-    await cluster.start();
+    const stackCluster = new K8sStackCluster({
+      kubeConfig: this.deps.kubeConfig, namespace: config.namespace, enqueue: (key) => this.stackQueue.add(key), onInformerRestart: restarted,
+    });
+    this.stackCluster = stackCluster;
+    await Promise.all([cluster.start(), stackCluster.start()]);
     log('caches synced; reconciling', { identity: config.identity, namespace: config.namespace ?? '(all)' });
     const reconciler = new RunReconciler({
       cluster, identity: config.identity, metrics: this.metrics, log,
@@ -113,14 +124,20 @@ export class Controller {
     });
     this.queue.start((key) => reconciler.reconcile(key));
     for (const key of cluster.runKeys()) this.queue.add(key);
-    this.resync = setInterval(() => cluster.runKeys().forEach((k) => this.queue.add(k)), RESYNC_INTERVAL_MS);
+    const stacks = new StackReconciler({ cluster: stackCluster, profile: config.serving, metrics: this.metrics, log });
+    this.stackQueue.start((key) => stacks.reconcile(key));
+    for (const key of stackCluster.stackKeys()) this.stackQueue.add(key);
+    this.resync = setInterval(() => {
+      cluster.runKeys().forEach((k) => this.queue.add(k));
+      stackCluster.stackKeys().forEach((k) => this.stackQueue.add(k));
+    }, RESYNC_INTERVAL_MS);
     this.resync.unref();
   }
 
   private async stopWork(): Promise<void> {
     this.leading = false;
     if (this.resync) clearInterval(this.resync);
-    await this.queue.stop();
-    await this.cluster?.stop();
+    await Promise.all([this.queue.stop(), this.stackQueue.stop()]);
+    await Promise.all([this.cluster?.stop(), this.stackCluster?.stop()]);
   }
 }

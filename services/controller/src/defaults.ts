@@ -16,7 +16,8 @@ export const DEFAULT_RETRY: RetrySpec = {
   maxBackoffSeconds: 300,
   nonRetryableExitCodes: [BAD_INPUT_EXIT_CODE],
 };
-export const DEFAULT_ROLLOUT_ENV = 'FSLM_MODEL';
+/** An attempt whose pod has not started this long after its Job was made fails its stage. */
+export const DEFAULT_START_TIMEOUT_SECONDS = 900;
 export const MAX_STAGES = 16;
 
 export interface ResolvedStage extends Required<Pick<StageSpec, 'name' | 'baseModel' | 'dataset' | 'maxSteps'>> {
@@ -36,6 +37,7 @@ export interface ResolvedSpec {
   template: PodTemplateSpec;
   retry: RetrySpec;
   activeDeadlineSeconds: number | undefined;
+  startTimeoutSeconds: number;
   suspend: boolean;
   ttlSecondsAfterFinished: number | undefined;
   rollout: RunSpec['rollout'];
@@ -73,6 +75,7 @@ export function resolveSpec(spec: RunSpec, runName: string): ResolvedSpec {
     template,
     retry,
     activeDeadlineSeconds: spec.activeDeadlineSeconds,
+    startTimeoutSeconds: spec.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS,
     suspend: spec.suspend ?? false,
     ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished,
     rollout: spec.rollout,

@@ -1,7 +1,7 @@
 // Builds the batch/v1 Job for one attempt of one stage: owned by the run (deletion cascades),
 // labelled, placed on GPU nodes, with a pod failure policy and the trainer's environment contract.
 import { createHash } from 'node:crypto';
-import type { V1EnvVar, V1Job, V1PodFailurePolicyRule } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Job, V1PodFailurePolicyRule, V1PodSecurityContext, V1Volume } from '@kubernetes/client-node';
 import type { ResolvedSpec, ResolvedStage } from './defaults.ts';
 import type { StackTrainingRun } from './types.ts';
 import { API_VERSION, Annotation, KIND, Label, MANAGED_BY, TRAINER_CONTAINER } from './types.ts';
@@ -89,6 +89,8 @@ export function buildJob(run: StackTrainingRun, spec: ResolvedSpec, stage: Resol
           serviceAccountName: t.serviceAccountName,
           nodeSelector: t.nodeSelector,
           tolerations: t.tolerations,
+          securityContext: t.securityContext as V1PodSecurityContext | undefined,
+          volumes: t.volumes as V1Volume[] | undefined,
           containers: [{
             name: TRAINER_CONTAINER,
             image: stage.image,
@@ -96,6 +98,8 @@ export function buildJob(run: StackTrainingRun, spec: ResolvedSpec, stage: Resol
             command: stage.command,
             args: stage.args.length > 0 ? stage.args : undefined,
             env: env(run, stage, traceparent),
+            envFrom: t.envFrom,
+            volumeMounts: t.volumeMounts,
             resources: { limits: quantities(stage.resources.limits), requests: quantities(stage.resources.requests) },
             terminationMessagePolicy: 'FallbackToLogsOnError',
           }],

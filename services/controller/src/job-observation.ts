@@ -1,10 +1,11 @@
 // Turns the Jobs and Pods of one stage into the plan's attempt records, plus what the status shows
 // about the current attempt (job, pod, node, the trainer's progress and final metrics).
-import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import type { AttemptRecord } from './plan.ts';
 import type { TrainerProgress } from './types.ts';
 import { Annotation, Label, Reason, TRAINER_CONTAINER } from './types.ts';
 import { parseMetrics, parseProgress } from './trainer-report.ts';
+import { podReason, podStarted } from './pod-reasons.ts';
 
 /** Times arrive as strings from a watch and as Dates from a typed list; accept both. */
 export function toDate(v: unknown): Date | undefined {
@@ -47,7 +48,27 @@ function terminated(pod: V1Pod | undefined) {
   return cs?.state?.terminated ?? cs?.lastState?.terminated;
 }
 
-export function observeAttempt(job: V1Job, pods: readonly V1Pod[]): { record: AttemptRecord; pod?: V1Pod } {
+/** The newest FailedCreate event of the Job (the only place a Job says it cannot make its pod). */
+function failedCreate(job: V1Job, events: readonly CoreV1Event[]): CoreV1Event | undefined {
+  const mine = events.filter((e) => e.involvedObject?.kind === 'Job' && e.involvedObject.name === job.metadata?.name
+    && (!e.involvedObject.uid || e.involvedObject.uid === job.metadata?.uid) && e.reason === 'FailedCreate');
+  const time = (e: CoreV1Event): number => toDate(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp)?.getTime() ?? 0;
+  return mine.sort((a, b) => time(a) - time(b)).at(-1);
+}
+
+/** Why an active attempt's pod has not started; undefined once a container ran. */
+function notStarted(job: V1Job, pod: V1Pod | undefined, events: readonly CoreV1Event[]): AttemptRecord['notStarted'] {
+  if (pod && podStarted(pod)) return undefined;
+  const why = pod ? podReason(pod) : undefined;
+  if (why) return { reason: why.reason, message: why.message };
+  const event = pod ? undefined : failedCreate(job, events);
+  if (event) return { reason: 'FailedCreate', message: (event.message ?? '').slice(0, 900) };
+  return pod
+    ? { reason: 'Starting', message: `pod ${pod.metadata?.name} is ${pod.status?.phase ?? 'Pending'}` }
+    : { reason: 'Starting', message: `waiting for Job ${job.metadata?.name} to create its pod` };
+}
+
+export function observeAttempt(job: V1Job, pods: readonly V1Pod[], events: readonly CoreV1Event[] = []): { record: AttemptRecord; pod?: V1Pod } {
   const pod = latestPod(job, pods);
   const term = terminated(pod);
   const record: AttemptRecord = {
@@ -59,6 +80,7 @@ export function observeAttempt(job: V1Job, pods: readonly V1Pod[]): { record: At
   };
   const complete = condition(job, 'Complete');
   const failed = condition(job, 'Failed');
+  if (!complete && !failed && !record.suspended) record.notStarted = notStarted(job, pod, events);
   if (complete) {
     record.state = 'succeeded';
     record.finishedAt = toDate(job.status?.completionTime) ?? toDate(complete.lastTransitionTime);
@@ -81,12 +103,12 @@ export function observeAttempt(job: V1Job, pods: readonly V1Pod[]): { record: At
 }
 
 /** All attempts of one stage (its Jobs, matched by label) and the details of the newest. */
-export function observeStage(jobs: readonly V1Job[], pods: readonly V1Pod[]): StageObservation {
+export function observeStage(jobs: readonly V1Job[], pods: readonly V1Pod[], events: readonly CoreV1Event[] = []): StageObservation {
   const sorted = [...jobs].sort((a, b) => attemptOf(a) - attemptOf(b));
   const attempts: AttemptRecord[] = [];
   let current: CurrentAttempt | undefined;
   for (const job of sorted) {
-    const { record, pod } = observeAttempt(job, pods);
+    const { record, pod } = observeAttempt(job, pods, events);
     attempts.push(record);
     const term = terminated(pod);
     current = {

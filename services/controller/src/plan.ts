@@ -17,6 +17,8 @@ export interface AttemptRecord {
   nonRetryable?: boolean;
   reason?: string;
   message?: string;
+  /** An active attempt whose pod has not started yet, and why (FailedCreate, Unschedulable, ImagePullBackOff, ...). */
+  notStarted?: { reason: string; message: string };
 }
 
 export interface PlanStage {
@@ -35,6 +37,8 @@ export interface PlanInput {
   /** When the run started running (cleared while suspended); the run deadline counts from here. */
   startTime?: Date;
   activeDeadlineSeconds?: number;
+  /** An attempt not started this long after it was made fails its stage with the reason (none: wait for the deadlines). */
+  startTimeoutSeconds?: number;
   /** The run's phase as last recorded; Succeeded and Failed are final. */
   previous?: { phase?: RunPhase; reason?: string; message?: string };
   /** Problems with the spec that the caller found beyond the stage graph (checked here); any fails the run as InvalidSpec. */
@@ -123,7 +127,17 @@ function evaluateStage(stage: PlanStage, attempts: readonly AttemptRecord[], inp
       return { status: { ...status, phase: StagePhase.Failed, finishTime: input.now, reason: Reason.DeadlineExceeded,
         message: `stage ${stage.name} ran past its ${stage.activeDeadlineSeconds}s deadline` }, active: last };
     }
-    return { status: { ...status, phase: last.suspended ? StagePhase.Suspended : StagePhase.Running }, active: last, wakeAt: deadline };
+    const waiting = last.suspended ? undefined : last.notStarted;
+    if (waiting && input.startTimeoutSeconds !== undefined && last.startedAt) {
+      const giveUp = addSeconds(last.startedAt, input.startTimeoutSeconds);
+      if (input.now.getTime() >= giveUp.getTime()) {
+        return { status: { ...status, phase: StagePhase.Failed, finishTime: input.now, reason: waiting.reason,
+          message: `attempt ${last.attempt} did not start within ${input.startTimeoutSeconds}s: ${waiting.message}` }, active: last };
+      }
+      return { status: { ...status, phase: StagePhase.Running, reason: waiting.reason, message: waiting.message }, active: last, wakeAt: earliest(deadline, giveUp) };
+    }
+    return { status: { ...status, phase: last.suspended ? StagePhase.Suspended : StagePhase.Running, reason: waiting?.reason, message: waiting?.message },
+      active: last, wakeAt: deadline };
   }
   // The last attempt failed.
   const failed = { ...status, finishTime: last.finishedAt ?? input.now };

@@ -1,7 +1,7 @@
 // The decision half of reconcile, as a pure function: from a run, the Jobs and Pods it owns and the
 // clock, compute the status it should have and the actions that bring the cluster there. Running it
 // twice on the same input gives the same answer, and every action is safe to repeat.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedSpec } from './defaults.ts';
 import type { PlanEvaluation } from './plan.ts';
 import type { RolloutSpec, RunStatus, StackTrainingRun, StageStatus } from './types.ts';
@@ -34,6 +34,8 @@ export interface ReconcileInput {
   run: StackTrainingRun;
   jobs: readonly V1Job[];
   pods: readonly V1Pod[];
+  /** FailedCreate events of the run's Jobs. */
+  events?: readonly CoreV1Event[];
   now: Date;
   identity: string;
 }
@@ -54,7 +56,12 @@ function stageStatus(
   run: StackTrainingRun, spec: ResolvedSpec, plan: PlanEvaluation, name: string,
   obs: StageObservation | undefined, prev: StageStatus | undefined,
 ): StageStatus {
-  const ps = plan.stages.find((s) => s.name === name)!;
+  let ps = plan.stages.find((s) => s.name === name)!;
+  // A stage that failed stays failed: once its Job is stopped (e.g. after it could not start), the plan
+  // sees a suspended attempt and would call the stage Cancelled.
+  if (prev?.phase === StagePhase.Failed && ps.phase === StagePhase.Cancelled) {
+    ps = { ...ps, phase: StagePhase.Failed, reason: prev.reason, message: prev.message, finishTime: toDate(prev.finishTime) ?? ps.finishTime };
+  }
   const stage = spec.stages.find((s) => s.name === name)!;
   const started = plan.start.find((s) => s.stage === name);
   const job = started ? jobName(run.metadata.name, name, started.attempt) : obs?.current?.job ?? prev?.job;
@@ -91,7 +98,7 @@ export function decide(input: ReconcileInput): ReconcileDecision {
     const stage = job.metadata?.labels?.[Label.Stage];
     if (stage) byStage.set(stage, [...(byStage.get(stage) ?? []), job]);
   }
-  const observations = new Map(spec.stages.map((s) => [s.name, observeStage(byStage.get(s.name) ?? [], input.pods)]));
+  const observations = new Map(spec.stages.map((s) => [s.name, observeStage(byStage.get(s.name) ?? [], input.pods, input.events ?? [])]));
   const plan = evaluatePlan({
     stages: spec.stages,
     retry: spec.retry,
@@ -100,6 +107,7 @@ export function decide(input: ReconcileInput): ReconcileDecision {
     suspend: spec.suspend,
     startTime: toDate(prev.startTime),
     activeDeadlineSeconds: spec.activeDeadlineSeconds,
+    startTimeoutSeconds: spec.startTimeoutSeconds,
     previous: { phase: prev.phase, reason: prev.reason, message: prev.message },
     specProblems: specProblems(spec),
   });

@@ -1,33 +1,19 @@
-// The per-stage rollout: when a run succeeds, point one serving workload (a Deployment or StatefulSet
-// running `fslm stage`) at the new model version by patching its pod template, which rolls its pods.
-import type { RolloutSpec, RolloutStatus } from './types.ts';
+// The rollout: when a run succeeds, the named Stack's stage serves the model the run's stage wrote.
+// Only that stage's `model` changes (a JSON patch guarded by a test of the stage's name, so a Stack
+// edited meanwhile is never patched at the wrong index); the Stack reconciler then rolls that stage's
+// Deployment, and the Stack's status reports the new model once its pods are ready.
 import type { Cluster } from './cluster.ts';
-import { DEFAULT_ROLLOUT_ENV } from './defaults.ts';
-import { Annotation } from './types.ts';
-
-/** Strategic merge patch: an annotation on the pod template, and the model env var in one container. */
-export function rolloutPatch(container: string, envName: string, model: string, run: string): object {
-  return {
-    spec: {
-      template: {
-        metadata: { annotations: { [Annotation.Model]: model, [Annotation.TrainingRun]: run } },
-        spec: { containers: [{ name: container, env: [{ name: envName, value: model }] }] },
-      },
-    },
-  };
-}
+import type { RolloutSpec, RolloutStatus } from './types.ts';
 
 /** Applies the rollout and says what happened; throws only on errors worth retrying. */
-export async function applyRollout(cluster: Cluster, runNamespace: string, runName: string, spec: RolloutSpec, model: string, now: Date): Promise<RolloutStatus> {
-  const { kind, name } = spec.target;
+export async function applyRollout(cluster: Cluster, runNamespace: string, spec: RolloutSpec, model: string, now: Date): Promise<RolloutStatus> {
   const namespace = spec.target.namespace ?? runNamespace;
-  const base = { stage: spec.stage, target: `${kind}/${namespace}/${name}`, model, time: now.toISOString() };
-  const containers = await cluster.workloadContainers(kind, namespace, name);
-  if (!containers) return { ...base, phase: 'Failed', message: `${kind} ${namespace}/${name} not found` };
-  const container = spec.target.container ?? containers[0];
-  if (!container || !containers.includes(container)) {
-    return { ...base, phase: 'Failed', message: `${kind} ${namespace}/${name} has no container "${container ?? ''}"` };
-  }
-  await cluster.patchWorkload(kind, namespace, name, rolloutPatch(container, spec.env ?? DEFAULT_ROLLOUT_ENV, model, `${runNamespace}/${runName}`));
-  return { ...base, phase: 'Succeeded', message: `container ${container} now serves ${model}` };
+  const stage = spec.target.stage ?? spec.stage;
+  const base = { stage: spec.stage, target: `Stack/${namespace}/${spec.target.stack} stage ${stage}`, model, time: now.toISOString() };
+  const stages = await cluster.stackStages(namespace, spec.target.stack);
+  if (!stages) return { ...base, phase: 'Failed', message: `Stack ${namespace}/${spec.target.stack} not found` };
+  const index = stages.indexOf(stage);
+  if (index < 0) return { ...base, phase: 'Failed', message: `Stack ${namespace}/${spec.target.stack} has no stage "${stage}" (its stages: ${stages.join(', ')})` };
+  await cluster.setStackStageModel(namespace, spec.target.stack, index, stage, model);
+  return { ...base, phase: 'Succeeded', message: `stage ${stage} of Stack ${namespace}/${spec.target.stack} now serves ${model}` };
 }

@@ -1,5 +1,5 @@
 // Reads a StackTrainingRun from a YAML file for the local executor and validates it as the API server
-// would: the CRD's own openAPIV3Schema (k8s/crd/, so the two cannot drift), then its CEL rules,
+// would: the CRD's own openAPIV3Schema (k8s/base/crd/, so the two cannot drift), then its CEL rules,
 // mirrored here, and the full dependsOn graph. An invalid file throws one error listing every problem
 // with its field path. The one CEL rule not applied is "every stage needs an image": local runs use none.
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { API_VERSION, KIND } from './types.ts';
 import { validateGraph } from './plan-graph.ts';
 import { checkSchema, type FieldProblem, type StructuralSchema } from './schema-check.ts';
 
-export const CRD_FILE = new URL('../../../k8s/crd/stacktrainingruns.fslm.dev.yaml', import.meta.url);
+export const CRD_FILE = new URL('../../../k8s/base/crd/stacktrainingruns.fslm.dev.yaml', import.meta.url);
 export const DEFAULT_NAMESPACE = 'default';
 /** metadata.name: a lowercase RFC 1123 subdomain, as Kubernetes requires of custom resources. */
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -54,15 +54,15 @@ export class RunReconciler {
     const started = performance.now();
     try {
       const result = await this.reconcileRun(run);
-      this.metrics.reconciles.add(1, { result: 'ok' });
+      this.metrics.reconciles.add(1, { result: 'ok', kind: 'StackTrainingRun' });
       return result;
     } catch (e) {
       if (e instanceof ConflictError) {
         // Our cached copy is older than the server's (often our own last write); the watch brings the new one.
-        this.metrics.reconciles.add(1, { result: 'conflict' });
+        this.metrics.reconciles.add(1, { result: 'conflict', kind: 'StackTrainingRun' });
         return { requeueAfterMs: CONFLICT_REQUEUE_MS };
       }
-      this.metrics.reconciles.add(1, { result: 'error' });
+      this.metrics.reconciles.add(1, { result: 'error', kind: 'StackTrainingRun' });
       throw e;
     } finally {
       this.metrics.reconcileSeconds.record((performance.now() - started) / 1000);
@@ -74,7 +74,7 @@ export class RunReconciler {
     const now = this.now();
     // Runs come from the API as plain JSON (no undefined fields), so the cached status compares as it is.
     const before: RunStatus = run.status ?? {};
-    const d = decide({ run, jobs: this.cluster.jobsOf(run), pods: this.cluster.podsOf(run), now, identity: this.identity });
+    const d = decide({ run, jobs: this.cluster.jobsOf(run), pods: this.cluster.podsOf(run), events: this.cluster.jobEventsOf(run), now, identity: this.identity });
     const status: RunStatus = d.status;
 
     for (const a of d.actions) {
@@ -93,7 +93,7 @@ export class RunReconciler {
           this.log(a.suspend ? 'suspended job' : 'resumed job', { run: key, stage: a.stage, job: a.name });
           break;
         case 'rollout':
-          status.rollout = await applyRollout(this.cluster, run.metadata.namespace, run.metadata.name, a.rollout, a.model, now);
+          status.rollout = await applyRollout(this.cluster, run.metadata.namespace, a.rollout, a.model, now);
           this.log('rollout', { run: key, ...status.rollout });
           break;
         case 'deleteRun':

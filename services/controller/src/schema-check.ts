@@ -25,6 +25,7 @@ export interface StructuralSchema {
   maximum?: number;
   exclusiveMinimum?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
 }
@@ -90,7 +91,7 @@ export function checkSchema(value: unknown, schema: StructuralSchema, field: str
       if (obj[key] === null) continue; // null means "unset", as for the API server
       if (sub) out.push(...checkSchema(obj[key], sub, at));
       else if (typeof schema.additionalProperties === 'object') out.push(...checkSchema(obj[key], schema.additionalProperties, at));
-      else if (schema.properties && !schema.additionalProperties) bad('unknown field', at);
+      else if (schema.properties && !schema.additionalProperties && !schema['x-kubernetes-preserve-unknown-fields']) bad('unknown field', at);
     }
   }
   return out;

@@ -1,5 +1,5 @@
 // The StackTrainingRun API (fslm.dev/v1alpha1): spec, status, phases, condition types and reasons.
-// k8s/crd/stacktrainingruns.fslm.dev.yaml is the schema the API server enforces; keep the two in step
+// k8s/base/crd/stacktrainingruns.fslm.dev.yaml is the schema the API server enforces; keep the two in step
 // (test/controller/crd-schema.test.ts checks the field names match).
 
 export const GROUP = 'fslm.dev';
@@ -44,6 +44,25 @@ export interface EnvVar {
   value?: string;
 }
 
+export interface EnvFromSource {
+  prefix?: string;
+  secretRef?: { name: string; optional?: boolean };
+  configMapRef?: { name: string; optional?: boolean };
+}
+
+/** A pod volume: its name and one volume source, as the Kubernetes API takes it (checked when the Job is created). */
+export interface Volume {
+  name: string;
+  [source: string]: unknown;
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  subPath?: string;
+  readOnly?: boolean;
+}
+
 export interface Toleration {
   key?: string;
   operator?: string;
@@ -70,6 +89,12 @@ export interface PodTemplateSpec {
   serviceAccountName?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Pod volumes (e.g. the data and model claims), mounted into the trainer by volumeMounts. */
+  volumes?: Volume[];
+  volumeMounts?: VolumeMount[];
+  envFrom?: EnvFromSource[];
+  /** The pod's securityContext (e.g. runAsNonRoot, fsGroup so the trainer may write the model volume). */
+  securityContext?: Record<string, unknown>;
 }
 
 export interface StageSpec {
@@ -102,9 +127,8 @@ export interface RetrySpec {
 export interface RolloutSpec {
   /** The run's stage whose model is rolled out. */
   stage: string;
-  target: { kind: 'Deployment' | 'StatefulSet'; name: string; namespace?: string; container?: string };
-  /** Env var in the serving container that points at the model; default FSLM_MODEL. */
-  env?: string;
+  /** The Stack stage that serves it: `stage` defaults to the run's stage name, `namespace` to the run's. */
+  target: { stack: string; stage?: string; namespace?: string };
 }
 
 export interface RunSpec {
@@ -113,6 +137,8 @@ export interface RunSpec {
   retry?: Partial<RetrySpec>;
   /** Deadline for the whole run, counted from its start. */
   activeDeadlineSeconds?: number;
+  /** An attempt whose pod has not started this long after its Job was made fails the stage with the reason it did not start. */
+  startTimeoutSeconds?: number;
   suspend?: boolean;
   ttlSecondsAfterFinished?: number;
   output?: { uri?: string };

@@ -7,6 +7,9 @@ import { describe, test } from 'node:test';
 import { KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { kubeLeaseClient } from '../src/lease-client.ts';
 import { K8sCluster } from '../src/cluster-k8s.ts';
+import { K8sStackCluster } from '../src/stack-cluster-k8s.ts';
+import { desiredObjects } from '../src/stack-builder.ts';
+import type { Stack } from '../src/stack-types.ts';
 
 /** A TCP server that accepts connections and reads requests but never answers: a hung API server. */
 async function silentServer(): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
@@ -63,10 +66,24 @@ describe('API calls to a hung API server end at their timeout', { timeout: 60_00
         ['setJobSuspended', () => cluster.setJobSuspended('default', 'j', true)],
         ['updateRunStatus', () => cluster.updateRunStatus(run, {} as Parameters<K8sCluster['updateRunStatus']>[1])],
         ['deleteRun', () => cluster.deleteRun(run)],
-        ['workloadContainers', () => cluster.workloadContainers('Deployment', 'default', 'd')],
-        ['patchWorkload', () => cluster.patchWorkload('StatefulSet', 'default', 's', {})],
+        ['stackStages', () => cluster.stackStages('default', 's')],
+        ['setStackStageModel', () => cluster.setStackStageModel('default', 's', 0, 'a', 'file:///m')],
       ];
       for (const [name, call] of calls) await assert.rejects(call(), /abort|timeout/i, `${name} must fail on its timeout`);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  test('every write of the Stack reconciler (each kind it applies, and the status) rejects instead of waiting forever', async () => {
+    const hung = await silentServer();
+    try {
+      const cluster = new K8sStackCluster({ kubeConfig: kubeConfigFor(hung.url), namespace: 'default', enqueue: () => undefined, apiTimeoutMs: 300 });
+      const stack: Stack = { apiVersion: 'fslm.dev/v1alpha1', kind: 'Stack', metadata: { name: 's', namespace: 'default', uid: 'u' }, spec: { stages: [{ name: 'a', model: 'm', template: '{input}' }] } };
+      const objects = desiredObjects(stack, { image: 'i', natsUrl: 'nats://n:4222', stageGpus: 1 });
+      assert.deepEqual([...new Set(objects.map((o) => o.kind))], ['Deployment', 'PodDisruptionBudget', 'ServiceAccount', 'RoleBinding', 'Service']);
+      for (const o of objects) await assert.rejects(cluster.apply(o), /abort|timeout/i, `apply ${o.kind} must fail on its timeout`);
+      await assert.rejects(cluster.updateStatus(stack, {}), /abort|timeout/i);
     } finally {
       await hung.close();
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig, parseDuration } from '../src/config.ts';
 
-test('the documented flags parse into the config', () => {
+test('the documented flags parse into the config', { timeout: 30_000 }, () => {
   const c = parseConfig(['--kubeconfig', '/k', '--namespace=train', '--leader-elect=false', '--metrics', '127.0.0.1:9464', '--otlp', 'http://c:4318/v1/traces',
     '--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '500ms', '--identity', 'a'], {});
   assert.equal(c.kubeconfig, '/k');
@@ -15,7 +15,7 @@ test('the documented flags parse into the config', () => {
   assert.equal(c.identity, 'a');
 });
 
-test('defaults: leader election on, $KUBECONFIG, the pod name and namespace from the downward API', () => {
+test('defaults: leader election on, $KUBECONFIG, the pod name and namespace from the downward API', { timeout: 30_000 }, () => {
   const c = parseConfig([], { KUBECONFIG: '/env/k', POD_NAME: 'ctl-0', POD_NAMESPACE: 'fslm-system' });
   assert.equal(c.leaderElect, true);
   assert.equal(c.kubeconfig, '/env/k');
@@ -25,18 +25,18 @@ test('defaults: leader election on, $KUBECONFIG, the pod name and namespace from
   assert.equal(parseConfig(['--leader-elect'], {}).leaderElect, true);
 });
 
-test('every bad flag is reported in one error', () => {
+test('every bad flag is reported in one error', { timeout: 30_000 }, () => {
   assert.throws(() => parseConfig(['--metrics', 'nope', '--otlp', 'ftp://x', '--lease-duration', 'soon', '--bogus', '1'], {}), (e: Error) => {
     for (const f of ['--metrics', '--otlp', '--lease-duration', '--bogus']) assert.match(e.message, new RegExp(f));
     return true;
   });
 });
 
-test('parseDuration reads ms, s and m', () => {
+test('parseDuration reads ms, s and m', { timeout: 30_000 }, () => {
   assert.deepEqual(['250ms', '15s', '2m', '1.5s', '15'].map(parseDuration), [250, 15000, 120000, 1500, undefined]);
 });
 
-test('--otlp and the service name default to the standard OpenTelemetry variables; the flag wins', () => {
+test('--otlp and the service name default to the standard OpenTelemetry variables; the flag wins', { timeout: 30_000 }, () => {
   assert.equal(parseConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).otlpUrl, 'http://c:4318/v1/traces');
   assert.equal(parseConfig([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/x' }).otlpUrl, 'http://t:4318/x');
   assert.equal(parseConfig(['--otlp', 'http://f:1/v1/traces'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).otlpUrl, 'http://f:1/v1/traces');
@@ -45,7 +45,7 @@ test('--otlp and the service name default to the standard OpenTelemetry variable
   assert.equal(parseConfig([], { OTEL_SERVICE_NAME: 'ctl' }).serviceName, 'ctl');
 });
 
-test('--metrics takes HOST:PORT, an empty host meaning every interface', () => {
+test('--metrics takes HOST:PORT, an empty host meaning every interface', { timeout: 30_000 }, () => {
   assert.deepEqual(parseConfig(['--metrics', ':9464'], {}).metrics, { host: '0.0.0.0', port: 9464 });
   assert.deepEqual(parseConfig(['--metrics', '[::1]:9464'], {}).metrics, { host: '::1', port: 9464 });
   for (const bad of ['9464', 'h:', 'h:70000', 'h:1e3']) assert.throws(() => parseConfig(['--metrics', bad], {}), /--metrics/, bad);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { KubeConfig, type KubernetesListObject, type V1ConfigMap } from '@kubernetes/client-node';
-import { RestartingInformer } from '../src/informer.ts';
+import { RestartingInformer } from '../../shared/k8s-informer.ts';
+import { waitFor, within } from '../../../test/support/wait.ts';
 
 // A fake API server: the list fails `failLists` times with 500, then answers; a watch sends one
 // ADDED event and stays open (flushHeaders, or the client never sees the response start).
@@ -26,7 +27,7 @@ function fakeApiServer(failLists: number) {
   return { server, lists: () => lists };
 }
 
-test('an informer whose list fails restarts with growing backoff until it syncs', async () => {
+test('an informer whose list fails restarts with growing backoff until it syncs', { timeout: 30_000 }, async () => {
   const { server, lists } = fakeApiServer(3);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -46,14 +47,17 @@ test('an informer whose list fails restarts with growing backoff until it syncs'
     name: 'configmaps', kubeConfig: kc, path: '/api/v1/configmaps', list, backoffMs: 20, maxBackoffMs: 1000,
     onChange: (o) => seen.push(o.metadata!.name!), onRestart: (_n, _e, ms) => restarts.push(ms),
   });
-  await inf.start();
-  await inf.synced;
-  await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(restarts, [20, 40, 80]);
-  assert.equal(lists(), 4);
-  assert.deepEqual(seen, ['first', 'late']);
-  assert.equal(inf.get('late', 'ns')?.metadata?.name, 'late');
-  await inf.stop();
-  server.closeAllConnections();
-  server.close();
+  try {
+    await inf.start();
+    await within(inf.synced, { what: 'the informer to sync', timeoutMs: 10_000 });
+    await waitFor(() => seen.includes('late'), { what: "the watch's ADDED event", timeoutMs: 10_000 });
+    assert.deepEqual(restarts, [20, 40, 80]);
+    assert.equal(lists(), 4);
+    assert.deepEqual(seen, ['first', 'late']);
+    assert.equal(inf.get('late', 'ns')?.metadata?.name, 'late');
+  } finally {
+    await inf.stop();
+    server.closeAllConnections();
+    server.close();
+  }
 });

@@ -12,7 +12,7 @@ function build(patch = {}, attempt = 1) {
   return { run, job: buildJob(run, spec, spec.stages[0], { attempt, suspend: false, createdBy: 'replica-a', deadlineSeconds: 120 }) };
 }
 
-test('jobName is <run>-<stage>-<attempt>, and stays a valid label value when long', () => {
+test('jobName is <run>-<stage>-<attempt>, and stays a valid label value when long', { timeout: 30_000 }, () => {
   assert.equal(jobName('pythia', 'understand', 3), 'pythia-understand-3');
   const long = jobName('r'.repeat(50), 's'.repeat(40), 12);
   assert.ok(long.length <= 63, long);
@@ -20,7 +20,7 @@ test('jobName is <run>-<stage>-<attempt>, and stays a valid label value when lon
   assert.equal(long, jobName('r'.repeat(50), 's'.repeat(40), 12));
 });
 
-test('the Job is owned by the run, labelled, and runs its pod once', () => {
+test('the Job is owned by the run, labelled, and runs its pod once', { timeout: 30_000 }, () => {
   const { run, job } = build();
   assert.deepEqual(job.metadata?.ownerReferences, [{ apiVersion: 'fslm.dev/v1alpha1', kind: 'StackTrainingRun', name: 'pythia', uid: run.metadata.uid, controller: true, blockOwnerDeletion: true }]);
   assert.equal(job.metadata?.labels?.['fslm.dev/stage'], 'understand');
@@ -31,7 +31,7 @@ test('the Job is owned by the run, labelled, and runs its pod once', () => {
   assert.equal(job.metadata?.annotations?.['fslm.dev/created-by'], 'replica-a');
 });
 
-test('the pod failure policy fails fast on non-retryable codes and ignores disruptions', () => {
+test('the pod failure policy fails fast on non-retryable codes and ignores disruptions', { timeout: 30_000 }, () => {
   const { job } = build({ retry: { nonRetryableExitCodes: [42] } });
   assert.deepEqual(job.spec?.podFailurePolicy?.rules, [
     { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2, 42] } },
@@ -39,7 +39,7 @@ test('the pod failure policy fails fast on non-retryable codes and ignores disru
   ]);
 });
 
-test('GPU resources and placement come from the template', () => {
+test('GPU resources and placement come from the template', { timeout: 30_000 }, () => {
   const { job } = build();
   const pod = job.spec!.template.spec!;
   assert.deepEqual(pod.containers[0].resources?.limits, { 'nvidia.com/gpu': '1' });
@@ -48,7 +48,7 @@ test('GPU resources and placement come from the template', () => {
   assert.deepEqual(pod.containers[0].command, ['fslm-trainer', 'stage-job']);
 });
 
-test('the environment follows the trainer contract, and user env cannot override it', () => {
+test('the environment follows the trainer contract, and user env cannot override it', { timeout: 30_000 }, () => {
   const { run, job } = build();
   const env = Object.fromEntries(job.spec!.template.spec!.containers[0].env!.map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
   assert.deepEqual(env, {
@@ -64,8 +64,23 @@ test('the environment follows the trainer contract, and user env cannot override
   assert.equal(build().job.spec!.template.spec!.containers[0].env!.find((e) => e.name === 'TRACEPARENT')!.value, env.TRACEPARENT, 'stable across builds');
 });
 
-test('a stage without any image is refused', () => {
+test('a stage without any image is refused', { timeout: 30_000 }, () => {
   const run = new RunBuilder('x', [stage('a')]).spec({ template: {} }).build();
   const spec = resolveSpec(run.spec, 'x');
   assert.throws(() => buildJob(run, spec, spec.stages[0], { attempt: 1, suspend: false, createdBy: 'me' }), /no image/);
+});
+
+test('the pod template carries the run template\'s volumes, mounts, envFrom and securityContext', () => {
+  const run = new RunBuilder('demo', [stage('a')]).spec({ template: {
+    image: 'trainer:1',
+    volumes: [{ name: 'models', persistentVolumeClaim: { claimName: 'fslm-models' } }],
+    volumeMounts: [{ name: 'models', mountPath: '/models' }],
+    envFrom: [{ secretRef: { name: 's3' } }],
+    securityContext: { runAsNonRoot: true, fsGroup: 10001 },
+  } }).build();
+  const spec = buildJob(run, resolveSpec(run.spec, 'demo'), resolveSpec(run.spec, 'demo').stages[0], { attempt: 1, suspend: false, createdBy: 'me' }).spec!.template.spec!;
+  assert.deepEqual(spec.volumes, [{ name: 'models', persistentVolumeClaim: { claimName: 'fslm-models' } }]);
+  assert.deepEqual(spec.securityContext, { runAsNonRoot: true, fsGroup: 10001 });
+  assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'models', mountPath: '/models' }]);
+  assert.deepEqual(spec.containers[0].envFrom, [{ secretRef: { name: 's3' } }]);
 });

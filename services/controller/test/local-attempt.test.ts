@@ -13,7 +13,7 @@ function spec(script: string, extra: Partial<AttemptSpec> = {}): AttemptSpec {
     logFile: path.join(dir, `a-${n}.log`), terminationFile: path.join(dir, `a-${n}.term`), killGraceMs: 1000, ...extra };
 }
 
-test('trainer lines: step and eval events merge into progress, the result line gives metrics, the rest is ignored', () => {
+test('trainer lines: step and eval events merge into progress, the result line gives metrics, the rest is ignored', { timeout: 30_000 }, () => {
   const step = readTrainerLine('{"event":"step","stage":"a","step":2,"total":5,"loss":1.5,"tokens_per_s":100,"eta_s":3}');
   assert.deepEqual(step, { progress: { step: 2, total: 5, loss: 1.5, tokensPerSecond: 100, etaSeconds: 3 } });
   assert.deepEqual(readTrainerLine('{"event":"eval","step":2,"eval_loss":1.25}', step.progress), {
@@ -24,7 +24,7 @@ test('trainer lines: step and eval events merge into progress, the result line g
   assert.deepEqual(readTrainerLine('{"out":"/m"}'), {});
 });
 
-test('a successful attempt reports progress as it runs, then the termination message\'s metrics', async () => {
+test('a successful attempt reports progress as it runs, then the termination message\'s metrics', { timeout: 30_000 }, async () => {
   let changes = 0;
   const a = await startAttempt(spec(`console.log(JSON.stringify({event: 'step', step: 1, total: 2, loss: 2}));
     require('fs').writeFileSync(process.env.FSLM_TERMINATION_LOG, JSON.stringify({stage: 's', train_loss: 0.25}));
@@ -39,7 +39,7 @@ test('a successful attempt reports progress as it runs, then the termination mes
   assert.match(readFileSync(path.join(dir, `a-${n}.log`), 'utf8'), /"event":"step"/);
 });
 
-test('a failed attempt keeps its exit code, and the error from its termination message or stderr', async () => {
+test('a failed attempt keeps its exit code, and the error from its termination message or stderr', { timeout: 30_000 }, async () => {
   const viaStderr = await (await startAttempt(spec(`console.error('traceback...'); console.error('ValueError: bad'); process.exit(3)`), () => {})).done;
   assert.deepEqual([viaStderr.state, viaStderr.exitCode, viaStderr.reason, viaStderr.message], ['failed', 3, 'Error', 'ValueError: bad']);
   const viaTermination = await (await startAttempt(spec(`require('fs').writeFileSync(process.env.FSLM_TERMINATION_LOG, JSON.stringify({error: 'data: missing', exit_code: 2})); process.exit(2)`), () => {})).done;
@@ -50,7 +50,7 @@ test('a failed attempt keeps its exit code, and the error from its termination m
   assert.deepEqual([missing.state, missing.exitCode, missing.reason], ['failed', 127, 'StartError']);
 });
 
-test('a stopped attempt ends suspended; one past its deadline fails for good, even if it ignores SIGTERM', async () => {
+test('a stopped attempt ends suspended; one past its deadline fails for good, even if it ignores SIGTERM', { timeout: 30_000 }, async () => {
   const a = await startAttempt(spec('setTimeout(() => {}, 60000)'), () => {});
   a.stop('run failed');
   const stopped = await a.done;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseStatusConfig, parseTrainConfig } from '../src/local-config.ts';
 
-test('train takes --local RUN.yaml and resolves paths, with defaults from the environment', () => {
+test('train takes --local RUN.yaml and resolves paths, with defaults from the environment', { timeout: 30_000 }, () => {
   const c = parseTrainConfig(['--local', 'run.yaml', '--parallel', '2', '--replace', '--kill-grace', '3s'], { FSLM_STATE_DIR: '/st', FSLM_PY: '/py' });
   assert.ok(!('help' in c));
   assert.equal(c.file, path.resolve('run.yaml'));
@@ -18,7 +18,7 @@ test('train takes --local RUN.yaml and resolves paths, with defaults from the en
   assert.equal(d.parallel, Infinity);
 });
 
-test('bad train flags are one InvalidArgument naming each', () => {
+test('bad train flags are one InvalidArgument naming each', { timeout: 30_000 }, () => {
   assert.throws(() => parseTrainConfig(['run.yaml'], {}), /--local RUN.yaml is required/);
   assert.throws(() => parseTrainConfig(['--local', 'r.yaml', '--parallel', '0', '--kill-grace', 'soon'], {}),
     /--parallel: "0" is not a positive integer; --kill-grace: "soon" is not a duration/);
@@ -26,7 +26,7 @@ test('bad train flags are one InvalidArgument naming each', () => {
   assert.deepEqual(parseTrainConfig(['--help'], {}), { help: true });
 });
 
-test('status takes an optional run name, --json and --state-dir', () => {
+test('status takes an optional run name, --json and --state-dir', { timeout: 30_000 }, () => {
   assert.deepEqual(parseStatusConfig(['demo', '--json', '--state-dir', '/st'], {}), { run: 'demo', stateDir: '/st', json: true });
   assert.deepEqual(parseStatusConfig([], { FSLM_STATE_DIR: '/x' }), { run: undefined, stateDir: '/x', json: false });
   assert.throws(() => parseStatusConfig(['a', 'b'], {}), /unexpected argument b/);

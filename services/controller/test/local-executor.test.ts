@@ -36,7 +36,7 @@ async function execute(run: StackTrainingRun, parallel = Infinity) {
 
 const phases = (r: StackTrainingRun) => Object.fromEntries((r.status?.stages ?? []).map((s) => [s.name, s.phase]));
 
-test('stages follow dependsOn, and a stage without a free slot waits as Pending with reason WaitingForSlot', async () => {
+test('stages follow dependsOn, and a stage without a free slot waits as Pending with reason WaitingForSlot', { timeout: 30_000 }, async () => {
   const quick = 'setTimeout(() => {}, 150)';
   const run = new RunBuilder('order', [nodeStage('a', quick), nodeStage('b', quick), nodeStage('c', quick, ['a', 'b'])]).build();
   const { done, written, onDisk } = await execute(run, 1);
@@ -56,7 +56,7 @@ test('stages follow dependsOn, and a stage without a free slot waits as Pending 
   assert.ok(written.length < 20, `status written only when it changed (${written.length} writes)`);
 });
 
-test('a failed attempt waits out its backoff as Retrying, then the retry succeeds', async () => {
+test('a failed attempt waits out its backoff as Retrying, then the retry succeeds', { timeout: 30_000 }, async () => {
   // Fails on its first attempt only, leaving a marker file.
   const script = `const fs = require('fs'); const m = process.env.MARK; if (!fs.existsSync(m)) { fs.writeFileSync(m, ''); process.exit(1); }`;
   const run = new RunBuilder('retry', [stage('a', [], { command: [process.execPath, '-e', script], env: [{ name: 'MARK', value: path.join(mkdtempSync(path.join(tmpdir(), 'fslm-mark-')), 'm') }] })])
@@ -69,7 +69,7 @@ test('a failed attempt waits out its backoff as Retrying, then the retry succeed
   assert.deepEqual([a.phase, a.attempts, a.lastExitCode, a.job], ['Succeeded', 2, 0, 'retry-a-2']);
 });
 
-test('an attempt that ends while the status is being written is seen on the next evaluation, not taken for a stuck run', async () => {
+test('an attempt that ends while the status is being written is seen on the next evaluation, not taken for a stuck run', { timeout: 30_000 }, async () => {
   // a and b run together, c after both. Each status write ends one attempt while it is in flight: the
   // plan evaluated before the write that ends b still shows b running and nothing to start, yet nothing
   // is live once that write returns.

@@ -18,7 +18,7 @@ function local(baseModels = new Map<string, string>()) {
   return { run, spec };
 }
 
-test('each stage writes its model under the state directory; relative datasets resolve against the run file', () => {
+test('each stage writes its model under the state directory; relative datasets resolve against the run file', { timeout: 30_000 }, () => {
   const { spec } = local();
   assert.equal(spec.stages[0].output, 'file:///state/runs/demo/a/model');
   assert.equal(spec.stages[0].dataset, 'file:///runs/data/a.jsonl');
@@ -27,13 +27,13 @@ test('each stage writes its model under the state directory; relative datasets r
   assert.equal(datasetUri('file:///abs/x.jsonl', '/runs'), 'file:///abs/x.jsonl');
 });
 
-test('fslm-trainer runs as the trainer venv\'s python -m fslm_trainer; other commands run as written', () => {
+test('fslm-trainer runs as the trainer venv\'s python -m fslm_trainer; other commands run as written', { timeout: 30_000 }, () => {
   const { spec } = local();
   assert.deepEqual(attemptCommand(spec.stages[0], '/venv/bin/python'), ['/venv/bin/python', '-m', 'fslm_trainer', 'stage-job']);
   assert.deepEqual(attemptCommand(spec.stages[1], '/venv/bin/python'), ['python', 'train.py', '--fast']);
 });
 
-test('the attempt environment is the trainer contract, which stage env and the parent cannot override', () => {
+test('the attempt environment is the trainer contract, which stage env and the parent cannot override', { timeout: 30_000 }, () => {
   const { run, spec } = local(new Map([['EleutherAI/pythia-160m', '/models/pythia']]));
   const env = attemptEnv(run, spec.stages[0], { PATH: '/bin', FSLM_STAGE: 'parent' });
   assert.equal(env.PATH, '/bin');
@@ -52,7 +52,7 @@ test('the attempt environment is the trainer contract, which stage env and the p
   assert.equal(attemptEnv(run, spec.stages[1], {}).PYTHONPATH, undefined, 'a custom command gets the environment as it is');
 });
 
-test('base models: local directories win, tiny comes from scripts/models, known bases and hub ids pass through', async () => {
+test('base models: local directories win, tiny comes from scripts/models, known bases and hub ids pass through', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fslm-bases-'));
   mkdirSync(path.join(dir, 'my-model'));
   let builds = 0;

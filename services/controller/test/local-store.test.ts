@@ -8,7 +8,7 @@ import { RunBuilder } from './support/builders.ts';
 
 const fresh = () => new LocalRunStore(mkdtempSync(path.join(tmpdir(), 'fslm-store-')));
 
-test('a claimed run is held by this process until released, and its status reads back', async () => {
+test('a claimed run is held by this process until released, and its status reads back', { timeout: 30_000 }, async () => {
   const store = fresh();
   await store.claim('demo', false);
   assert.equal((await store.executor('demo'))?.pid, process.pid);
@@ -21,7 +21,7 @@ test('a claimed run is held by this process until released, and its status reads
   assert.equal(await store.executor('demo'), undefined);
 });
 
-test('an existing run is refused without --replace, and deleted with it', async () => {
+test('an existing run is refused without --replace, and deleted with it', { timeout: 30_000 }, async () => {
   const store = fresh();
   await store.claim('demo', false);
   await store.write(new RunBuilder('demo').status({ phase: 'Succeeded' }).build());
@@ -33,7 +33,7 @@ test('an existing run is refused without --replace, and deleted with it', async 
   assert.equal(await store.read('demo'), undefined);
 });
 
-test('a run whose executor died is not held', async () => {
+test('a run whose executor died is not held', { timeout: 30_000 }, async () => {
   const store = fresh();
   await store.claim('demo', false);
   writeFileSync(path.join(store.runDir('demo'), 'executor.json'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: '' }));

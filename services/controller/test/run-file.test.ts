@@ -11,16 +11,16 @@ const example = parse(readFileSync(new URL('../../../k8s/examples/stacktrainingr
 const withSpec = (patch: Record<string, unknown>) => ({ ...structuredClone(example), spec: { ...structuredClone(example.spec), ...patch } });
 const problems = (obj: unknown) => validateRunObject(obj).map((p) => `${p.field}: ${p.message}`);
 
-test('the example run is valid', () => {
+test('the example run is valid', { timeout: 30_000 }, () => {
   assert.deepEqual(problems(example), []);
 });
 
-test('a stage without an image is valid locally, where no image is used', () => {
+test('a stage without an image is valid locally, where no image is used', { timeout: 30_000 }, () => {
   const { template: _t, ...spec } = example.spec;
   assert.deepEqual(problems({ ...example, spec }), []);
 });
 
-test('schema rules from the CRD apply, each with its field path', () => {
+test('schema rules from the CRD apply, each with its field path', { timeout: 30_000 }, () => {
   const stages = structuredClone(example.spec.stages);
   stages[1].lora.rank = 0;
   stages[2].dependOn = ['x'];
@@ -33,11 +33,11 @@ test('schema rules from the CRD apply, each with its field path', () => {
   ]);
 });
 
-test('the CRD CEL rules are mirrored: dependsOn names stages, no cycles of any length, backoff bounds, rollout stage', () => {
+test('the CRD CEL rules are mirrored: dependsOn names stages, no cycles of any length, backoff bounds, rollout stage', { timeout: 30_000 }, () => {
   const stages = structuredClone(example.spec.stages);
   stages[0].dependsOn = ['final'];
   stages[2].dependsOn = ['nope'];
-  const out = problems(withSpec({ stages, retry: { backoffSeconds: 60, maxBackoffSeconds: 5 }, rollout: { stage: 'ghost', target: { kind: 'Deployment', name: 'd' } } }));
+  const out = problems(withSpec({ stages, retry: { backoffSeconds: 60, maxBackoffSeconds: 5 }, rollout: { stage: 'ghost', target: { stack: 'd' } } }));
   assert.deepEqual(out, [
     'spec.stages[2].dependsOn[0]: stage "answer" depends on unknown stage "nope"',
     'spec.stages: dependsOn has a cycle: understand -> final -> understand',
@@ -46,7 +46,7 @@ test('the CRD CEL rules are mirrored: dependsOn names stages, no cycles of any l
   ]);
 });
 
-test('apiVersion, kind and metadata.name are checked', () => {
+test('apiVersion, kind and metadata.name are checked', { timeout: 30_000 }, () => {
   assert.deepEqual(problems({ ...example, apiVersion: 'v1', kind: 'Job', metadata: { name: 'Bad_Name' } }), [
     'apiVersion: must be fslm.dev/v1alpha1, got "v1"',
     'kind: must be StackTrainingRun, got "Job"',
@@ -55,7 +55,7 @@ test('apiVersion, kind and metadata.name are checked', () => {
   assert.deepEqual(problems([1, 2]), ['(root): must be a YAML mapping (a StackTrainingRun object)']);
 });
 
-test('loadRunFile returns the run with a default namespace, and throws InvalidArgument listing every problem', async () => {
+test('loadRunFile returns the run with a default namespace, and throws InvalidArgument listing every problem', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fslm-run-file-'));
   const good = path.join(dir, 'good.yaml');
   writeFileSync(good, readFileSync(new URL('../../../k8s/examples/stacktrainingrun.yaml', import.meta.url)));

@@ -14,7 +14,7 @@ function setup(run = new RunBuilder().build(), now = at(100)) {
   return { cluster, spans, r, key: `${run.metadata.namespace}/${run.metadata.name}`, tick: (d: Date) => (clock = d) };
 }
 
-test('reconcile creates the ready stage Job and records Running', async () => {
+test('reconcile creates the ready stage Job and records Running', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   assert.deepEqual([...cluster.jobs.keys()], ['demo-a-1']);
@@ -25,7 +25,7 @@ test('reconcile creates the ready stage Job and records Running', async () => {
   assert.match(st.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 });
 
-test('reconciling again with nothing new writes nothing and creates no duplicate', async () => {
+test('reconciling again with nothing new writes nothing and creates no duplicate', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   await r.reconcile(key); // sees the new Job: the stage's startTime (server time) appears
@@ -36,7 +36,7 @@ test('reconciling again with nothing new writes nothing and creates no duplicate
   assert.equal(cluster.statusWrites, writes);
 });
 
-test('a stale cache (Job created, informer not caught up) is harmless: creation is by name', async () => {
+test('a stale cache (Job created, informer not caught up) is harmless: creation is by name', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   await r.reconcile(key);
   // Forget the status write, as a restarted controller reading an old copy would.
@@ -56,7 +56,7 @@ test('a stale cache (Job created, informer not caught up) is harmless: creation 
   assert.equal(cluster.getRun('ns', 'demo')!.status?.stages?.[0].job, 'demo-a-1');
 });
 
-test('a conflict on the status write is retried soon, quietly', async () => {
+test('a conflict on the status write is retried soon, quietly', { timeout: 30_000 }, async () => {
   const { cluster, r, key } = setup();
   cluster.conflictNext = true;
   const out = await r.reconcile(key);
@@ -65,7 +65,7 @@ test('a conflict on the status write is retried soon, quietly', async () => {
   assert.equal(cluster.getRun('ns', 'demo')!.status?.phase, 'Running');
 });
 
-test('a finished stage gets its outputs, progress, metrics, and exactly one span', async () => {
+test('a finished stage gets its outputs, progress, metrics, and exactly one span', { timeout: 30_000 }, async () => {
   const { cluster, r, key, spans } = setup();
   const run = cluster.getRun('ns', 'demo')!;
   const done = job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 });
@@ -86,7 +86,7 @@ test('a finished stage gets its outputs, progress, metrics, and exactly one span
   assert.ok(cluster.jobs.has('demo-b-1'), 'the next stage started');
 });
 
-test('a restarted controller does not export a stage span again', async () => {
+test('a restarted controller does not export a stage span again', { timeout: 30_000 }, async () => {
   const first = setup();
   const run = first.cluster.getRun('ns', 'demo')!;
   first.cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
@@ -96,7 +96,7 @@ test('a restarted controller does not export a stage span again', async () => {
   assert.equal(first.spans.filter((s) => s.stage === 'a').length, 1);
 });
 
-test('failed attempts are retried after their backoff, then the run fails with a reason', async () => {
+test('failed attempts are retried after their backoff, then the run fails with a reason', { timeout: 30_000 }, async () => {
   const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ retry: { limit: 1, backoffSeconds: 10, maxBackoffSeconds: 60 } }).build());
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'failed', { created: 80, finished: 95 }));
@@ -116,7 +116,7 @@ test('failed attempts are retried after their backoff, then the run fails with a
   assert.equal(cluster.jobs.size, 2);
 });
 
-test('suspend suspends the running Job; TTL deletes the finished run', async () => {
+test('suspend suspends the running Job; TTL deletes the finished run', { timeout: 30_000 }, async () => {
   const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ suspend: true, ttlSecondsAfterFinished: 30 }).build());
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'active', { created: 50 }));
@@ -135,22 +135,34 @@ test('suspend suspends the running Job; TTL deletes the finished run', async () 
   assert.deepEqual(cluster.deleted, ['demo']);
 });
 
-test('a succeeded run rolls its stage out to the serving Deployment once', async () => {
-  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { kind: 'Deployment', name: 'stage-a' } } }).build());
-  cluster.workloads.set('Deployment/ns/stage-a', { containers: ['stage'], patches: [] });
+test('a succeeded run sets the model of one Stack stage, once', { timeout: 30_000 }, async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving', stage: 'final' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
   const run = cluster.getRun('ns', 'demo')!;
   cluster.jobs.set('demo-a-1', job(run, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
   await r.reconcile(key);
+  cluster.stacks.get('ns/serving')!.models = {};
   await r.reconcile(key);
-  const w = cluster.workloads.get('Deployment/ns/stage-a')!;
-  assert.equal(w.patches.length, 1);
-  assert.deepEqual((w.patches[0] as any).spec.template.spec.containers, [{ name: 'stage', env: [{ name: 'FSLM_MODEL', value: 'file:///models/demo/a' }] }]);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {}, 'the rollout is applied once');
   const ro = cluster.getRun('ns', 'demo')!.status!.rollout!;
   assert.equal(ro.phase, 'Succeeded');
-  assert.equal(ro.target, 'Deployment/ns/stage-a');
+  assert.equal(ro.target, 'Stack/ns/serving stage final');
+  assert.equal(ro.model, 'file:///models/demo/a');
 });
 
-test('a run that is gone or being deleted is left alone', async () => {
+test('a rollout to a Stack or stage that does not exist fails with a message, the run still succeeds', async () => {
+  const { cluster, r, key } = setup(new RunBuilder('demo', [stage('a')]).spec({ rollout: { stage: 'a', target: { stack: 'serving' } } }).build());
+  cluster.stacks.set('ns/serving', { stages: ['first', 'final'], models: {} });
+  cluster.jobs.set('demo-a-1', job(cluster.getRun('ns', 'demo')!, 'a', 1, 'succeeded', { created: 10, finished: 40 }));
+  await r.reconcile(key);
+  const done = cluster.getRun('ns', 'demo')!.status!;
+  assert.equal(done.phase, 'Succeeded');
+  assert.equal(done.rollout!.phase, 'Failed');
+  assert.match(done.rollout!.message!, /has no stage "a" \(its stages: first, final\)/);
+  assert.deepEqual(cluster.stacks.get('ns/serving')!.models, {});
+});
+
+test('a run that is gone or being deleted is left alone', { timeout: 30_000 }, async () => {
   const { cluster, r } = setup();
   assert.deepEqual(await r.reconcile('ns/missing'), {});
   assert.equal(cluster.jobs.size, 0);
@@ -163,4 +175,30 @@ test('a run that is gone or being deleted is left alone', async () => {
   assert.equal(cluster.statusWrites, 0);
   assert.equal(cluster.jobs.size, 0);
   assert.equal(cluster.getRun('ns', 'going')!.status, undefined);
+});
+
+test('a stage whose Job cannot create its pod shows why, then fails after the start timeout and stays failed', async () => {
+  const { cluster, r, key, tick } = setup(new RunBuilder('demo', [stage('a')]).spec({ startTimeoutSeconds: 30 }).build(), at(0));
+  await r.reconcile(key);
+  const j = cluster.jobs.get('demo-a-1')!;
+  j.metadata!.creationTimestamp = at(0); // the server's time of creation, on the test's clock
+  cluster.events = [{ metadata: { name: 'e' }, involvedObject: { kind: 'Job', name: 'demo-a-1', uid: j.metadata!.uid }, reason: 'FailedCreate',
+    message: 'Error creating: pods "demo-a-1-" is forbidden: error looking up service account ns/fslm-trainer: serviceaccount "fslm-trainer" not found' }];
+  tick(at(5));
+  await r.reconcile(key);
+  const running = cluster.getRun('ns', 'demo')!.status!;
+  assert.deepEqual([running.phase, running.stages![0].phase, running.stages![0].reason], ['Running', 'Running', 'FailedCreate']);
+  assert.match(running.stages![0].message!, /serviceaccount "fslm-trainer" not found/);
+  const out = await r.reconcile(key);
+  assert.ok(out.requeueAfterMs! > 0 && out.requeueAfterMs! <= 31_000, 'it looks again when the start timeout passes');
+  tick(at(31));
+  await r.reconcile(key);
+  assert.deepEqual(cluster.suspended, [{ name: 'demo-a-1', suspend: true }]);
+  for (let i = 0; i < 2; i++) {
+    const failed = cluster.getRun('ns', 'demo')!.status!;
+    assert.deepEqual([failed.phase, failed.reason, failed.stages![0].phase, failed.stages![0].reason], ['Failed', 'StageFailed', 'Failed', 'FailedCreate']);
+    assert.match(failed.stages![0].message!, /^attempt 1 did not start within 30s: Error creating/);
+    tick(at(40 + i));
+    await r.reconcile(key); // the Job is suspended now: the stage keeps its verdict
+  }
 });

@@ -18,12 +18,12 @@ const schema: StructuralSchema = {
 };
 const fields = (v: unknown) => checkSchema(v, schema, 'spec').map((p) => `${p.field}: ${p.message}`);
 
-test('a conforming value has no problems', () => {
+test('a conforming value has no problems', { timeout: 30_000 }, () => {
   assert.deepEqual(fields({ name: 'ok', alpha: 0.5, rank: 4, mode: 'a', tags: ['x', 'y'], env: [{ name: 'A' }, { name: 'B', value: '' }],
     limits: { 'nvidia.com/gpu': 1, cpu: '2' }, free: { anything: { goes: true } } }), []);
 });
 
-test('each problem names its field path', () => {
+test('each problem names its field path', { timeout: 30_000 }, () => {
   const out = fields({ alpha: 0, rank: 1.5, mode: 'c', tags: ['x', 'x', 'y'], env: [{ name: 'A' }, { name: 'A' }], limits: { cpu: true }, typo: 1 });
   assert.deepEqual([...out].sort(), [
     'spec.alpha: must be greater than 0, got 0',
@@ -38,11 +38,11 @@ test('each problem names its field path', () => {
   ].sort());
 });
 
-test('strings are checked for length and pattern, keys with dots are quoted', () => {
+test('strings are checked for length and pattern, keys with dots are quoted', { timeout: 30_000 }, () => {
   assert.deepEqual(fields({ name: 'TooLongName' }), ['spec.name: must be at most 8 characters', 'spec.name: "TooLongName" does not match ^[a-z]+$']);
   assert.deepEqual(checkSchema({ 'a.b': 'x' }, { type: 'object', additionalProperties: { type: 'integer' } }, 'm').map((p) => p.field), ['m["a.b"]']);
 });
 
-test('a wrong type stops the checks below it', () => {
+test('a wrong type stops the checks below it', { timeout: 30_000 }, () => {
   assert.deepEqual(fields({ name: 'ok', tags: 'x' }), ['spec.tags: must be an array, got string "x"']);
 });

@@ -6,7 +6,7 @@ import { TracerSpanSink } from '../src/span-sink.ts';
 import { runTraceIds, stageSpanId } from '../src/trace-context.ts';
 import { at } from './support/builders.ts';
 
-test('stage and run spans carry the derived ids and the recorded start and end', async () => {
+test('stage and run spans carry the derived ids and the recorded start and end', { timeout: 30_000 }, async () => {
   const exporter = new InMemorySpanExporter();
   const ids = new PresetIdGenerator();
   const provider = new BasicTracerProvider({ idGenerator: ids, spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -33,7 +33,7 @@ test('stage and run spans carry the derived ids and the recorded start and end',
   await provider.shutdown();
 });
 
-test('trace ids are stable per run and differ between runs and stages', () => {
+test('trace ids are stable per run and differ between runs and stages', { timeout: 30_000 }, () => {
   assert.deepEqual(runTraceIds('u'), runTraceIds('u'));
   assert.notEqual(runTraceIds('u').traceId, runTraceIds('v').traceId);
   assert.notEqual(stageSpanId('u', 'a'), stageSpanId('u', 'b'));

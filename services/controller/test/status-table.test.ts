@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { age, runDetail, runsTable, table } from '../src/status-table.ts';
 import { RunBuilder, T0, at } from './support/builders.ts';
 
-test('ages read like kubectl', () => {
+test('ages read like kubectl', { timeout: 30_000 }, () => {
   assert.equal(age(T0.toISOString(), at(45)), '45s');
   assert.equal(age(T0.toISOString(), at(600)), '10m');
   assert.equal(age(T0.toISOString(), at(3 * 3600)), '3h');
@@ -11,11 +11,11 @@ test('ages read like kubectl', () => {
   assert.equal(age(undefined, T0), '<unknown>');
 });
 
-test('columns are padded to the widest cell', () => {
+test('columns are padded to the widest cell', { timeout: 30_000 }, () => {
   assert.equal(table(['A', 'BB'], [['long', 'x'], ['s', 'y']]), 'A      BB\nlong   x\ns      y');
 });
 
-test('a run shows phase and progress; a run without its executor says so; stages show attempts, exit code, step, loss and output', () => {
+test('a run shows phase and progress; a run without its executor says so; stages show attempts, exit code, step, loss and output', { timeout: 30_000 }, () => {
   const run = new RunBuilder('demo').status({
     phase: 'Running', progress: '1/2', reason: 'JobsRunning', message: 'running: b', traceparent: '00-abc-def-01',
     stages: [

@@ -12,7 +12,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 /** Lets pending promise callbacks run (setImmediate is not among the mocked timers). */
 const settle = () => new Promise((r) => setImmediate(r));
 
-test('a key added many times while queued is processed once', async () => {
+test('a key added many times while queued is processed once', { timeout: 30_000 }, async () => {
   const q = new WorkQueue();
   const seen: string[] = [];
   for (let i = 0; i < 5; i++) q.add('ns/a');
@@ -49,7 +49,7 @@ test('a key is never processed by two workers at once, and an add during process
   await q.stop();
 });
 
-test('a failing key is retried with growing backoff; requeueAfter re-adds it', async (t) => {
+test('a failing key is retried with growing backoff; requeueAfter re-adds it', { timeout: 30_000 }, async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const errors: number[] = [];
   const q = new WorkQueue({ retryBaseMs: 5, onError: (_k, _e, ms) => errors.push(ms) });
@@ -77,7 +77,7 @@ test('a failing key is retried with growing backoff; requeueAfter re-adds it', a
   await q.stop();
 });
 
-test('of two delayed adds for a key the earlier one wins', async (t) => {
+test('of two delayed adds for a key the earlier one wins', { timeout: 30_000 }, async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const q = new WorkQueue();
   let calls = 0;

@@ -10,6 +10,7 @@ import type { ScoreRequest } from '../../shared/generated/fslm/v1/ScoreRequest.t
 import type { ScoreResponse__Output } from '../../shared/generated/fslm/v1/ScoreResponse.ts';
 import type { StageControl } from '../../shared/generated/fslm/v1/StageControl.ts';
 import type { StageRun } from '../../shared/generated/fslm/v1/StageRun.ts';
+import { CancelEcho } from './cancel-echo.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
 
 export class NatsBus implements MessageBus {
@@ -19,16 +20,45 @@ export class NatsBus implements MessageBus {
   private readonly subscription: Subscription;
   private nextId = 0;
 
-  constructor(private readonly nc: NatsConnection) {
+  private refusal: Error | null = null;
+  /** Cancelled conversations whose replica may not have heard the cancel (cancel-echo.ts). */
+  private readonly echo = new CancelEcho();
+
+  /** `log` reports cancels sent again (JSON events). */
+  constructor(private readonly nc: NatsConnection, private readonly log: (event: Record<string, unknown>) => void = () => undefined) {
     this.subscription = nc.subscribe(`${this.inbox}.*`, {
-      callback: (_error, msg) => this.conversations.get(msg.subject.slice(this.inbox.length + 1))?.receive(msg),
+      callback: (error, msg) => {
+        if (error) {
+          this.refusal = error;
+          return;
+        }
+        const token = msg.subject.slice(this.inbox.length + 1);
+        const conversation = this.conversations.get(token);
+        if (conversation) conversation.receive(msg);
+        else this.echo.heard(token);
+      },
     });
+  }
+
+  /** Resolves once the server holds the reply subscription; throws when it refused it (the identity lacks the permission). */
+  async ready(): Promise<void> {
+    // The server answers a refused subscription before the flush's PONG.
+    await this.nc.flush();
+    if (this.refusal) throw new Error(`NATS refused the router's reply subscription ${this.inbox}.* (check its identity's permissions): ${this.refusal.message}`);
   }
 
   open(address: StageAddress, run: StageRun, headers: HopHeaders): StageConversation {
     const requestId = run.request?.request_id ?? '';
     const token = (this.nextId++).toString(36);
-    const conversation = new NatsConversation(this.nc, address, requestId, headers, () => this.conversations.delete(token));
+    const conversation = new NatsConversation(this.nc, address, requestId, headers, (resend) => {
+      this.conversations.delete(token);
+      if (resend) {
+        this.echo.remember(token, headers.deadlineMs, () => {
+          this.log({ event: 'cancel-resent', request_id: requestId, subject: subjects.cancel(address.subjectPrefix) });
+          resend();
+        });
+      }
+    });
     this.conversations.set(token, conversation);
     this.nc.publish(subjects.run(address.subjectPrefix), busCodec.encodeRun(run), {
       reply: `${this.inbox}.${token}`,
@@ -120,7 +150,8 @@ class NatsConversation implements StageConversation {
     private readonly address: StageAddress,
     readonly requestId: string,
     private readonly headers: HopHeaders,
-    private readonly onClose: () => void,
+    /** Called once when the conversation ends; with the function that sends its cancel again when it was cancelled. */
+    private readonly onClose: (resend: (() => void) | null) => void,
   ) {}
 
   listen(listener: (event: ConversationEvent) => void): void {
@@ -146,18 +177,24 @@ class NatsConversation implements StageConversation {
 
   cancel(reason: 'cancelled' | 'deadline'): void {
     if (this.closed) return;
-    if (!this.nc.isClosed()) {
+    const send = () => {
+      if (this.nc.isClosed()) return;
       this.nc.publish(subjects.cancel(this.address.subjectPrefix), busCodec.encodeControl({ request_id: this.requestId, cancel: { reason } }), {
         headers: requestHeaders(this.headers.requestId, this.headers.deadlineMs, this.headers.trace),
       });
-    }
-    this.close();
+    };
+    send();
+    this.end(send);
   }
 
   close(): void {
+    this.end(null);
+  }
+
+  private end(resend: (() => void) | null): void {
     if (this.closed) return;
     this.closed = true;
-    this.onClose();
+    this.onClose(resend);
     this.listener = null;
     this.buffered.length = 0;
   }

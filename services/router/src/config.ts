@@ -1,11 +1,16 @@
 // The router's settings from the environment (the only place the router reads process.env); flags
 // on the command line override them.
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
 import { telemetryFromEnv, type TelemetryOptions } from '../../shared/telemetry.ts';
 import { parseCorsOrigins } from './cors.ts';
-import { MAX_TIMER_MS } from './long-timer.ts';
+import { MAX_TIMER_MS } from '../../shared/long-timer.ts';
 import {
   DEFAULT_DESCRIBE_TTL_MS, DEFAULT_HANDOFF_MAX_IN_FLIGHT, DEFAULT_HEARTBEAT_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_IN_FLIGHT,
+  SHUTDOWN_TIMEOUT_MS,
 } from './defaults.ts';
+
+/** The longest grace a stop gives requests in flight: room is left for the rest of the shutdown. */
+const MAX_SHUTDOWN_GRACE_MS = SHUTDOWN_TIMEOUT_MS - 3000;
 
 export interface RouterEnvironment {
   /** FSLM_ROUTER_MAX_IN_FLIGHT */
@@ -24,6 +29,11 @@ export interface RouterEnvironment {
   describeTtlMs: number;
   /** FSLM_ROUTER_CORS_ORIGINS: browser origins allowed on the HTTP door (comma-separated, or *); none by default. */
   corsOrigins: string[];
+  /**
+   * FSLM_ROUTER_SHUTDOWN_GRACE_MS: on a stop, how long requests in flight may still finish before they
+   * end with UNAVAILABLE (default SHUTDOWN_GRACE_MS; less than the whole shutdown's bound).
+   */
+  shutdownGraceMs: number;
   telemetry: TelemetryOptions;
 }
 
@@ -52,6 +62,7 @@ export function readRouterEnvironment(env: Record<string, string | undefined> = 
     handoffMaxInFlight: positive(env, 'FSLM_ROUTER_HANDOFF_MAX_IN_FLIGHT', DEFAULT_HANDOFF_MAX_IN_FLIGHT),
     describeTtlMs: positive(env, 'FSLM_ROUTER_DESCRIBE_TTL_MS', DEFAULT_DESCRIBE_TTL_MS, MAX_TIMER_MS),
     corsOrigins: parseCorsOrigins(env.FSLM_ROUTER_CORS_ORIGINS),
+    shutdownGraceMs: positive(env, 'FSLM_ROUTER_SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS),
     telemetry: telemetryFromEnv(env, 'fslm-router'),
   };
 }

@@ -13,6 +13,7 @@ import type { StackScoreResponse } from '../../shared/generated/fslm/v1/StackSco
 import type { ProtoGrpcType } from '../../shared/generated/stack.ts';
 import { toGrpcStatus } from '../../shared/grpc-status.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
+import { invalidUtf8Error, strictUtf8Service } from '../../shared/grpc-utf8.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import { GRPC_FIELDS, grpcParams, toScoreAsk, toStackRunRequest } from './run-request.ts';
 import { failedStageOf, type StackRunner } from './stack-runner.ts';
@@ -43,18 +44,23 @@ function callContext(call: AnyCall) {
   return { abort, deadlineMs: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Infinity, trace };
 }
 
-export async function startRouterGrpcServer(runner: StackRunner, stacks: ReadonlyMap<string, StackDefinition>, address: string, handoff: boolean): Promise<RouterGrpcServer> {
+/** Starts StackService on `address` (port 0 picks one); `credentials` are plaintext unless given (TLS: grpc-tls.ts). */
+export async function startRouterGrpcServer(
+  runner: StackRunner, stacks: ReadonlyMap<string, StackDefinition>, address: string, handoff: boolean, credentials?: grpc.ServerCredentials,
+): Promise<RouterGrpcServer> {
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server();
   const ask = (call: AnyCall) => {
+    const notUtf8 = invalidUtf8Error(call.request);
+    if (notUtf8) runner.refused(call.request.stack, notUtf8);
     const { abort, deadlineMs, trace } = callContext(call);
     return runner.prepare(call.request.stack, (stack) => toStackRunRequest(stack, {
       input: call.request.input, requestId: call.request.request_id, params: grpcParams(call.request), fields: GRPC_FIELDS,
       disableHandoff: call.request.disable_handoff, deadlineMs, signal: abort.signal, trace,
     }, handoff));
   };
-  server.addService(proto.fslm.v1.StackService.service, {
+  server.addService(strictUtf8Service(proto.fslm.v1.StackService.service, definition), {
     Run: async (call: grpc.ServerUnaryCall<RunRequest__Output, RunResponse>, callback: grpc.sendUnaryData<RunResponse>) => {
       try {
         const { stack, request } = ask(call);
@@ -101,5 +107,5 @@ export async function startRouterGrpcServer(runner: StackRunner, stacks: Readonl
       }
     },
   });
-  return serveWithHealth(server, definition, STACK_SERVICE_NAME, address);
+  return serveWithHealth(server, definition, STACK_SERVICE_NAME, address, credentials);
 }

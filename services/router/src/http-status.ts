@@ -2,6 +2,7 @@
 // OpenAI's code (e.g. model_not_found, integer_above_max_value) or null where OpenAI has none, and the
 // fslm error code travels beside it in `fslm.code`.
 import { ErrorCode, toFslmError } from '../../shared/errors.ts';
+import { BodyError } from './http-body.ts';
 import { OpenAICode, RequestError } from './request-errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -43,7 +44,7 @@ export function toHttpError(error: unknown, stage = ''): HttpError {
   const e = toFslmError(error);
   const code = e instanceof RequestError ? e.openaiCode : CODE[e.code] ?? null;
   return {
-    status: STATUS[e.code],
+    status: e instanceof BodyError ? e.httpStatus : STATUS[e.code],
     body: {
       error: { message: e.message, type: TYPE[e.code] ?? 'server_error', param: e.field ?? null, code },
       fslm: stage ? { code: e.code, stage } : { code: e.code },

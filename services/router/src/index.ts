@@ -6,3 +6,5 @@ export { stackServiceClient } from './client.ts';
 export { loadStackFile, parseStack, validateStack, StackDefinitionError } from './stack-loader.ts';
 export { mergeParams, stageRequest } from './stage-prompt.ts';
 export type { StackDefinition, StageDefinition } from './types.ts';
+export { stackLimitProblems } from './request-limits.ts';
+export { toStageLimits, type StageLimits } from './stage-limits.ts';

@@ -1,25 +1,42 @@
 // The router's HTTP door: an OpenAI-compatible API (POST /v1/chat/completions, with SSE when stream
 // is true; GET /v1/models and /v1/models/{id}), Prometheus GET /metrics and GET /healthz. HEAD is
 // answered wherever GET is, OPTIONS (CORS preflight) on every route, 405 with Allow for other methods.
-// A client that disconnects cancels its run.
+// A client that disconnects cancels its run. Closing the door drains it: no new request is taken, the
+// requests in flight get a grace period to finish, then end with UNAVAILABLE (an HTTP 503, or an error
+// event and `[DONE]` on a stream that has begun), never a cut connection.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { errors } from '../../shared/errors.ts';
+import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
+import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
+import { httpsServerOptions, reloadOnChange } from '../../shared/https-tls.ts';
 import { CorsPolicy } from './cors.ts';
+import { readJsonBody } from './http-body.ts';
 import { sendError, sendJson, type Headers } from './http-send.ts';
 import { parseChatRequest, timeoutOf } from './openai-chat.ts';
 import { toCompletion, toModel, toModelList } from './openai-response.ts';
 import { streamCompletion } from './openai-stream.ts';
 import { requestErrors } from './request-errors.ts';
 import { toStackRunRequest } from './run-request.ts';
+import { within } from './shutdown.ts';
 import type { StackRunner } from './stack-runner.ts';
 import type { StackDefinition } from './types.ts';
 
-export const MAX_BODY_BYTES = 2 << 20;
+/** How long a request's headers, and the whole request with its body, may take to arrive (then 408). */
+export const HEADERS_RECEIVE_TIMEOUT_MS = 10_000;
+export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
+
+/** How long requests ended by a closing door get to write their error before the connections are cut. */
+const CLOSE_WRITE_MS = 1000;
 
 export interface RouterHttpServer {
   server: Server;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests (new ones get 503), lets those in flight finish for `graceMs` (default
+   * SHUTDOWN_GRACE_MS, like the gRPC door), ends the rest with UNAVAILABLE, then closes every connection.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface HttpDeps {
@@ -31,26 +48,20 @@ export interface HttpDeps {
   metricsHandler(request: IncomingMessage, response: ServerResponse): void;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw requestErrors.invalidBody(`the body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw requestErrors.invalidBody('the body is not valid JSON');
-  }
-}
-
 type Handler = (req: IncomingMessage, res: ServerResponse, headers: Headers, path: string) => void;
 
-export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number): Promise<RouterHttpServer> {
+/** Serves the OpenAI-compatible API on HOST:PORT: plain HTTP, or HTTPS from `tls` (with client certificates when it requires them). */
+export async function startRouterHttpServer(deps: HttpDeps, host: string, port: number, tls?: GrpcServerTls): Promise<RouterHttpServer> {
   const created = Math.floor(Date.now() / 1000);
   const cors = new CorsPolicy(deps.corsOrigins ?? []);
+  /** The runs of the requests in flight (aborted when the door closes), and the handlers still working. */
+  const inFlight = new Set<AbortController>();
+  const working = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    working.add(work);
+    void work.finally(() => working.delete(work));
+  };
+  let closing = false;
   const models: Handler = (_req, res, headers) => sendJson(res, 200, toModelList(deps.stacks.values(), created), headers);
   const model: Handler = (_req, res, headers, path) => {
     try {
@@ -70,11 +81,12 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
     { match: (p) => p === '/healthz', methods: { GET: (_req, res, headers) => sendJson(res, 200, { status: 'ok' }, headers) } },
     { match: (p) => p === '/v1/models', methods: { GET: models } },
     { match: (p) => p.startsWith('/v1/models/') && p.length > '/v1/models/'.length, methods: { GET: model } },
-    { match: (p) => p === '/v1/chat/completions', methods: { POST: (req, res, headers) => void chatCompletions(deps, req, res, headers).catch((error) => sendError(res, error, headers)) } },
+    { match: (p) => p === '/v1/chat/completions', methods: { POST: (req, res, headers) => track(chatCompletions(deps, req, res, headers, inFlight).catch((error) => sendError(res, error, headers))) } },
   ];
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const headers = cors.headers(req.headers.origin);
+    if (closing) return sendError(res, errors.unavailable('the router is shutting down'), { ...headers, connection: 'close' });
     const route = routes.find((r) => r.match(path));
     if (!route) return sendError(res, errors.notFound(`no route ${req.method} ${path}`), headers);
     const allow = [...Object.keys(route.methods), ...('GET' in route.methods ? ['HEAD'] : []), 'OPTIONS'].join(', ');
@@ -90,17 +102,29 @@ export async function startRouterHttpServer(deps: HttpDeps, host: string, port: 
       return sendJson(res, 405, { error }, { ...headers, allow });
     }
     handler(req, res, headers, path);
-  });
+  };
+  // A request (headers and body) must arrive within its bounds: a client trickling it (slow loris) gets 408.
+  const bounds = { requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: HEADERS_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+  const server: Server = tls ? createHttpsServer({ ...httpsServerOptions(tls), ...bounds }, handle) : createServer(bounds, handle);
+  const stopReload = tls ? reloadOnChange(server as HttpsServer, tls) : () => undefined;
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   const address = server.address();
   return {
     server,
     port: typeof address === 'object' && address ? address.port : port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    close: async (graceMs = SHUTDOWN_GRACE_MS) => {
+      closing = true;
+      stopReload();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (!(await within(Promise.allSettled([...working]), graceMs))) {
+        for (const abort of inFlight) abort.abort(errors.unavailable('the router is shutting down'));
+        await within(Promise.allSettled([...working]), CLOSE_WRITE_MS);
+      }
       server.closeAllConnections();
-    }),
+      await closed;
+    },
   };
 }
 
@@ -111,18 +135,24 @@ function deadlineOf(bodyTimeoutMs: number | null, header: string | string[] | un
   if (bodyTimeoutMs !== null) return now + bodyTimeoutMs;
   if (header === undefined) return Infinity;
   const raw = Array.isArray(header) ? header[0] : header;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw requestErrors.invalidValue('x-fslm-timeout-ms', `expected a number of milliseconds, got ${JSON.stringify(raw)}`);
-  return now + timeoutOf(value, 'x-fslm-timeout-ms');
+  // Decimal milliseconds only: Number() would also read "0x10", "0b11", "1e3" or "Infinity".
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw requestErrors.invalidValue('x-fslm-timeout-ms', `expected a decimal number of milliseconds, got ${JSON.stringify(raw)}`);
+  return now + timeoutOf(Number(raw), 'x-fslm-timeout-ms');
 }
 
-async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, headers: Headers): Promise<void> {
+async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, headers: Headers, inFlight: Set<AbortController>): Promise<void> {
   const now = Date.now();
   const abort = new AbortController();
+  inFlight.add(abort);
   res.on('close', () => {
+    inFlight.delete(abort);
     if (!res.writableFinished) abort.abort(errors.cancelled('the HTTP client disconnected'));
   });
-  const body = await readJson(req).catch((error) => deps.runner.refused(undefined, error));
+  const body = await readJsonBody(req).catch((error) => {
+    // A body refused before it was read to its end leaves the connection unusable: close it after the answer.
+    if (!req.complete) res.setHeader('connection', 'close');
+    return deps.runner.refused(undefined, error);
+  });
   let chat;
   try {
     chat = parseChatRequest(body);

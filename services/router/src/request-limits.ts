@@ -43,28 +43,50 @@ function checkNewTokens(stage: StageDefinition, request: StackRunRequest, merged
   throw errors.failedPrecondition(`the stack asks stage ${stage.name} for ${asked} new tokens, but its replicas allow at most ${limits.maxNewTokensLimit}`);
 }
 
+/** Refuses what stage `index` would refuse for its size (see checkAgainstLimits); `l` are its limits. */
+function checkStage(stack: StackDefinition, index: number, request: StackRunRequest, l: StageLimits): void {
+  const stage = stack.stages[index];
+  const merged = mergeParams(stage.params, request.params[stage.name]);
+  checkNewTokens(stage, request, merged, l);
+  const prompt = minTokens(knownPrompt(stack, index, request.input));
+  if (prompt > l.maxPromptTokens) {
+    throw requestErrors.contextLength(fieldsOf(request).input,
+      `the input makes a prompt of at least ${prompt} tokens for stage ${stage.name}, which accepts at most ${l.maxPromptTokens}`);
+  }
+  if (l.maxPositions === null) return;
+  // The stage counts its default when the request and the stack set none.
+  const newTokens = merged.max_new_tokens ?? l.defaultMaxNewTokens ?? 1;
+  if (prompt + newTokens > l.maxPositions) {
+    const byRequest = request.params[stage.name]?.max_new_tokens !== undefined;
+    throw requestErrors.contextLength(byRequest ? fieldsOf(request).param(stage.name, 'max_new_tokens') : fieldsOf(request).input,
+      `stage ${stage.name}'s model has a context of ${l.maxPositions} tokens, but the prompt (at least ${prompt} tokens) plus ${newTokens} new tokens exceed it`);
+  }
+}
+
 /**
  * Refuses (INVALID_ARGUMENT naming the field and the limit; FAILED_PRECONDITION when the stack
  * definition itself asks too much) a request that some stage would refuse for its size.
  * `limits[i]` belongs to `stack.stages[i]`.
  */
 export function checkAgainstLimits(stack: StackDefinition, request: StackRunRequest, limits: readonly StageLimits[]): void {
-  stack.stages.forEach((stage, index) => {
-    const l = limits[index];
-    const merged = mergeParams(stage.params, request.params[stage.name]);
-    checkNewTokens(stage, request, merged, l);
-    const prompt = minTokens(knownPrompt(stack, index, request.input));
-    if (prompt > l.maxPromptTokens) {
-      throw requestErrors.contextLength(fieldsOf(request).input,
-        `the input makes a prompt of at least ${prompt} tokens for stage ${stage.name}, which accepts at most ${l.maxPromptTokens}`);
-    }
-    if (l.maxPositions === null) return;
-    // The stage counts its default when the request and the stack set none.
-    const newTokens = merged.max_new_tokens ?? l.defaultMaxNewTokens ?? 1;
-    if (prompt + newTokens > l.maxPositions) {
-      const byRequest = request.params[stage.name]?.max_new_tokens !== undefined;
-      throw requestErrors.contextLength(byRequest ? fieldsOf(request).param(stage.name, 'max_new_tokens') : fieldsOf(request).input,
-        `stage ${stage.name}'s model has a context of ${l.maxPositions} tokens, but the prompt (at least ${prompt} tokens) plus ${newTokens} new tokens exceed it`);
+  stack.stages.forEach((_, index) => checkStage(stack, index, request, limits[index]));
+}
+
+/**
+ * Why `stack` cannot serve any request at all with stages of these limits (`limits[i]` belongs to
+ * `stack.stages[i]`): a stage asked for more new tokens than it allows, or a prompt that is too long
+ * before any input is added. Empty when it can serve some. `fslm up` checks this before it serves.
+ */
+export function stackLimitProblems(stack: StackDefinition, limits: readonly StageLimits[]): string[] {
+  // The smallest request: a one-word input and nothing of its own.
+  const smallest: StackRunRequest = { requestId: 'check', input: 'x', deadlineMs: Infinity, params: {}, handoff: false, signal: new AbortController().signal };
+  const problems: string[] = [];
+  stack.stages.forEach((_, index) => {
+    try {
+      checkStage(stack, index, smallest, limits[index]);
+    } catch (error) {
+      problems.push((error as Error).message);
     }
   });
+  return problems;
 }

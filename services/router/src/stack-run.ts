@@ -3,19 +3,23 @@
 // stage, and a span per stage.
 import { randomBytes } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { toFslmError } from '../../shared/errors.ts';
+import { ErrorCode, toFslmError, type FslmError } from '../../shared/errors.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   FslmAttr, injectContext, traceIdOf,
 } from '../../shared/telemetry.ts';
 import { HandoffFeed, insertedText, type PreparedHandoff } from './handoff-feed.ts';
+import { RequestError, requestErrors } from './request-errors.ts';
 import type { RouterMetrics } from './router-metrics.ts';
+import { GRPC_FIELDS } from './run-request.ts';
 import { mergeParams, stageRequest } from './stage-prompt.ts';
 import { runStage, type StageRunnerConfig } from './stage-runner.ts';
 import type { MessageBus, RunObserver, StackDefinition, StackOutcome, StackRunRequest, StageAddress, StageOutcome } from './types.ts';
 
 const failedStages = new WeakMap<Error, string>();
+/** The field a stage names when it refuses the prompt it was sent (its size; see the stage's engine-limits.ts). */
+const PROMPT_FIELD = 'prompt';
 
 /** The stage a run failed in, when a stage failed. */
 export function failedStageOf(error: unknown): string {
@@ -25,6 +29,16 @@ export function failedStageOf(error: unknown): string {
 /** Records that `error` happened in `stage` (the first stage recorded wins). */
 export function markFailedStage(error: Error, stage: string): void {
   if (!failedStages.has(error)) failedStages.set(error, stage);
+}
+
+/**
+ * A stage's refusal of the prompt it was sent for its size (its exact count, which the router's lower
+ * bound could not prove) as what it is to the client: the input is too long for the stack, OpenAI's
+ * context_length_exceeded on the input field, as when the router refuses it itself.
+ */
+function asClientRefusal(e: FslmError, request: StackRunRequest): FslmError {
+  if (e.code !== ErrorCode.InvalidArgument || e.field !== PROMPT_FIELD || e instanceof RequestError) return e;
+  return requestErrors.contextLength((request.fields ?? GRPC_FIELDS).input, e.message);
 }
 
 export interface StackRunDeps {
@@ -119,7 +133,9 @@ export class StackRun {
     const stage = this.stack.stages[index];
     const span = this.stageSpan(index);
     const startedAt = performance.now();
-    const request = prepared ? { params: this.params(index) } : stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index));
+    // The whole prompt even when a hand-off replica is prepared: if that replica fails, the retry is a
+    // plain request and needs it.
+    const request = stageRequest(stage, { input: this.request.input, stages: this.texts }, this.params(index));
     const handoffText = prepared && stage.handoffFrom ? this.texts[stage.handoffFrom] : '';
     try {
       const done = await runStage(this.deps.bus, {
@@ -164,7 +180,7 @@ export class StackRun {
       this.observer.stageFinished?.(outcome);
       return { stage: outcome, resultAt: done.resultAt };
     } catch (error) {
-      const e = toFslmError(error);
+      const e = asClientRefusal(toFslmError(error), this.request);
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
       span.setAttribute(FslmAttr.ErrorCode, e.code);
       markFailedStage(e, stage.name);

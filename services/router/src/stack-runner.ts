@@ -11,7 +11,7 @@ import {
 import type { Admission } from './admission.ts';
 import { workDeadline } from './budget.ts';
 import { DEFAULT_DESCRIBE_TTL_MS, DESCRIBE_TIMEOUT_MS } from './defaults.ts';
-import { timerAt } from './long-timer.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 import { requestErrors } from './request-errors.ts';
 import { checkAgainstLimits } from './request-limits.ts';
 import type { RouterMetrics } from './router-metrics.ts';
@@ -66,6 +66,9 @@ function untilEnd<T>(work: Promise<T>, signal: AbortSignal, deadlineMs: number):
 
 export class StackRunner {
   private readonly limits: StageLimitsCache;
+  /** Aborted when the router shuts down: every run in flight ends with its reason, and new ones are refused. */
+  private readonly stopping = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: StackRunnerDeps) {
     this.limits = deps.limits ?? new StageLimitsCache(deps.bus, { ttlMs: DEFAULT_DESCRIBE_TTL_MS, timeoutMs: DESCRIBE_TIMEOUT_MS });
@@ -105,6 +108,19 @@ export class StackRunner {
     throw error;
   }
 
+  /**
+   * Ends every run in flight with `reason` (their stages are told to cancel) and refuses new runs with
+   * it: a router that shuts down answers its callers at once (UNAVAILABLE, so they can try another).
+   */
+  stop(reason: FslmError): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort(reason);
+  }
+
+  /** Resolves once every run in flight has ended (after `stop`, promptly). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
+
   /** The described limits of every stage, or the first stage's error (marked with its name). */
   private async stageLimits(stack: StackDefinition, deadlineMs: number): Promise<StageLimits[]> {
     return Promise.all(stack.stages.map((stage) =>
@@ -119,8 +135,8 @@ export class StackRunner {
    * Admits a request, checks it against its stages' limits and runs it (on the definition `prepare`
    * resolved). Nothing is sent to a stage before every check has passed.
    */
-  async run(stack: StackDefinition, request: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
-    return this.admitted(stack, request, 'chat', (deadlineMs, span, handoff) =>
+  async run(stack: StackDefinition, asked: StackRunRequest, observer: RunObserver = {}): Promise<StackOutcome> {
+    return this.admitted(stack, asked, 'chat', (request, deadlineMs, span, handoff) =>
       new StackRun(this.deps, stack, { ...request, handoff }, deadlineMs, observer, span).run());
   }
 
@@ -129,8 +145,8 @@ export class StackRunner {
    * prompt from their texts and scores `ask.continuations` as its answer (StageService.Score over the
    * bus, within the same deadline; an abort tells the stage to drop it).
    */
-  async score(stack: StackDefinition, request: StackRunRequest, ask: ScoreAsk): Promise<StackScoreOutcome> {
-    return this.admitted(stack, request, 'score', async (deadlineMs, span, handoff) => {
+  async score(stack: StackDefinition, asked: StackRunRequest, ask: ScoreAsk): Promise<StackScoreOutcome> {
+    return this.admitted(stack, asked, 'score', async (request, deadlineMs, span, handoff) => {
       const last = stack.stages[stack.stages.length - 1];
       const earlier = stack.stages.length > 1
         ? await new StackRun(this.deps, { ...stack, stages: stack.stages.slice(0, -1) }, { ...request, handoff }, deadlineMs, {}, span).run()
@@ -154,14 +170,19 @@ export class StackRunner {
     });
   }
 
-  /** Admission, the described limits, metrics and the root span around a request's work. */
+  /**
+   * Admission, the described limits, metrics and the root span around a request's work; `work` gets the
+   * request with the router's stop signal joined to the caller's.
+   */
   private async admitted<T extends { stages: StageOutcome[] }>(
-    stack: StackDefinition, request: StackRunRequest, operation: string,
-    work: (deadlineMs: number, span: Span, handoff: boolean) => Promise<T>,
+    stack: StackDefinition, asked: StackRunRequest, operation: string,
+    work: (request: StackRunRequest, deadlineMs: number, span: Span, handoff: boolean) => Promise<T>,
   ): Promise<T & { totalMs: number }> {
     const { metrics, tracer } = this.deps;
+    const request = { ...asked, signal: AbortSignal.any([asked.signal, this.stopping.signal]) };
     let release: () => void;
     try {
+      if (this.stopping.signal.aborted) throw this.stopping.signal.reason;
       release = this.deps.admission.acquire();
     } catch (error) {
       metrics.rejected(stack, toFslmError(error).code);
@@ -185,7 +206,9 @@ export class StackRunner {
       metrics.requestStarted(stack);
       try {
         const handoff = request.handoff && this.deps.admission.inFlight <= this.deps.config.handoffMaxInFlight;
-        const outcome = await work(deadlineMs, span, handoff);
+        const running = work(request, deadlineMs, span, handoff);
+        this.active.add(running);
+        const outcome = await running.finally(() => this.active.delete(running));
         const usage = totalUsage(outcome.stages);
         span.setAttributes({ [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens });
         metrics.requestFinished(stack, performance.now() - started, null);

@@ -8,7 +8,7 @@ import type { TextDelta__Output } from '../../shared/generated/fslm/v1/TextDelta
 import type { PreparedHandoff } from './handoff-feed.ts';
 import type { ConversationEvent, HopHeaders, MessageBus, StageAddress, StageConversation } from './types.ts';
 import { HeartbeatWatch } from './heartbeat-watch.ts';
-import { timerAt } from './long-timer.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 
 export interface StageRunnerConfig {
   heartbeatMs: number;
@@ -25,7 +25,10 @@ export interface StageHooks {
 
 export interface StageCall {
   address: StageAddress;
-  /** Prompt and parameters; request_id is set per attempt. */
+  /**
+   * The stage's whole prompt and parameters (request_id is set per attempt); sent by every plain
+   * attempt, including the one that follows a failed hand-off replica.
+   */
   request: GenerateRequest;
   headers: HopHeaders;
   /** When the stage's work must end (epoch ms): the request's deadline, less the margin (budget.ts). */
@@ -48,7 +51,8 @@ export interface StageCallResult {
 
 type AttemptOutcome =
   | { kind: 'result'; result: GenerateResult__Output; accepted: StageAccepted__Output; firstDeltaAt: number }
-  | { kind: 'lost' }
+  /** The replica went quiet, or a message of its stream went missing (`detail` says which). */
+  | { kind: 'lost'; detail: string }
   | { kind: 'error'; error: FslmError; noResponders: boolean };
 
 const RETRYABLE = new Set<string>([ErrorCode.Unavailable, ErrorCode.ResourceExhausted, ErrorCode.Internal]);
@@ -94,13 +98,13 @@ export async function runStage(bus: MessageBus, call: StageCall, config: StageRu
     }
     if (prepared) {
       // The replica the hand-off prepared failed: try again with a plain request.
-      lastError = outcome.kind === 'error' ? outcome.error : errors.unavailable(`stage ${call.address.stage}: its hand-off replica stopped sending heartbeats`);
+      lastError = outcome.kind === 'error' ? outcome.error : errors.unavailable(`stage ${call.address.stage}: its hand-off replica ${outcome.detail}`);
     } else if (outcome.kind === 'error') {
       if (outcome.noResponders) throw errors.unavailable(`stage ${call.address.stage}: no replica is listening on ${call.address.subjectPrefix}.run`);
       if (!RETRYABLE.has(outcome.error.code)) throw outcome.error;
       lastError = outcome.error;
     } else {
-      lastError = errors.unavailable(`stage ${call.address.stage}: its replica stopped sending heartbeats`);
+      lastError = errors.unavailable(`stage ${call.address.stage}: its replica ${outcome.detail}`);
     }
     if (attempt < limit) call.hooks.retrying(attempt);
   }
@@ -119,6 +123,7 @@ function watchAttempt(
   return new Promise<AttemptOutcome>((resolve, reject) => {
     let accepted = alreadyAccepted;
     let firstDeltaAt = 0;
+    let nextSeq = 0;
     let done = false;
     const finish = (outcome: AttemptOutcome | null, error?: FslmError, cancel?: 'cancelled' | 'deadline') => {
       if (done) return;
@@ -135,7 +140,7 @@ function watchAttempt(
     call.signal.addEventListener('abort', onAbort);
     const deadlineTimer = timerAt(call.deadlineMs,
       () => finish(null, errors.deadlineExceeded(`stage ${call.address.stage} did not finish before the request's deadline`), 'deadline'));
-    const watch = new HeartbeatWatch(config.heartbeatTimeoutMs, () => finish({ kind: 'lost' }, undefined, 'cancelled'));
+    const watch = new HeartbeatWatch(config.heartbeatTimeoutMs, () => finish({ kind: 'lost', detail: 'stopped sending heartbeats' }, undefined, 'cancelled'));
     conversation.listen((event: ConversationEvent) => {
       if (done) return;
       watch.heard();
@@ -148,6 +153,13 @@ function watchAttempt(
         case 'heartbeat':
           break;
         case 'delta':
+          // NATS delivers at most once: a delta lost (e.g. while a client reconnects) leaves the text
+          // incomplete, so the attempt is given up and the stage retried.
+          if (Number(event.delta.seq) !== nextSeq) {
+            finish({ kind: 'lost', detail: `sent delta ${event.delta.seq} after ${nextSeq - 1}: the deltas between were lost` }, undefined, 'cancelled');
+            break;
+          }
+          nextSeq++;
           if (firstDeltaAt === 0) firstDeltaAt = performance.now();
           call.hooks.delta(attempt, event.delta);
           break;

@@ -43,7 +43,8 @@ export function parseTemplate(source: string): Template {
     } else if (c === '{') {
       const end = source.indexOf('}', i);
       if (end < 0) throw new TemplateSyntaxError('unclosed "{"', i + 1);
-      const name = source.slice(i + 1, end).trim();
+      // Only the white space the Stack CRD's template rule allows (RE2's \s), not all of Unicode's.
+      const name = source.slice(i + 1, end).replace(/^[ \t\n\r\f]+|[ \t\n\r\f]+$/g, '');
       const match = REFERENCE.exec(name);
       if (!match) throw new TemplateSyntaxError(`unknown reference {${name}}: use {input} or {stages.<name>} (write {{ for a literal brace)`, i + 1);
       flush();

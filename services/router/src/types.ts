@@ -25,6 +25,8 @@ export interface StageDefinition {
   name: string;
   /** The artifact the stage serves: a name from scripts/models or a directory. */
   model: string;
+  /** The weights its stage processes load (`fslm stage --precision`). */
+  precision: 'fp32' | 'int8' | 'int4';
   /** NATS subject prefix: runs go to <prefix>.run (see bus-codec.ts). */
   subjectPrefix: string;
   system: string;

@@ -7,7 +7,7 @@ import { parseTemplate } from '../src/template.ts';
 import type { StageDefinition } from '../src/types.ts';
 
 const stage = (name: string, budgetMs: number): StageDefinition => ({
-  name, budgetMs, model: 'm', subjectPrefix: `fslm.s.${name}`, system: '', template: parseTemplate('{input}'), params: {}, handoffFrom: null,
+  name, budgetMs, model: 'm', precision: 'fp32', subjectPrefix: `fslm.s.${name}`, system: '', template: parseTemplate('{input}'), params: {}, handoffFrom: null,
 });
 // A first stage with a tiny budget: under a per-stage split it would get almost none of the client's time.
 const stages = [stage('a', 1), stage('b', 3000)];

@@ -42,7 +42,7 @@ describe('stack definitions', { timeout: 10_000 }, () => {
       'spec.stages[0].name', 'spec.stages[1].budgetMs', 'spec.stages[1].model', 'spec.stages[1].params.colour',
       'spec.stages[1].params.maxNewTokens', 'spec.stages[1].params.temperature', 'spec.stages[1].template', 'spec.stages[2].subject',
     ].sort());
-    assert.match(found.find((p) => p.path === 'spec.stages[1].template')!.message, /not an earlier stage/);
+    assert.match(found.find((p) => p.path === 'spec.stages[1].template')!.message, /a stage listed before it/);
   });
 
   test('no number of a stack can wrap on the wire or in a timer: budgets and topK are bounded', () => {
@@ -51,7 +51,8 @@ describe('stack definitions', { timeout: 10_000 }, () => {
       ...Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, model: 'm', template: '{input}', budgetMs: 86_400_000 })),
     ]));
     assert.deepEqual(found.map((p) => p.path).sort(), ['spec.stages', 'spec.stages[0].budgetMs', 'spec.stages[0].params.topK']);
-    assert.match(found.find((p) => p.path === 'spec.stages')!.message, /budgets add up to \d+ ms; at most 2147483647/);
+    // At most 8 stages of at most a day each: their sum stays below 2^31 ms (a timer's limit).
+    assert.equal(found.find((p) => p.path === 'spec.stages')!.message, 'must have at most 8 items');
   });
 
   test('the kind, apiVersion and metadata are checked like a Kubernetes object', () => {
@@ -72,4 +73,14 @@ describe('stack definitions', { timeout: 10_000 }, () => {
   test('YAML syntax errors are reported, not thrown raw', () => {
     assert.deepEqual(problems('spec: [unclosed').map((p) => p.path), ['(yaml)']);
   });
+});
+
+test('a stage names the precision its processes serve; fp32 when it names none; anything else is refused', { timeout: 10_000 }, () => {
+  const stack = parseStack(stackDoc([
+    { name: 'a', model: 'm', template: '{input}', precision: 'int4' },
+    { name: 'b', model: 'm', template: '{input}' },
+  ]));
+  assert.deepEqual(stack.stages.map((s) => s.precision), ['int4', 'fp32']);
+  const found = problems(stackDoc([{ name: 'a', model: 'm', template: '{input}', precision: 'int3' }]));
+  assert.deepEqual(found, [{ path: 'spec.stages[0].precision', message: 'must be one of fp32, int8, int4' }]);
 });

@@ -123,6 +123,27 @@ describe('stack runner', { timeout: 30_000 }, () => {
     assert.equal(feed.cancelled, 'cancelled', 'the hand-off replica is told to drop the request at once');
   });
 
+  test('a hand-off replica that fails leaves the stage to a plain retry that carries the whole prompt', async () => {
+    const { runner, bus } = setup();
+    const { stack: s, request } = runner.prepare('demo', (st) => toStackRunRequest(st, ask('hi'), true));
+    const running = runner.run(s, request);
+    const first = await bus.opening(0);
+    first.accept();
+    first.delta('Hello');
+    const feed = await bus.opening(1);
+    assert.ok(feed.run.handoff_sentinel);
+    feed.accept('r2');
+    first.result('Hello');
+    await new Promise((resolve) => setImmediate(resolve));
+    feed.fail(errors.resourceExhausted('the replica is full'));
+    const retry = await bus.opening(2);
+    assert.ok(!retry.run.handoff_sentinel, 'the retry is a plain request');
+    assert.match(JSON.stringify(retry.run.request), /Go on: Hello/, 'and it carries the prompt, the previous stage\'s text included');
+    retry.accept('r3');
+    retry.result('two');
+    assert.equal((await running).text, 'two');
+  });
+
   test('a request runs through both stages; an explicit zero overrides the stack, an unset field keeps it', async () => {
     const { runner, bus } = setup();
     const { stack: s, request } = runner.prepare('demo', (st) => toStackRunRequest(st, { ...ask('hi', { second: { temperature: 0, max_new_tokens: 3 } }), disableHandoff: true }, true));

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errors } from '../../shared/errors.ts';
+import type { KvLayout } from './decoder-session.ts';
 
 export interface DecoderInfo {
   num_layers: number;
@@ -20,6 +21,19 @@ export interface DecoderInfo {
   attention?: 'grouped' | 'native';
 }
 
+/** How one precision's file was made and how close it stays to fp32 (fslm.json `variants`). */
+export interface PrecisionVariant {
+  file: string;
+  method: string;
+  bits: number;
+  block_size?: number;
+  accuracy_level?: number;
+  attention: string;
+  /** 'shared': past and present are one buffer the graph writes in place; 'concat' (or absent): present = past + new. */
+  kv_cache?: KvLayout;
+  fidelity?: Record<string, unknown>;
+}
+
 export interface ModelManifest {
   format: number;
   name: string;
@@ -32,10 +46,18 @@ export interface ModelManifest {
   onnx: Record<string, string>;
   files: Record<string, string>;
   metrics: Record<string, number>;
+  /** Per precision: how its file was made; absent in artifacts from before quantized variants. */
+  variants?: Record<string, PrecisionVariant>;
   created: string;
 }
 
-export type Precision = 'fp32' | 'int8';
+export const PRECISIONS = ['fp32', 'int8', 'int4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** Whether `value` names a precision the engine loads. */
+export function isPrecision(value: unknown): value is Precision {
+  return typeof value === 'string' && (PRECISIONS as readonly string[]).includes(value);
+}
 
 export interface Artifact {
   dir: string;
@@ -44,6 +66,8 @@ export interface Artifact {
   version: string;
   precision: Precision;
   onnxPath: string;
+  /** The KV-cache layout the precision's graph takes. */
+  kvLayout: KvLayout;
   tokenizerJson: object;
   tokenizerConfig: Record<string, unknown>;
 }
@@ -121,12 +145,20 @@ export async function verifyArtifact(dir: string, manifest: ModelManifest): Prom
   }
 }
 
+/** Reads and verifies the artifact in `dir` and picks the file of `precision`; FAILED_PRECONDITION when it has none. */
 export async function loadArtifact(dir: string, precision: Precision = 'fp32'): Promise<Artifact> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const manifest = checkManifestShape(await readJson(manifestPath), manifestPath);
   await verifyArtifact(dir, manifest);
   const onnxRel = manifest.onnx[precision];
-  if (!onnxRel) throw errors.failedPrecondition(`${dir} has no ${precision} model (fslm.json onnx.${precision})`);
+  if (!onnxRel) {
+    const has = Object.keys(manifest.onnx).join(', ');
+    throw errors.failedPrecondition(`${dir} has no ${precision} model (fslm.json onnx.${precision}); it has: ${has}`);
+  }
+  const kvLayout = manifest.variants?.[precision]?.kv_cache ?? 'concat';
+  if (kvLayout !== 'concat' && kvLayout !== 'shared') {
+    throw errors.failedPrecondition(`${manifestPath}: variants.${precision}.kv_cache must be "concat" or "shared", got ${JSON.stringify(kvLayout)}`);
+  }
   const tokenizerConfig = (await readJson(path.join(dir, 'tokenizer_config.json'))) as Record<string, unknown>;
   return {
     dir,
@@ -134,6 +166,7 @@ export async function loadArtifact(dir: string, precision: Precision = 'fp32'): 
     version: await sha256File(manifestPath),
     precision,
     onnxPath: path.join(dir, onnxRel),
+    kvLayout,
     tokenizerJson: (await readJson(path.join(dir, 'tokenizer.json'))) as object,
     tokenizerConfig,
   };

@@ -1,9 +1,9 @@
-// The decode batch: the rows decoded together, one token each per step, over one right-aligned KV
-// cache. A failure is kept to the request it belongs to: a row whose token handling throws fails
+// The decode batch: the rows decoded together, one token each per step, over one KV cache (its layout
+// is the session's). A failure is kept to the request it belongs to: a row whose token handling throws fails
 // alone, and a batched run that fails is retried row by row so that only rows failing alone fail.
 import { errorMessage, errors } from '../../shared/errors.ts';
 import type { DecoderSession, StepOutput } from './decoder-session.ts';
-import { KvCache } from './kv-cache.ts';
+import type { KvCache } from './kv-cache.ts';
 import type { Sequence } from './sequence.ts';
 
 /** Feeds one row's output to its sequence; a throw fails that sequence only. Returns whether a token was taken. */
@@ -39,7 +39,7 @@ export class DecodeBatch {
     } else {
       const parts = this.rows.map((_, row) => ({ cache: this.cache!, row }));
       for (const seq of joining) parts.push({ cache: seq.cache!, row: seq.cacheRow });
-      this.cache = KvCache.gather(this.session.geometry, parts);
+      this.cache = this.session.gatherCache(parts);
     }
     for (const seq of joining) seq.cache = null;
     this.rows.push(...joining);
@@ -53,7 +53,7 @@ export class DecodeBatch {
     });
     if (keep.length === this.rows.length) return;
     const cache = this.cache!;
-    this.cache = keep.length === 0 ? null : KvCache.gather(this.session.geometry, keep.map((row) => ({ cache, row })));
+    this.cache = keep.length === 0 ? null : this.session.gatherCache(keep.map((row) => ({ cache, row })));
     this.rows = keep.map((row) => this.rows[row]);
   }
 
@@ -89,14 +89,14 @@ export class DecodeBatch {
     for (const [row, seq] of this.rows.entries()) {
       if (seq.ended) continue;
       try {
-        const own = KvCache.gather(this.session.geometry, [{ cache, row }]);
+        const own = this.session.gatherCache([{ cache, row }]);
         survivors.push({ seq, out: await this.session.run(own, [[seq.lastToken]], seq.needsLogits) });
       } catch (error) {
         seq.fail(errors.internal(`inference failed for request ${seq.requestId}: ${errorMessage(error)} (batched step: ${errorMessage(batchError)})`, error));
       }
     }
     this.rows = survivors.map((s) => s.seq);
-    this.cache = survivors.length === 0 ? null : KvCache.gather(this.session.geometry, survivors.map((s) => ({ cache: s.out.cache, row: 0 })));
+    this.cache = survivors.length === 0 ? null : this.session.gatherCache(survivors.map((s) => ({ cache: s.out.cache, row: 0 })));
     let taken = 0;
     survivors.forEach(({ seq, out }) => {
       if (acceptInto(seq, out, 0)) taken++;

@@ -1,10 +1,20 @@
 // One ONNX decoder-with-past session: feeds new tokens for a batch of rows on top of their KV cache
-// and returns each row's last logits and the grown cache.
+// and returns each row's last logits and the grown cache. The cache layout follows the graph:
+//   'concat'  the graph concatenates past and new keys/values into `present.*`, which become the next
+//             past (rows right-aligned, left padding, explicit position_ids);
+//   'shared'  GroupQueryAttention writes the new keys/values into the past buffer itself when
+//             `present.*` is fetched into that same buffer (rows left-aligned, right padding, positions
+//             from the mask's row sums).
 import ort from 'onnxruntime-node';
-import { KvCache, type CacheGeometry } from './kv-cache.ts';
+import { ConcatKvCache, type CacheGeometry, type KvCache } from './kv-cache.ts';
+import { SharedKvCache } from './kv-cache-shared.ts';
+
+export type KvLayout = 'concat' | 'shared';
 
 export interface SessionOptions {
   intraOpThreads: number;
+  /** The artifact's cache layout for this graph (fslm.json `variants.<precision>.kv_cache`). */
+  kvLayout: KvLayout;
 }
 
 export interface StepOutput {
@@ -23,18 +33,30 @@ export interface StepOutput {
  */
 export const NEXT_TOKEN_OUTPUT = 'next_token';
 
+/** A run's inputs plus, per row, which new position is its last. */
+interface PreparedStep {
+  feeds: Record<string, ort.Tensor>;
+  fetches: Record<string, ort.Tensor | null>;
+  lastIndex: number[];
+  seqLen: number;
+  after(outputs: ort.InferenceSession.OnnxValueMapType): KvCache;
+}
+
 export class DecoderSession {
   /** Whether the graph has the `next_token` output. */
   readonly hasNextToken: boolean;
   private readonly presentNames: string[];
+  private readonly takesPositions: boolean;
 
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly geometry: CacheGeometry,
     readonly vocabSize: number,
+    readonly layout: KvLayout,
   ) {
     this.hasNextToken = session.outputNames.includes(NEXT_TOKEN_OUTPUT);
     this.presentNames = session.outputNames.filter((name) => name.startsWith('present.'));
+    this.takesPositions = session.inputNames.includes('position_ids');
   }
 
   static async open(onnxPath: string, geometry: CacheGeometry, vocabSize: number, options: SessionOptions): Promise<DecoderSession> {
@@ -45,20 +67,57 @@ export class DecoderSession {
       intraOpNumThreads: options.intraOpThreads,
       interOpNumThreads: 1,
     });
-    return new DecoderSession(session, geometry, vocabSize);
+    return new DecoderSession(session, geometry, vocabSize, options.kvLayout);
+  }
+
+  /** A cache of `rows` empty rows in this session's layout. */
+  emptyCache(rows: number): KvCache {
+    return this.layout === 'shared' ? SharedKvCache.empty(this.geometry, rows) : ConcatKvCache.empty(this.geometry, rows);
+  }
+
+  /** Row i of the result is row parts[i].row of parts[i].cache; the given caches must not be used afterwards. */
+  gatherCache(parts: Array<{ cache: KvCache; row: number }>): KvCache {
+    return this.layout === 'shared'
+      ? SharedKvCache.gather(this.geometry, parts as Array<{ cache: SharedKvCache; row: number }>)
+      : ConcatKvCache.gather(this.geometry, parts as Array<{ cache: ConcatKvCache; row: number }>);
   }
 
   /**
-   * Runs `newIds[r]` for each row on top of `cache`. Rows of different lengths are left-padded,
-   * which keeps rows right-aligned only when the cache is empty or all rows add the same count.
-   * `allPositions` also returns the logits of every new position (scoring).
+   * Runs `newIds[r]` for each row on top of `cache` (which must not be used afterwards). Rows with a
+   * cache must all add the same number of tokens; rows of a fresh cache may differ (padded).
+   * `allPositions` also returns, per row, the logits of each of its new positions (scoring).
    */
   async run(cache: KvCache, newIds: number[][], wantLogits = true, allPositions = false): Promise<StepOutput> {
-    const rows = newIds.length;
-    const added = Math.max(...newIds.map((ids) => ids.length));
-    if (cache.width > 0 && newIds.some((ids) => ids.length !== added)) {
+    const seqLen = Math.max(...newIds.map((ids) => ids.length));
+    if (cache.lengths.some((n) => n > 0) && newIds.some((ids) => ids.length !== seqLen)) {
       throw new Error('rows with a cache must add the same number of tokens');
     }
+    const step = this.layout === 'shared' ? this.prepareShared(cache as SharedKvCache, newIds, seqLen) : this.prepareConcat(cache as ConcatKvCache, newIds, seqLen);
+    const fetchLogits = wantLogits || allPositions || !this.hasNextToken;
+    step.fetches[fetchLogits ? 'logits' : NEXT_TOKEN_OUTPUT] = null;
+    const outputs = await this.session.run(step.feeds, step.fetches);
+    const rows = newIds.length;
+    let logits: Float32Array[] | null = null;
+    let nextTokens: number[] | null = null;
+    let positionLogits: Float32Array[][] | undefined;
+    if (fetchLogits) {
+      const logitsData = outputs.logits.data as Float32Array;
+      const vocab = outputs.logits.dims[2];
+      const at = (r: number, column: number) => logitsData.subarray((r * seqLen + column) * vocab, (r * seqLen + column + 1) * vocab);
+      logits = [];
+      for (let r = 0; r < rows; r++) logits.push(at(r, step.lastIndex[r]));
+      // Row r's new ids end at column lastIndex[r] (left padding) or start at 0 (right padding) alike.
+      if (allPositions) positionLogits = newIds.map((ids, r) => ids.map((_, j) => at(r, step.lastIndex[r] - (ids.length - 1) + j)));
+    } else {
+      const ids = outputs[NEXT_TOKEN_OUTPUT].data as BigInt64Array;
+      nextTokens = Array.from({ length: rows }, (_, r) => Number(ids[r * seqLen + step.lastIndex[r]]));
+    }
+    return { logits, nextTokens, positionLogits, cache: step.after(outputs) };
+  }
+
+  /** Left padding: row r's ids end at the last column; its past sits at the end of the cache's columns. */
+  private prepareConcat(cache: ConcatKvCache, newIds: number[][], added: number): PreparedStep {
+    const rows = newIds.length;
     const total = cache.width + added;
     const inputIds = new BigInt64Array(rows * added);
     const positions = new BigInt64Array(rows * added);
@@ -79,28 +138,48 @@ export class DecoderSession {
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', inputIds, [rows, added]),
       attention_mask: new ort.Tensor('int64', mask, [rows, total]),
-      position_ids: new ort.Tensor('int64', positions, [rows, added]),
     };
+    if (this.takesPositions) feeds.position_ids = new ort.Tensor('int64', positions, [rows, added]);
     cache.feeds(feeds);
-    const fetchLogits = wantLogits || allPositions || !this.hasNextToken;
-    const fetches = [...this.presentNames, fetchLogits ? 'logits' : NEXT_TOKEN_OUTPUT];
-    const outputs = await this.session.run(feeds, fetches);
-    let logits: Float32Array[] | null = null;
-    let nextTokens: number[] | null = null;
-    let positionLogits: Float32Array[][] | undefined;
-    if (fetchLogits) {
-      const logitsData = outputs.logits.data as Float32Array;
-      const [, seq, vocab] = outputs.logits.dims;
-      const at = (r: number, j: number) => logitsData.subarray((r * seq + j) * vocab, (r * seq + j + 1) * vocab);
-      logits = [];
-      for (let r = 0; r < rows; r++) logits.push(at(r, seq - 1));
-      if (allPositions) positionLogits = Array.from({ length: rows }, (_, r) => Array.from({ length: seq }, (_, j) => at(r, j)));
-    } else {
-      const ids = outputs[NEXT_TOKEN_OUTPUT].data as BigInt64Array;
-      const seq = outputs[NEXT_TOKEN_OUTPUT].dims[1];
-      nextTokens = Array.from({ length: rows }, (_, r) => Number(ids[r * seq + seq - 1]));
+    const fetches: Record<string, ort.Tensor | null> = Object.fromEntries(this.presentNames.map((name) => [name, null]));
+    return {
+      feeds, fetches, seqLen: added, lastIndex: new Array(rows).fill(added - 1),
+      after: (outputs) => ConcatKvCache.fromOutputs(this.geometry, outputs, lengths, total),
+    };
+  }
+
+  /**
+   * Right padding: row r's ids start at column 0 and its mask covers its past plus its new ids. Past
+   * and present are the same tensors over the cache's buffers, so the graph writes the new positions
+   * in place (onnxruntime-node still copies each fetched present into a new ArrayBuffer, which is dropped).
+   */
+  private prepareShared(cache: SharedKvCache, newIds: number[][], seqLen: number): PreparedStep {
+    const rows = newIds.length;
+    const added = newIds.map((ids) => ids.length);
+    const totals = cache.lengths.map((n, r) => n + added[r]);
+    const width = Math.max(...totals);
+    const sized = cache.reserve(width);
+    const inputIds = new BigInt64Array(rows * seqLen);
+    const positions = new BigInt64Array(rows * seqLen);
+    const mask = new BigInt64Array(rows * width);
+    for (let r = 0; r < rows; r++) {
+      newIds[r].forEach((id, j) => {
+        inputIds[r * seqLen + j] = BigInt(id);
+        positions[r * seqLen + j] = BigInt(cache.lengths[r] + j);
+      });
+      mask.fill(1n, r * width, r * width + totals[r]);
     }
-    return { logits, nextTokens, positionLogits, cache: KvCache.fromOutputs(this.geometry, outputs, lengths, total) };
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', inputIds, [rows, seqLen]),
+      attention_mask: new ort.Tensor('int64', mask, [rows, width]),
+    };
+    if (this.takesPositions) feeds.position_ids = new ort.Tensor('int64', positions, [rows, seqLen]);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const [suffix, tensor] of Object.entries(sized.store.tensors(rows))) {
+      feeds[`past_key_values.${suffix}`] = tensor;
+      fetches[`present.${suffix}`] = tensor;
+    }
+    return { feeds, fetches, seqLen, lastIndex: added.map((n) => n - 1), after: () => sized.grown(added) };
   }
 
   async close(): Promise<void> {

@@ -71,7 +71,7 @@ export class OnnxEngine implements InferenceEngine {
     const d = artifact.manifest.decoder;
     resolveLimits(resolved, d.max_position_embeddings);
     const geometry = { layers: d.num_layers, heads: d.num_key_value_heads, headDim: d.head_dim };
-    const session = await DecoderSession.open(artifact.onnxPath, geometry, d.vocab_size, { intraOpThreads: resolved.intraOpThreads });
+    const session = await DecoderSession.open(artifact.onnxPath, geometry, d.vocab_size, { intraOpThreads: resolved.intraOpThreads, kvLayout: artifact.kvLayout });
     return new OnnxEngine(artifact, new TextCodec(artifact), session, resolved);
   }
 

@@ -8,6 +8,8 @@ import type { ScoreRequest__Output } from '../../shared/generated/fslm/v1/ScoreR
 import type { ScoreResponse } from '../../shared/generated/fslm/v1/ScoreResponse.ts';
 import type { ProtoGrpcType } from '../../shared/generated/stage.ts';
 import { serveWithHealth, type ServingServer } from '../../shared/grpc-serve.ts';
+import { invalidUtf8Error, strictUtf8Service } from '../../shared/grpc-utf8.ts';
+import { timerAt } from '../../shared/long-timer.ts';
 import { loadDefinition } from '../../shared/proto.ts';
 import type { Artifact } from './artifact.ts';
 import { describeModel } from './describe.ts';
@@ -29,14 +31,12 @@ function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWr
   call.on('cancelled', onCancelled);
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  let timer: NodeJS.Timeout | undefined;
-  if (Number.isFinite(deadlineMs)) {
-    timer = setTimeout(() => abort.abort(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
-  }
+  // A far deadline (beyond a Node timer's 24.8 days) is honoured too.
+  const timer = Number.isFinite(deadlineMs) ? timerAt(deadlineMs, () => abort.abort(errors.deadlineExceeded())) : null;
   return {
     signal: abort.signal,
     end: () => {
-      clearTimeout(timer);
+      timer?.clear();
       call.off('cancelled', onCancelled);
     },
   };
@@ -49,6 +49,8 @@ function generateHandler(engine: InferenceEngine, modelVersion: string, metrics:
     let errorCode: string | null = null;
     const watch = callSignal(call);
     try {
+      const notUtf8 = invalidUtf8Error(call.request);
+      if (notUtf8) throw notUtf8;
       const input = toGenerateInput(call.request, engine.limits, engine.hasChatTemplate);
       result = await engine.generate(input, { signal: watch.signal, onDelta: (delta) => call.write({ delta: toWireDelta(delta) }) });
       if (call.cancelled) return;
@@ -71,6 +73,8 @@ function scoreHandler(engine: InferenceEngine, modelVersion: string, metrics: St
     let errorCode: string | null = null;
     const watch = callSignal(call);
     try {
+      const notUtf8 = invalidUtf8Error(call.request);
+      if (notUtf8) throw notUtf8;
       const result = await engine.score(toScoreInput(call.request, engine.hasChatTemplate), { signal: watch.signal });
       callback(null, toWireScore(result, modelVersion));
     } catch (error) {
@@ -83,16 +87,18 @@ function scoreHandler(engine: InferenceEngine, modelVersion: string, metrics: St
   };
 }
 
-/** Starts the server; `address` like 127.0.0.1:0 picks a free port. */
-export async function startStageServer(engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics): Promise<StageServer> {
+/** Starts the server; `address` like 127.0.0.1:0 picks a free port; `credentials` are plaintext unless given (TLS: grpc-tls.ts). */
+export async function startStageServer(
+  engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics, credentials?: grpc.ServerCredentials,
+): Promise<StageServer> {
   const definition = loadDefinition(PROTO_FILES);
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
   const description = describeModel(engine);
-  server.addService(proto.fslm.v1.StageService.service, {
+  server.addService(strictUtf8Service(proto.fslm.v1.StageService.service, definition), {
     Generate: generateHandler(engine, artifact.version, metrics),
     Score: scoreHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
-  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address);
+  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address, credentials);
 }

@@ -4,7 +4,7 @@
 // it is refused and its cache dropped at once.
 import { errors, errorMessage, type FslmError } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
-import { KvCache } from './kv-cache.ts';
+import type { KvCache } from './kv-cache.ts';
 import { joinPieces, slicePieces } from './prompt-pieces.ts';
 import type { CacheDonor } from './sequence.ts';
 import type { GenerateCallbacks, GenerateResult, IncrementalPrompt, PromptPiece, SamplingOptions } from './types.ts';
@@ -125,7 +125,7 @@ export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
     const from = this.cachedIds.length;
     if (from >= target.length) return idle;
     const piece = target.slice(from, Math.min(from + chunk, target.length));
-    const out = await session.run(this.cache ?? KvCache.empty(session.geometry, 1), [piece], false);
+    const out = await session.run(this.cache ?? session.emptyCache(1), [piece], false);
     // Discarded, refused or grown differently while the chunk ran: its result is not wanted.
     if (this.state !== 'open' || this.target !== target) return { ran: true, more: this.state === 'open' };
     this.cache = out.cache;

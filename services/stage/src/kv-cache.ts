@@ -1,15 +1,29 @@
-// Key/value cache tensors for a batch of sequences. Each row is right-aligned: row r holds its
-// `lengths[r]` real positions at the end of the time axis, and the columns before them are padding
-// that the attention mask hides. Rows join and leave by copying into a new cache.
+// Key/value caches for a batch of sequences. Two layouts, chosen by the graph (kv-cache-shared.ts has
+// the other): here each step's `present.*` outputs become the next step's past. Each row is
+// right-aligned: row r holds its `lengths[r]` real positions at the end of the time axis, and the
+// columns before them are padding that the attention mask hides. Rows join and leave by copying into a
+// new cache.
 import ort from 'onnxruntime-node';
 
 export interface CacheGeometry {
   layers: number;
+  /** Key/value heads. */
   heads: number;
   headDim: number;
 }
 
-export class KvCache {
+/** What the engine holds of a cache, whatever its layout. */
+export interface KvCache {
+  readonly geometry: CacheGeometry;
+  /** Per row: real positions held (the next token's position id). */
+  readonly lengths: number[];
+  readonly rows: number;
+  /** The cache of one row keeping only its first `keep` positions (an incremental prompt rolled back). */
+  truncateSingle(keep: number): KvCache;
+}
+
+/** The past/present-concatenating layout: a cache is the `present.*` outputs of the step that made it. */
+export class ConcatKvCache implements KvCache {
   private constructor(
     readonly geometry: CacheGeometry,
     /** Per row: real positions held (the next token's position id). */
@@ -20,13 +34,13 @@ export class KvCache {
     private readonly tensors: Float32Array[][],
   ) {}
 
-  static empty(geometry: CacheGeometry, rows: number): KvCache {
+  static empty(geometry: CacheGeometry, rows: number): ConcatKvCache {
     const tensors = Array.from({ length: geometry.layers }, () => [new Float32Array(0), new Float32Array(0)]);
-    return new KvCache(geometry, new Array(rows).fill(0), 0, tensors);
+    return new ConcatKvCache(geometry, new Array(rows).fill(0), 0, tensors);
   }
 
   /** Wraps the `present.*` outputs of a run whose past was `previous` and which added `added` columns. */
-  static fromOutputs(geometry: CacheGeometry, outputs: ort.InferenceSession.OnnxValueMapType, lengths: number[], width: number): KvCache {
+  static fromOutputs(geometry: CacheGeometry, outputs: ort.InferenceSession.OnnxValueMapType, lengths: number[], width: number): ConcatKvCache {
     const tensors: Float32Array[][] = [];
     for (let layer = 0; layer < geometry.layers; layer++) {
       tensors.push([
@@ -34,11 +48,11 @@ export class KvCache {
         outputs[`present.${layer}.value`].data as Float32Array,
       ]);
     }
-    return new KvCache(geometry, lengths, width, tensors);
+    return new ConcatKvCache(geometry, lengths, width, tensors);
   }
 
   /** Copies the given rows of several caches into one new cache, right-aligned. */
-  static gather(geometry: CacheGeometry, parts: Array<{ cache: KvCache; row: number }>): KvCache {
+  static gather(geometry: CacheGeometry, parts: Array<{ cache: ConcatKvCache; row: number }>): ConcatKvCache {
     const lengths = parts.map((p) => p.cache.lengths[p.row]);
     const width = Math.max(0, ...lengths);
     const { heads, headDim } = geometry;
@@ -60,15 +74,14 @@ export class KvCache {
       }
       tensors.push(pair);
     }
-    return new KvCache(geometry, lengths, width, tensors);
+    return new ConcatKvCache(geometry, lengths, width, tensors);
   }
 
   get rows(): number {
     return this.lengths.length;
   }
 
-  /** The cache of one row keeping only its first `keep` positions (an incremental prompt rolled back). */
-  truncateSingle(keep: number): KvCache {
+  truncateSingle(keep: number): ConcatKvCache {
     if (this.rows !== 1) throw new Error('truncateSingle needs a one-row cache');
     if (keep >= this.lengths[0]) return this;
     const { heads, headDim } = this.geometry;
@@ -83,7 +96,7 @@ export class KvCache {
         return out;
       }),
     );
-    return new KvCache(this.geometry, [keep], keep, tensors);
+    return new ConcatKvCache(this.geometry, [keep], keep, tensors);
   }
 
   /** The `past_key_values.*` feeds. */

@@ -8,6 +8,7 @@ import type { NatsConnection } from 'nats';
 import { busCodec } from '../../shared/bus-codec.ts';
 import { errorHeaders } from '../../shared/bus-errors.ts';
 import { ErrorCode, errors, FslmError, toFslmError } from '../../shared/errors.ts';
+import { timerAt, type LongTimer } from '../../shared/long-timer.ts';
 import type { StageEvent } from '../../shared/generated/fslm/v1/StageEvent.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -29,6 +30,7 @@ export interface JobContext {
   controlSubject: string;
   model: string;
   modelVersion: string;
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   /** How long a hand-off job without a deadline waits for its start. */
@@ -58,7 +60,7 @@ export const HANDOFF_MAX_WAIT_MS = 120_000;
 
 export class NatsJob {
   private readonly abort = new AbortController();
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: LongTimer | undefined;
   private startTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatSeq = 0;
@@ -88,6 +90,7 @@ export class NatsJob {
         [FslmAttr.Stack]: ctx.stack, [FslmAttr.Stage]: ctx.stage, [FslmAttr.ModelVersion]: ctx.modelVersion,
         [FslmAttr.Replica]: ctx.replica, [FslmAttr.Attempt]: req.attempt, [FslmAttr.RequestId]: req.input.requestId,
         [FslmAttr.Handoff]: req.handoff !== null,
+        ...(ctx.precision ? { [FslmAttr.Precision]: ctx.precision } : {}),
       },
     }, req.parent);
     const callbacks = {
@@ -137,7 +140,7 @@ export class NatsJob {
       span.setAttribute(FslmAttr.ErrorCode, failure.code);
     } finally {
       clearInterval(this.heartbeat);
-      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer?.clear();
       clearTimeout(this.startTimer);
       ctx.metrics.finished('nats', result, failure?.code ?? null);
       span.end();
@@ -190,9 +193,9 @@ export class NatsJob {
   }
 
   private setDeadline(deadlineMs: number): void {
-    clearTimeout(this.deadlineTimer);
-    if (!Number.isFinite(deadlineMs)) return;
-    this.deadlineTimer = setTimeout(() => this.end(errors.deadlineExceeded()), Math.max(0, deadlineMs - Date.now()));
+    this.deadlineTimer?.clear();
+    // A far deadline (beyond a Node timer's 24.8 days) is honoured too.
+    this.deadlineTimer = Number.isFinite(deadlineMs) ? timerAt(deadlineMs, () => this.end(errors.deadlineExceeded())) : undefined;
   }
 
   /** `watch`: send with the bounce reply subject, so a reply inbox without subscriber is noticed. */

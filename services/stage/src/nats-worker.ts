@@ -29,6 +29,8 @@ export interface NatsWorkerOptions {
   replica: string;
   model: string;
   modelVersion: string;
+  /** The weights the engine serves (fp32, int8, int4): the stage span's `fslm.precision`. */
+  precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
   /** How long a hand-off job whose run carries no deadline waits for its start (HANDOFF_MAX_WAIT_MS by default). */
@@ -63,10 +65,19 @@ export class NatsStageWorker {
     this.scorer = new NatsScorer(nc, engine, options);
   }
 
-  /** Subscribes and waits until the server has the subscriptions. */
+  /**
+   * Subscribes and waits until the server has the subscriptions; throws when the server refused one (this
+   * identity lacks the permission), naming the subject.
+   */
   async start(): Promise<void> {
     const { subjectPrefix: prefix } = this.options;
-    const guard = (handler: (msg: Msg) => void) => (_error: unknown, msg: Msg) => {
+    const refused: string[] = [];
+    const guard = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => {
+      if (error) {
+        refused.push(error.message);
+        this.options.log({ event: 'nats-refused', error: error.message });
+        return;
+      }
       try {
         handler(msg);
       } catch (error) {
@@ -82,7 +93,9 @@ export class NatsStageWorker {
       this.nc.subscribe(`${this.context.controlSubject}.bounce.*`, { callback: guard((msg) => this.onBounce(msg)) }),
     );
     void this.watchConnection();
+    // The server answers a refused subscription before the flush's PONG.
     await this.nc.flush();
+    if (refused.length > 0) throw new Error(`NATS refused this stage's subscriptions (check its identity's permissions): ${refused.join('; ')}`);
   }
 
   /** Whether the NATS connection is up (false while it is reconnecting). */

@@ -4,7 +4,6 @@
 import { errorMessage, errors } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
 import { acceptInto } from './decode-batch.ts';
-import { KvCache } from './kv-cache.ts';
 import type { Sequence } from './sequence.ts';
 
 /** Chooses and runs the prefill of one engine step (owned by the engine's loop). */
@@ -52,7 +51,7 @@ export class PrefillStep {
     let out;
     this.runs++;
     try {
-      out = await this.session.run(KvCache.empty(this.session.geometry, members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
+      out = await this.session.run(this.session.emptyCache(members.length), members.map((s) => s.promptIds), members.some((s) => s.needsLogits));
     } catch (error) {
       if (members.length === 1) members[0].fail(errors.internal(`prefill failed for request ${members[0].requestId}: ${errorMessage(error)}`, error));
       for (const seq of members) this.solo.add(seq);
@@ -69,7 +68,7 @@ export class PrefillStep {
   }
 
   private async runChunk(seq: Sequence): Promise<Sequence[]> {
-    let cache = seq.cache ?? KvCache.empty(this.session.geometry, 1);
+    let cache = seq.cache ?? this.session.emptyCache(1);
     let pending = seq.pendingPromptIds();
     if (pending.length === 0) {
       // The whole prompt is cached already; re-run its last token to get the logits.

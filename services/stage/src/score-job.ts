@@ -4,7 +4,7 @@
 // logits of the position before it. A request that ends (abort, deadline) leaves before the next run.
 import { FslmError, errorMessage, errors } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
-import { KvCache } from './kv-cache.ts';
+import type { KvCache } from './kv-cache.ts';
 import { tokenLogprob, type TokenText } from './logprobs.ts';
 import { argmax } from './sampler.ts';
 import type { ContinuationScore, ScoreResult, TokenLogprob } from './types.ts';
@@ -104,7 +104,7 @@ export class ScoreJob {
   private async prefillChunk(session: DecoderSession, chunk: number): Promise<void> {
     const piece = this.promptIds.slice(this.prefilled, this.prefilled + chunk);
     const last = this.prefilled + piece.length === this.promptIds.length;
-    const out = await session.run(this.cache ?? KvCache.empty(session.geometry, 1), [piece], last);
+    const out = await session.run(this.cache ?? session.emptyCache(1), [piece], last);
     if (this.ended) return;
     this.cache = out.cache;
     this.prefilled += piece.length;
@@ -167,7 +167,7 @@ export class ScoreJob {
       while (ids.length < width) ids.push(ids[ids.length - 1]);
       return ids;
     });
-    const cache = KvCache.gather(session.geometry, members.map(() => ({ cache: this.cache!, row: 0 })));
+    const cache = session.gatherCache(members.map(() => ({ cache: this.cache!, row: 0 })));
     return { members, feeds, width, done: 0, cache };
   }
 

@@ -1,9 +1,10 @@
 // A stage's Prometheus metrics for the requests both its doors serve (attribute `fslm.door`: nats or
-// grpc): latency and time to first token (GenAI server metrics), tokens/s, requests in flight and
-// errors by code; and what the engine and the NATS worker hold right now, read at each scrape
+// grpc; `fslm.precision`: the weights it serves): latency and time to first token (GenAI server
+// metrics), tokens/s, requests in flight and errors by code; and what the engine and the NATS worker hold right now, read at each scrape
 // (engine requests by state, admitted work, KV-cache rows and positions, NATS jobs by state), so
 // that a request's end can be seen to leave nothing running.
 import type { Counter, Histogram, Meter, ObservableCounter, ObservableGauge, UpDownCounter } from '@opentelemetry/api';
+import { ErrorCode } from '../../shared/errors.ts';
 import { secondsHistogram, tokensPerSecondHistogram } from '../../shared/metrics.ts';
 import type { WorkerJobs } from './nats-worker.ts';
 import type { EngineStats, GenerateResult } from './types.ts';
@@ -19,7 +20,7 @@ export class StageMetrics {
   private readonly inFlight: UpDownCounter;
   private readonly errors: Counter;
 
-  constructor(meter: Meter, private readonly stage: string) {
+  constructor(meter: Meter, private readonly stage: string, private readonly precision = 'fp32') {
     const seconds = (name: string, description: string) => secondsHistogram(meter, name, description);
     this.duration = seconds('gen_ai.server.request.duration', 'Stage request latency, arrival to result');
     this.ttft = seconds('gen_ai.server.time_to_first_token', 'Arrival to the first generated token');
@@ -28,6 +29,8 @@ export class StageMetrics {
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
+    // Every code is exported from the start (at 0), so increase() counts a stage's first error of each code too.
+    for (const door of ['nats', 'grpc'] as const) for (const code of Object.values(ErrorCode)) this.errors.add(0, { ...this.attributes(door), code });
   }
 
   /**
@@ -74,7 +77,7 @@ export class StageMetrics {
   }
 
   private attributes(door: StageDoor) {
-    return { 'fslm.stage': this.stage, 'fslm.door': door };
+    return { 'fslm.stage': this.stage, 'fslm.door': door, 'fslm.precision': this.precision };
   }
 
   started(door: StageDoor): void {

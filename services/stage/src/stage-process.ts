@@ -2,10 +2,12 @@
 // (SIGINT, SIGTERM, SIGHUP; `fslm --parent-pid` turns its parent's death into SIGTERM) or the engine's
 // failure stops it. Every step of the shutdown has a bound, and the whole shutdown too: a stage whose
 // NATS server is gone still exits promptly.
-import { connect, type NatsConnection } from 'nats';
+import type { ServerCredentials } from '@grpc/grpc-js';
+import type { NatsConnection } from 'nats';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
 import { subjects } from '../../shared/bus-codec.ts';
 import { errorMessage, type FslmError } from '../../shared/errors.ts';
+import { connectNats, logNatsStatus, type NatsClientSettings } from '../../shared/nats-connect.ts';
 import { onTerminationSignal, signalExitCode, type TerminationSignal } from '../../shared/process-lifetime.ts';
 import { serveMetrics, startTelemetry } from '../../shared/telemetry.ts';
 import { within } from './bounded.ts';
@@ -19,12 +21,14 @@ import { StageMetrics } from './stage-metrics.ts';
 export interface StageServeOptions {
   grpc: string;
   metrics?: string;
-  /** With nats: stack, stage and replica are set. */
-  nats?: string;
+  /** The NATS servers, TLS and identity; with nats: stack, stage and replica are set. */
+  nats?: NatsClientSettings;
   stack?: string;
   stage?: string;
   subject?: string;
   replica: string;
+  /** The gRPC door's credentials (plaintext when absent; TLS: grpc-tls.ts). */
+  credentials?: ServerCredentials;
 }
 
 /** Bounds of one shutdown step (worker, NATS drain, gRPC, metrics, telemetry), in milliseconds. */
@@ -36,12 +40,12 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ ...event, stage: options.stage, replica: options.replica }));
   const telemetry = startTelemetry({ ...env.telemetry, serviceInstanceId: options.replica });
   const stageName = options.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name);
-  const metrics = new StageMetrics(telemetry.meter, stageName);
+  const metrics = new StageMetrics(telemetry.meter, stageName, engine.artifact.precision);
   metrics.observeEngine(telemetry.meter, () => engine.stats());
-  const stage = await startStageServer(engine, engine.artifact, options.grpc, metrics);
+  const stage = await startStageServer(engine, engine.artifact, options.grpc, metrics, options.credentials);
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(options.grpc).host, stage.port),
-    model: engine.artifact.manifest.name, version: engine.artifact.version,
+    model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
   };
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   if (options.metrics) {
@@ -53,22 +57,31 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   let worker: NatsStageWorker | null = null;
   if (options.nats) {
     try {
-      nc = await connect({ servers: options.nats, name: `fslm-stage-${options.stack}-${options.stage}-${options.replica}`, maxReconnectAttempts: -1 });
+      nc = await connectNats(options.nats);
     } catch (error) {
-      console.error(`fslm stage: cannot connect to NATS at ${options.nats}: ${errorMessage(error)}`);
+      console.error(`fslm stage: ${errorMessage(error)}`);
       await Promise.all([within(stage.shutdown(), SHUTDOWN_STEP_MS), within(metricsServer?.close(), SHUTDOWN_STEP_MS), engine.close(), within(telemetry.shutdown(), SHUTDOWN_STEP_MS)]);
       return 1;
     }
     const subjectPrefix = options.subject ?? subjects.prefix(options.stack!, options.stage!);
     worker = new NatsStageWorker(nc, engine, {
       stack: options.stack!, stage: options.stage!, subjectPrefix, replica: options.replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version,
+      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
       tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
     });
     const jobs = worker;
     metrics.observeJobs(telemetry.meter, () => jobs.held());
-    await worker.start();
-    Object.assign(ready, { nats: options.nats, stack: options.stack, stage: options.stage, subject: subjects.run(subjectPrefix), replica: options.replica });
+    logNatsStatus(nc, log);
+    try {
+      await worker.start();
+    } catch (error) {
+      // NATS refused a subscription: this identity may not serve this stage.
+      console.error(`fslm stage: ${errorMessage(error)}`);
+      await within(nc.close(), SHUTDOWN_STEP_MS);
+      await Promise.all([within(stage.shutdown(), SHUTDOWN_STEP_MS), within(metricsServer?.close(), SHUTDOWN_STEP_MS), engine.close(), within(telemetry.shutdown(), SHUTDOWN_STEP_MS)]);
+      return 1;
+    }
+    Object.assign(ready, { nats: options.nats.servers.join(','), stack: options.stack, stage: options.stage, subject: subjects.run(subjectPrefix), replica: options.replica });
   }
 
   const reason = await new Promise<StopReason>((resolve) => {

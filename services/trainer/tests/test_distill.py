@@ -158,7 +158,7 @@ def test_a_stack_whose_template_names_an_unknown_stage_exits_2(tmp_path):
     run = run_cli("distill", "--data", data, "--stack", stack_file(tmp_path, bad), "--out", tmp_path / "out",
                   "--teacher", "http://127.0.0.1:9/v1", "--teacher-model", "t")
     assert run.returncode == 2
-    assert "{stages.search} is not an earlier stage" in run.stderr
+    assert "template: a template may only use {stages.<name>} of a stage listed before it" in run.stderr
 
 
 def test_a_bad_fslm_variable_fails_only_distill_with_exit_2_naming_it(tmp_path, monkeypatch):

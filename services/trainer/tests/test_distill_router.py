@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import ROOT, json_lines, run_cli, write_jsonl
+from support.processes import EventReader, stop, stopped_at_exit
 
 ROWS = 40
 
@@ -29,7 +30,6 @@ spec:
   stages:
     - name: understand
       model: {models['tiny-onnx']}
-      system: You restate requests.
       template: "Restate: {{input}}"
       params: {{maxNewTokens: 8, temperature: 0}}
     - name: final
@@ -40,19 +40,10 @@ spec:
     proc = subprocess.Popen(["node", "bin/fslm.js", "up", "--stack", str(stack), "--no-setup", "--threads", "1",
                              "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    up = None
-    deadline = time.monotonic() + 120
-    for line in proc.stdout:
-        up = next((e for e in json_lines(line) if e.get("event") == "up"), None)
-        if up or time.monotonic() > deadline:
-            break
-    assert up, "fslm up did not come up"
-    yield {"url": f"http://{up['http']}/v1", "stack": stack}
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    # Stopped (with its nats-server and stages) however the module ends, a failed start included.
+    with stopped_at_exit(proc):
+        up = EventReader(proc).wait_for(lambda e: e.get("event") == "up", 180, "the `up` event of fslm up")
+        yield {"url": f"http://{up['http']}/v1", "stack": stack}
 
 
 def distill_cmd(router, data, out, *extra):
@@ -75,11 +66,13 @@ def test_a_killed_distill_resumes_without_duplicating_rows_and_reports_skips(rou
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "fslm_trainer", *distill_cmd(router, data, out, "--concurrency", "1")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while len(journal_keys(out)) < 5 and proc.poll() is None:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "distill finished before it could be killed"
+    with stopped_at_exit(proc, grace_s=5):
+        # The journal is a file the child appends to, with no event to wait on: check it, for at most 120 s.
+        deadline = time.monotonic() + 120
+        while len(journal_keys(out)) < 5 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop(proc, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL, "distill finished (or never wrote 5 rows in 120 s) before it could be killed"
     before = len(journal_keys(out))
     assert 5 <= before < ROWS
 

@@ -50,6 +50,7 @@ def base_greedy(base_dir, asks):
 
 
 @pytest.mark.acceptance
+@pytest.mark.timeout(1800)  # fine-tune, merge and export SmolLM2 (the export alone takes ~5 min on 2 busy cores), then serve it
 def test_a_few_lora_steps_on_smollm2_lower_the_loss_and_change_what_the_served_stage_says(models, tmp_path):
     data = rows()
     path = write_jsonl(tmp_path / "keywords.jsonl", data)

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from conftest import json_lines, run_cli, serve_and_generate, write_jsonl
+from support.processes import EventReader, stop, stopped_at_exit
 from fslm_trainer.manifest import verify_artifact
 
 SYSTEM = "You add numbers."
@@ -80,13 +81,10 @@ def test_a_killed_run_resumes_from_its_latest_checkpoint_with_identical_losses(m
     out = tmp_path / "art"
     cmd = [sys.executable, "-m", "fslm_trainer", *map(str, args(data, models["tiny"], out, 30))]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    seen = []
-    for line in proc.stdout:
-        seen += json_lines(line)
-        if seen[-1:] and seen[-1].get("event") == "checkpoint" and seen[-1]["step"] >= 6:
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait()
+    with stopped_at_exit(proc, grace_s=5):
+        EventReader(proc).wait_for(lambda e: e.get("event") == "checkpoint" and e["step"] >= 6, 300,
+                                   "a checkpoint at step 6 or later")
+        stop(proc, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     ckpts = sorted((tmp_path / ".art.work" / "checkpoints").glob("step-*.pt"))
     latest = int(ckpts[-1].stem.split("-")[1])

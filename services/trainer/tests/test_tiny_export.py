@@ -15,6 +15,8 @@ from conftest import run_cli
 from fslm_trainer.manifest import sha256_file, verify_artifact
 from fslm_trainer.steppers import OrtStepper, TorchStepper, greedy, left_pad
 
+pytestmark = pytest.mark.timeout(600)
+
 TOL = 1e-4
 
 
@@ -114,7 +116,7 @@ def test_the_manifest_describes_the_decoder_and_its_hashes_verify(tiny):
         "eos_token_ids": [2], "bos_token_id": 1, "pad_token_id": 2, "dtype": "float32",
         "max_position_embeddings": 2048, "attention": "grouped",
     }
-    assert manifest["onnx"] == {"fp32": "onnx/model.onnx", "int8": "onnx/model_quantized.onnx"}
+    assert manifest["onnx"] == {"fp32": "onnx/model.onnx", "int8": "onnx/model_quantized.onnx", "int4": "onnx/model_q4.onnx"}
     assert manifest["architecture"] == "LlamaForCausalLM"
     assert manifest["files"]["onnx/model.onnx"] == sha256_file(art / "onnx/model.onnx")
     assert "chat_template" in json.loads((art / "tokenizer_config.json").read_text())

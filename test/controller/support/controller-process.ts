@@ -1,9 +1,12 @@
 // Runs `fslm controller` as a child process (node + tsx on services/controller/src/main.ts), collects
-// its JSON log lines, and can kill it the hard way to test restarts and leader fail-over.
+// its JSON log lines, and can kill it the hard way to test restarts and leader fail-over. Every wait is
+// bounded, and a controller still running when the test process ends is stopped (support/children.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { exitOf, stopChild, track, type ChildExit } from '../../support/children.ts';
 import { REPO_ROOT } from '../../support/models.ts';
-import { waitFor } from './testenv.ts';
+import { WaitTimeoutError, within } from '../../support/wait.ts';
 
 export interface LogLine {
   time: string;
@@ -25,25 +28,29 @@ export const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '
 export class ControllerProcess {
   readonly lines: LogLine[] = [];
   private readonly child: ChildProcess;
-  private readonly exited: Promise<number | null>;
+  private readonly exited: Promise<ChildExit>;
+  private readonly logged = new EventEmitter();
   private stderr = '';
 
   private constructor(readonly identity: string, args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services/controller/src/main.ts'), ...args], {
+    this.child = track(spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services/controller/src/main.ts'), ...args], {
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' },
-    });
+    }));
     let buf = '';
     this.child.stdout!.on('data', (d) => {
       buf += d;
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
+        const text = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        try { this.lines.push(JSON.parse(line)); } catch { this.lines.push({ time: '', msg: line }); }
+        let line: LogLine;
+        try { line = JSON.parse(text); } catch { line = { time: '', msg: text }; }
+        this.lines.push(line);
+        this.logged.emit('line', line);
       }
     });
-    this.child.stderr!.on('data', (d) => (this.stderr += d));
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    this.child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-8000)));
+    this.exited = exitOf(this.child);
   }
 
   static start(o: ControllerOptions): ControllerProcess {
@@ -61,13 +68,33 @@ export class ControllerProcess {
     return this.lines.filter((l) => l.msg === msg);
   }
 
+  /**
+   * Resolves with the first log line (already seen or coming) whose msg is `msg`.
+   * @throws when the controller exits first, or after `timeoutMs` (default 30 s).
+   */
   waitForLog(msg: string, timeoutMs = 30_000): Promise<LogLine> {
-    return waitFor(`${this.identity} to log "${msg}"; stderr: ${this.stderr.slice(-500)}`, async () => this.lines.find((l) => l.msg === msg), timeoutMs, 100);
+    const seen = this.lines.find((l) => l.msg === msg);
+    if (seen) return Promise.resolve(seen);
+    let onLine!: (line: LogLine) => void;
+    const logged = new Promise<LogLine>((resolve, reject) => {
+      onLine = (line) => {
+        if (line.msg === msg) resolve(line);
+      };
+      this.logged.on('line', onLine);
+      this.exited.then(({ code, signal }) => reject(new Error(`${this.identity} exited (${code ?? signal}) before logging "${msg}"; stderr: ${this.stderr.slice(-1500)}`)));
+    });
+    return within(logged, { what: `${this.identity} to log "${msg}"`, timeoutMs })
+      .catch((e: unknown) => {
+        throw e instanceof WaitTimeoutError ? new Error(`${e.message}; stderr: ${this.stderr.slice(-1500)}`) : e;
+      })
+      .finally(() => this.logged.off('line', onLine));
   }
 
-  /** Sends the signal and resolves with the exit code (null when killed by a signal). */
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+  /**
+   * Sends the signal and resolves with the exit code (null when killed by a signal). A controller still
+   * running `graceMs` (default 15 s) later is killed with SIGKILL, so that case resolves with null too.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<number | null> {
+    return (await stopChild(this.child, { signal, graceMs })).code;
   }
 }

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { RunSpec, StackTrainingRun, StageSpec } from '../../../services/controller/src/types.ts';
+import { stopChild, track } from '../../support/children.ts';
 import { REPO_ROOT } from '../../support/models.ts';
+import { within } from '../../support/wait.ts';
 
 export class LocalRunBuilder {
   private readonly spec: RunSpec;
@@ -51,19 +53,26 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `fslm ARGS`; `onSpawn` gets a way to signal it. */
-export function fslm(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `fslm ARGS` to completion; `onSpawn` gets a way to signal it.
+ * @throws when it has not exited within `timeoutMs` (default 60 s; it is stopped first, SIGTERM then
+ * SIGKILL), so a hung command fails its test with its output instead of outliving it.
+ */
+export async function fslm(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+  const child = track(spawn(process.execPath, [path.join(REPO_ROOT, 'bin/fslm.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => { stdout += c; });
   child.stderr.on('data', (c) => { stderr += c; });
+  const closed = new Promise<CliResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   opts.onSpawn?.((s) => child.kill(s));
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
-  return new Promise((resolve) => child.once('close', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code, signal, stdout, stderr });
-  }));
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  try {
+    return await within(closed, { what: `fslm ${args.join(' ')} to exit`, timeoutMs });
+  } catch (e) {
+    await stopChild(child, { graceMs: 10_000 });
+    throw new Error(`${(e as Error).message}\nstderr: ${stderr.slice(-3000)}\nstdout: ${stdout.slice(-1000)}`);
+  }
 }
 
 export function readRun(stateDir: string, name: string): StackTrainingRun {

@@ -1,7 +1,7 @@
 // An in-memory Cluster for reconciler unit tests: it records writes, and `create` makes a Job that
 // stays active until the test replaces it (e.g. with a finished one from builders.ts).
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { Cluster, WorkloadKind } from '../../src/cluster.ts';
+import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { Cluster } from '../../src/cluster.ts';
 import type { RunStatus, StackTrainingRun } from '../../src/types.ts';
 import { ConflictError } from '../../src/cluster.ts';
 
@@ -9,7 +9,8 @@ export class ClusterFake implements Cluster {
   runs = new Map<string, StackTrainingRun>();
   jobs = new Map<string, V1Job>();
   pods: V1Pod[] = [];
-  workloads = new Map<string, { containers: string[]; patches: object[] }>();
+  /** Stacks by namespace/name: their stage names and the models set by rollouts. */
+  stacks = new Map<string, { stages: string[]; models: Record<string, string> }>();
   statusWrites = 0;
   createCalls = 0;
   suspended: { name: string; suspend: boolean }[] = [];
@@ -38,6 +39,12 @@ export class ClusterFake implements Cluster {
 
   podsOf(): V1Pod[] {
     return this.pods;
+  }
+
+  events: CoreV1Event[] = [];
+
+  jobEventsOf(): CoreV1Event[] {
+    return this.events;
   }
 
   async createJob(job: V1Job): Promise<'created' | 'exists'> {
@@ -71,11 +78,13 @@ export class ClusterFake implements Cluster {
     this.runs.delete(`${run.metadata.namespace}/${run.metadata.name}`);
   }
 
-  async workloadContainers(kind: WorkloadKind, ns: string, name: string): Promise<string[] | undefined> {
-    return this.workloads.get(`${kind}/${ns}/${name}`)?.containers;
+  async stackStages(ns: string, name: string): Promise<string[] | undefined> {
+    return this.stacks.get(`${ns}/${name}`)?.stages;
   }
 
-  async patchWorkload(kind: WorkloadKind, ns: string, name: string, patch: object): Promise<void> {
-    this.workloads.get(`${kind}/${ns}/${name}`)!.patches.push(patch);
+  async setStackStageModel(ns: string, name: string, index: number, stage: string, model: string): Promise<void> {
+    const stack = this.stacks.get(`${ns}/${name}`)!;
+    if (stack.stages[index] !== stage) throw new ConflictError('the stage moved');
+    stack.models[stage] = model;
   }
 }

@@ -26,12 +26,16 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="HF dir -> ONNX stage artifact with fslm.json")
     e.add_argument("--model", type=Path, required=True)
     e.add_argument("--out", type=Path, required=True)
-    e.add_argument("--int8", action="store_true")
+    e.add_argument("--int8", action="store_true", help="also write 8-bit weights (MatMulNBits, onnxruntime-genai's builder)")
+    e.add_argument("--int4", action="store_true", help="also write 4-bit weights (MatMulNBits, onnxruntime-genai's builder)")
     e.add_argument("--name", default="")
     e.add_argument("--stage", default="")
     e.add_argument("--base-model", default="")
     v = sub.add_parser("verify", help="check an artifact's files against its fslm.json")
     v.add_argument("artifact", type=Path)
+    pu = sub.add_parser("push", help="publish an artifact directory to s3://bucket/prefix (every sha256 checked, fslm.json last)")
+    pu.add_argument("artifact", type=Path)
+    pu.add_argument("uri")
     r = sub.add_parser("reference", help="PyTorch fp32 greedy ids and logits for the fixed prompts")
     r.add_argument("--model", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
@@ -58,7 +62,7 @@ def _quiet_transformers() -> None:
 
 def _run(args: argparse.Namespace) -> dict:
     # Imports are per command: verify must not pay for torch.
-    if args.cmd not in ("verify", "heldout", *distill_args.COMMANDS):
+    if args.cmd not in ("verify", "push", "heldout", *distill_args.COMMANDS):
         _quiet_transformers()
     if args.cmd == "fetch-base":
         from .base import fetch_base
@@ -69,7 +73,7 @@ def _run(args: argparse.Namespace) -> dict:
         return {"out": str(make_tiny(cfg).resolve())}
     if args.cmd == "export":
         from .export import export_artifact
-        cfg = ExportConfig(model=args.model, out=args.out, int8=args.int8, name=args.name,
+        cfg = ExportConfig(model=args.model, out=args.out, int8=args.int8, int4=args.int4, name=args.name,
                            stage=args.stage, base_model=args.base_model)
         manifest = export_artifact(cfg)
         return {"out": str(args.out.resolve()), "onnx": manifest["onnx"], "metrics": manifest["metrics"]}
@@ -77,6 +81,9 @@ def _run(args: argparse.Namespace) -> dict:
         from .manifest import verify_artifact
         manifest = verify_artifact(args.artifact)
         return {"ok": True, "name": manifest["name"], "files": len(manifest["files"])}
+    if args.cmd == "push":
+        from .model_store import push
+        return push(args.artifact, args.uri)
     if args.cmd == "reference":
         from .reference import make_reference
         cfg = ReferenceConfig(model=args.model, out=args.out, tokens=args.tokens)

@@ -59,10 +59,16 @@ class ExportConfig:
     model: Path
     out: Path
     int8: bool = False
+    int4: bool = False
     name: str = ""
     stage: str = ""
     base_model: str = ""
     opset: int = 18
+
+    @property
+    def precisions(self) -> list[str]:
+        """The quantized variants to build besides fp32."""
+        return [p for p, wanted in (("int8", self.int8), ("int4", self.int4)) if wanted]
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class LoraSettings:
 class FinetuneConfig:
     data: str  # path or file:// URI of one stage's JSONL (prompt, completion[, system])
     base_model: str  # HF directory (path or file:// URI), a known base (smollm2-135m), or a hub id
-    out: str  # path or file:// URI of the stage artifact directory to write
+    out: str  # path or file:// URI of the stage artifact directory to write, or s3://bucket/prefix to publish it to
     stage: str = ""  # when set, every row's `stage` field (if present) must equal it
     stack: str = ""  # optional stack file: the stage must be one of its stages
     run: str = ""  # the training run this belongs to (fslm.json training_run)
@@ -111,6 +117,7 @@ class FinetuneConfig:
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     int8: bool = False
+    int4: bool = False
     status_file: str = ""  # default: <work>/status.json
     keep_work: bool = False
     traceparent: str = ""

@@ -17,14 +17,15 @@ from .manifest import build_manifest, write_manifest
 from .onnx_export import export_decoder
 from .outdir import staged_dir
 from .prompts import render, usable
-from .quantize import divergence, quantize_int8
+from .fidelity import fidelity
+from .quantize import VARIANTS, build_variant
 from .steppers import OrtStepper, TorchStepper, greedy
 from .tokenizer_files import adds_bos, copy_tokenizer_files, finalize_tokenizer_dir
 
-FP32, INT8 = "onnx/model.onnx", "onnx/model_quantized.onnx"
+FP32 = "onnx/model.onnx"
 PARITY_LIMIT = 1e-2  # max abs logit difference ORT vs PyTorch that still counts as a correct export
 CHECK_STEPS = 8
-INT8_TOKENS = 32
+FIDELITY_TOKENS = 32  # greedy steps per reference prompt when a quantized variant is compared with fp32
 
 
 def _ids(value) -> list[int]:
@@ -99,17 +100,23 @@ def export_artifact(cfg: ExportConfig, extras: ArtifactExtras | None = None) -> 
         metrics["onnx_fp32_max_abs_logit_diff"] = diff
         log(f"onnxruntime vs PyTorch: max abs logit diff {diff:.3g} (past_len 0 and seq 1 included)")
         onnx_files = {"fp32": FP32}
-        if cfg.int8:
-            log("quantizing onnx/model_quantized.onnx")
-            settings = quantize_int8(tmp / FP32, tmp / INT8)
-            div = divergence(tmp / FP32, tmp / INT8, prompts, INT8_TOKENS)
-            metrics["int8_quantization"] = settings
-            metrics["int8_vs_fp32_greedy"] = div
-            for name, d in div.items():
-                log(f"int8 vs fp32 {name}: first differing greedy token {d['first_diff']} of {INT8_TOKENS}, "
-                    f"teacher-forced top-1 agreement {d['teacher_forced_agreement']:.2f}, "
-                    f"prefill max abs logit diff {d['prefill_max_abs_logit_diff']:.3g}")
-            onnx_files["int8"] = INT8
+        variants = {"fp32": {
+            "file": FP32, "bits": 32, "method": f"torch.onnx.export (dynamo, opset {cfg.opset}) of the float32 model",
+            "attention": geometry["attention"], "kv_cache": "concat",
+            "fidelity": {"onnxruntime_vs_pytorch_max_abs_logit_diff": diff},
+        }}
+        for precision in cfg.precisions:
+            variant = VARIANTS[precision]
+            log(f"building {variant.file} ({precision}) with onnxruntime-genai's model builder")
+            info = build_variant(cfg.model, tmp / variant.file, variant)
+            fid = fidelity(tmp / FP32, tmp / variant.file, prompts, FIDELITY_TOKENS)
+            for name, d in fid["prompts"].items():
+                log(f"{precision} vs fp32 {name}: first differing greedy token {d['first_divergence']} of {FIDELITY_TOKENS}, "
+                    f"teacher-forced top-1 agreement {d['teacher_forced_agreement']:.2f}, prefill logit error "
+                    f"max {d['prefill_max_abs_logit_error']:.3g} mean {d['prefill_mean_abs_logit_error']:.3g}")
+            variants[precision] = {**info, "fidelity": fid}
+            metrics[f"fidelity_{precision}"] = fid["summary"]
+            onnx_files[precision] = variant.file
         manifest = build_manifest(
             tmp,
             name=cfg.name or cfg.out.name,
@@ -118,6 +125,7 @@ def export_artifact(cfg: ExportConfig, extras: ArtifactExtras | None = None) -> 
             architecture=(config.architectures or [type(model).__name__])[0],
             decoder=decoder_facts(model, gen, geometry),
             onnx=onnx_files,
+            variants=variants,
             adapter=extras.adapter,
             training_run=extras.training_run,
             trace_id=extras.trace_id,

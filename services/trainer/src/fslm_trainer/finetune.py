@@ -20,6 +20,7 @@ from .k8s_pod import PodAnnotator
 from .log import log
 from .lora_settings import check_settings
 from .manifest import MANIFEST, read_manifest, sha256_file
+from .model_store import check_destination, is_store_uri, push, staging_dir
 from .progress import Progress
 from .sft_rows import load_rows
 from .stackdef import load_stack
@@ -55,7 +56,7 @@ def fingerprint(cfg: FinetuneConfig, data_sha256: str, base_dir: Path, base: str
     another)."""
     settings = dataclasses.asdict(cfg)
     for key in ("data", "base_model", "out", "work", "status_file", "keep_work", "traceparent", "max_steps",
-                "log_every", "threads", "int8", "run", "stack", "checkpoint_every", "keep_checkpoints",
+                "log_every", "threads", "int8", "int4", "run", "stack", "checkpoint_every", "keep_checkpoints",
                 "eval_every", "device"):
         settings.pop(key)
     blob = json.dumps({"settings": settings, "data": data_sha256, "base": base, **({"prompt": prompt_version} if prompt_version else {}),
@@ -86,7 +87,14 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
     check_config(cfg)
     tracer = Tracer(context_from(cfg.traceparent), attributes={"fslm.stage": cfg.stage, "fslm.run": cfg.run})
     data = input_file(cfg.data, "training data")
-    out = output_dir(cfg.out, "output")
+    # An s3:// output is written locally first and published when complete; its store is checked now.
+    store_uri = cfg.out if is_store_uri(cfg.out) else None
+    if store_uri:
+        check_destination(store_uri)
+        out = staging_dir(store_uri, cfg.work)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        out = output_dir(cfg.out, "output")
     stage = None
     if cfg.stack:
         if not cfg.stage:
@@ -107,8 +115,14 @@ def finetune(cfg: FinetuneConfig, annotator: PodAnnotator | None = None) -> dict
             if existing is not None:
                 log(f"{out} is already complete for these inputs; nothing to do")
                 progress.finish(step=cfg.max_steps, total=cfg.max_steps)
-                return _result(out, existing, resumed_from=cfg.max_steps, cached=True)
-            result = _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer)
+                result = _result(out, existing, resumed_from=cfg.max_steps, cached=True)
+            else:
+                result = _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, tracer)
+            if store_uri:
+                with tracer.span("fslm.trainer.publish", **{"fslm.output": store_uri}):
+                    published = push(out, store_uri)
+                log(f"published {out} to {published['uri']} (version {published['version']})")
+                result = {**result, "out": published["uri"], "local": str(out), "version": published["version"]}
     except TrainerError as e:
         progress.fail(str(e), e.exit_code)
         raise
@@ -189,7 +203,7 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
         name = f"{cfg.run}-{cfg.stage}" if cfg.run and cfg.stage else (cfg.stage or out.name)
         extras = ArtifactExtras(files=files, adapter=adapter_info, training_run=cfg.run or None,
                                 trace_id=tracer.ctx.trace_id, metrics=metrics)
-        manifest = export_stage(merged, out, name=name, stage=cfg.stage, base_model=base, int8=cfg.int8, extras=extras)
+        manifest = export_stage(merged, out, name=name, stage=cfg.stage, base_model=base, int8=cfg.int8, int4=cfg.int4, extras=extras)
     if not cfg.keep_work:
         shutil.rmtree(work / "merged", ignore_errors=True)
         shutil.rmtree(work / "adapter", ignore_errors=True)

@@ -41,6 +41,7 @@ def build_manifest(
     architecture: str,
     decoder: dict[str, Any],
     onnx: dict[str, str],
+    variants: dict[str, Any] | None = None,
     stage: str = "",
     adapter: Any = None,
     training_run: Any = None,
@@ -58,6 +59,9 @@ def build_manifest(
         "trace_id": trace_id,
         "decoder": decoder,
         "onnx": onnx,
+        # Per precision: how its file was made (method, bits, block size, attention, cache layout) and its
+        # fidelity to fp32 on the reference prompts.
+        "variants": variants or {},
         "files": hash_tree(root),
         "metrics": metrics or {},
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

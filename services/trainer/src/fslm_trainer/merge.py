@@ -42,8 +42,8 @@ def save_merged(peft_model, tokenizer, generation_config, base_dir: Path, direct
     return directory
 
 
-def export_stage(merged: Path, out: Path, *, name: str, stage: str, base_model: str, int8: bool,
+def export_stage(merged: Path, out: Path, *, name: str, stage: str, base_model: str, int8: bool, int4: bool,
                  extras: ArtifactExtras) -> dict:
     log(f"exporting the merged model to {out}")
-    cfg = ExportConfig(model=merged, out=out, int8=int8, name=name, stage=stage, base_model=base_model)
+    cfg = ExportConfig(model=merged, out=out, int8=int8, int4=int4, name=name, stage=stage, base_model=base_model)
     return export_artifact(cfg, extras)

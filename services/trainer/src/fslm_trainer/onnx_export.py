@@ -70,7 +70,7 @@ def _name_total_axis(model_proto: onnx.ModelProto) -> onnx.ModelProto:
 NEXT_TOKEN_OUTPUT = "next_token"
 
 
-def _add_next_token(model_proto: onnx.ModelProto) -> onnx.ModelProto:
+def add_next_token(model_proto: onnx.ModelProto) -> onnx.ModelProto:
     """Adds `next_token` = argmax(logits, -1), [batch, sequence] int64. Greedy decoding reads it instead of
     copying a vocabulary of logits per row out of the runtime; peers that do not know it ignore it."""
     g = model_proto.graph
@@ -110,7 +110,7 @@ def export_decoder(model, out_path: Path, opset: int = 18) -> dict:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     program.save(str(out_path), external_data=external)
     # Loaded without external data, the rewritten proto keeps pointing at the same data file.
-    proto = _add_next_token(_name_total_axis(onnx.load(str(out_path), load_external_data=False)))
+    proto = add_next_token(_name_total_axis(onnx.load(str(out_path), load_external_data=False)))
     onnx.save(proto, str(out_path))
     return {"num_layers": layers, "num_key_value_heads": kv_heads, "head_dim": head_dim, "external_data": external,
             "attention": "grouped" if grouped else "native"}

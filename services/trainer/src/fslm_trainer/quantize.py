@@ -1,100 +1,107 @@
-"""int8 weights for the exported decoder (onnxruntime dynamic quantization), and how far it drifts.
+"""Weight-only quantized decoders (int8, int4), built by onnxruntime-genai's model builder.
 
-Dynamic quantization also quantizes each MatMul's activations to 8 bits, one scale per tensor.
-The MLP down projections see the activation outliers typical of LLMs; quantizing them moved
-SmolLM2-135M's logits by 4-13 (logit std ~3), so by default they stay float32.
+The builder rewrites a Llama-family Hugging Face model as onnxruntime's fused CPU graph: `MatMulNBits`
+weights (blocks of `block_size` along K, one float scale each, quantized by onnxruntime's own
+MatMulNBitsQuantizer), `GroupQueryAttention` with rotary embedding inside (so the graph has no
+position_ids input: positions follow from the attention mask), `SkipSimplifiedLayerNormalization`, and
+past/present keys and values that may share one buffer. Its inputs and outputs keep the names the stage
+engine reads (input_ids, attention_mask, past_key_values.N.key/value; logits, present.N.key/value); the
+export adds the `next_token` arg-max as on the float32 graph and stores each variant as one file.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import onnx
-from onnx import numpy_helper
 
-from .steppers import OrtStepper, greedy
+from .exitcodes import TrainerError
+from .onnx_export import SINGLE_FILE_LIMIT, add_next_token
 
 
 @dataclass(frozen=True)
-class Int8Options:
-    weight_type: str = "QInt8"  # QInt8 or QUInt8
-    per_channel: bool = True
-    untie_lm_head: bool = True  # give the tied lm_head its own MatMul weight so it is quantized too
-    keep_down_proj_fp32: bool = True
+class QuantVariant:
+    """One quantized file of the artifact. accuracy_level is MatMulNBits' compute type for the
+    activations (4: int8 with per-block scales, 1: float32); is_symmetric: int4/int8 without zero points."""
+    precision: str
+    file: str
+    bits: int
+    block_size: int = 32
+    accuracy_level: int = 4
+    is_symmetric: bool = True
+    algo: str = "default"
+    mixed_precision: str = ""  # e.g. "last_matmul:int8": the lm_head in 8 bits
+
+    def builder_options(self) -> list[str]:
+        options = [f"block_size={self.block_size}", f"accuracy_level={self.accuracy_level}",
+                   f"is_symmetric={str(self.is_symmetric).lower()}", f"algo_config={self.algo}"]
+        return options + ([f"matmul_mixed_precision={self.mixed_precision}"] if self.mixed_precision else [])
 
 
-def untie_lm_head(model: onnx.ModelProto) -> int:
-    """The dynamo export stores a tied embedding once and feeds the lm_head MatMul through
-    Transpose(embedding), which quantize_dynamic skips. Replace each Transpose of an initializer
-    with a transposed initializer. Returns how many were replaced."""
-    inits = {t.name: t for t in model.graph.initializer}
-    replaced = 0
-    for node in list(model.graph.node):
-        if node.op_type != "Transpose" or node.input[0] not in inits:
-            continue
-        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
-        data = numpy_helper.to_array(inits[node.input[0]])
-        tensor = numpy_helper.from_array(np.ascontiguousarray(np.transpose(data, perm)), node.output[0])
-        model.graph.initializer.append(tensor)
-        model.graph.node.remove(node)
-        replaced += 1
-    return replaced
+# Settings measured on SmolLM2-135M (32 greedy tokens on the 4 reference prompts, against the float32 export):
+# - int8: accuracy_level 4 keeps the mean teacher-forced top-1 agreement at 0.97 (the dynamic int8 it
+#   replaces: 0.91, diverging at the first token on 2 prompts); accuracy_level 1 agrees better (0.99) but
+#   onnxruntime has no fast 8-bit kernel with float activations (~30x slower per token).
+# - int4: round to nearest, symmetric, blocks of 32: agreement 0.74. k-quant (0.74), blocks of 16 (0.73),
+#   an 8-bit lm_head (0.70) and float activations (0.76, 1.5x slower) did not do better. SmolLM2 here
+#   comes from a Q4_1 GGUF: its float32 weights already sit on another 4-bit grid (an offset per
+#   block), which a re-quantization to MatMulNBits' grid cannot reproduce.
+# File names follow transformers.js' dtype suffixes (q8: _quantized, q4: _q4), so it loads the same files.
+VARIANTS = {
+    "int8": QuantVariant("int8", "onnx/model_quantized.onnx", bits=8),
+    "int4": QuantVariant("int4", "onnx/model_q4.onnx", bits=4),
+}
 
 
-def down_projections(model: onnx.ModelProto) -> list[str]:
-    """MatMul nodes with a constant [K, hidden] weight where K > hidden: the MLP's intermediate ->
-    hidden projection (hidden is the embedding table's width; k/v projections have N < hidden)."""
-    shapes = {t.name: list(t.dims) for t in model.graph.initializer}
-    hidden = next((shapes[n.input[0]][1] for n in model.graph.node
-                   if n.op_type == "Gather" and len(shapes.get(n.input[0], [])) == 2), None)
-    names = []
-    for node in model.graph.node:
-        dims = shapes.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) > 1 else None
-        if dims and len(dims) == 2 and dims[1] == hidden and dims[0] > hidden:
-            names.append(node.name)
-    return names
+def _run_builder(hf_dir: Path, work: Path, variant: QuantVariant) -> Path:
+    out = work / "out"
+    cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf_dir), "-o", str(out),
+           "-p", variant.precision, "-e", "cpu", "-c", str(work / "cache"),
+           "--extra_options", *variant.builder_options()]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise TrainerError(f"onnxruntime-genai's model builder failed for {variant.precision} (exit {done.returncode}):\n{tail}")
+    return out / "model.onnx"
 
 
-def quantize_int8(fp32: Path, out: Path, opts: Int8Options = Int8Options()) -> dict:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    model = onnx.load(str(fp32))
-    untied = untie_lm_head(model) if opts.untie_lm_head else 0
-    exclude = down_projections(model) if opts.keep_down_proj_fp32 else []
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        src = Path(tmp) / "untied.onnx"
-        onnx.save(model, str(src))
-        del model
-        quantize_dynamic(
-            src, out, op_types_to_quantize=["MatMul"], per_channel=opts.per_channel,
-            weight_type=getattr(QuantType, opts.weight_type), nodes_to_exclude=exclude,
-        )
-    return {"weight_type": opts.weight_type, "per_channel": opts.per_channel,
-            "lm_head_untied": bool(untied), "fp32_matmuls_kept": len(exclude)}
+def _fix_head_dim(model: onnx.ModelProto, head_size: int) -> onnx.ModelProto:
+    """The builder leaves the cache's last axis symbolic (`kv_cache_dim`, for packed quantized caches);
+    ours are float32 [batch, kv_heads, time, head_size], as in the float32 graph."""
+    for vi in list(model.graph.input) + list(model.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        if vi.name.startswith(("past_key_values.", "present.")) and dims[3].dim_param:
+            dims[3].Clear()
+            dims[3].dim_value = head_size
+    return model
 
 
-def divergence(fp32: Path, int8: Path, prompts: dict[str, list[int]], tokens: int) -> dict[str, dict]:
-    """Per prompt: first_diff, the first greedy index where int8 picks another token than fp32
-    (None: none within `tokens`); teacher_forced_agreement, the share of fp32's greedy steps
-    where int8's argmax agrees when fed fp32's tokens; the max abs difference of the prefill's
-    last logits."""
-    import onnxruntime as ort
+def build_variant(hf_dir: Path, out: Path, variant: QuantVariant) -> dict:
+    """Writes `variant` of the HF model in hf_dir to `out` (one .onnx file, external data only past
+    protobuf's 2 GiB); returns how it was made, for fslm.json."""
+    import onnxruntime
+    import onnxruntime_genai
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    s32, s8 = (ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"]) for p in (fp32, int8))
-    result = {}
-    for name, ids in prompts.items():
-        a, rows_a = greedy(OrtStepper(None, session=s32), ids, tokens)
-        b, rows_b = greedy(OrtStepper(None, session=s8), ids, tokens)
-        full = np.asarray([ids + a], dtype=np.int64)
-        forced = OrtStepper(None, session=s8)(full, np.ones_like(full))[0, len(ids) - 1: -1].argmax(-1)
-        result[name] = {
-            "first_diff": next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None),
-            "teacher_forced_agreement": float(np.mean(forced == np.asarray(a))),
-            "prefill_max_abs_logit_diff": float(np.abs(rows_a[0] - rows_b[0]).max()),
-        }
-    return result
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".quantize-") as tmp:
+        built = _run_builder(hf_dir, Path(tmp), variant)
+        head_size = json.loads((built.parent / "genai_config.json").read_text())["model"]["decoder"]["head_size"]
+        model = add_next_token(_fix_head_dim(onnx.load(str(built)), int(head_size)))
+        external = model.ByteSize() > SINGLE_FILE_LIMIT
+        onnx.save(model, str(out), save_as_external_data=external, location=f"{out.name}.data")
+    ops = {n.op_type for n in model.graph.node}
+    return {
+        **asdict(variant),
+        "method": f"onnxruntime-genai {onnxruntime_genai.__version__} model builder (CPU), weights by onnxruntime "
+                  f"{onnxruntime.__version__} MatMulNBitsQuantizer (round to nearest)",
+        "attention": "GroupQueryAttention" if "GroupQueryAttention" in ops else "native",
+        # GroupQueryAttention writes the new positions into the past buffer when present is the same buffer.
+        "kv_cache": "shared" if "GroupQueryAttention" in ops else "concat",
+        "positions": "position_ids" if any(i.name == "position_ids" for i in model.graph.input) else "attention_mask",
+        "external_data": external,
+    }

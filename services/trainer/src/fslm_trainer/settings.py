@@ -37,7 +37,7 @@ def _targets(v: str) -> tuple[str, ...]:
 SETTINGS = [
     Setting("--data", "FSLM_DATASET", "data", str, "the stage's JSONL (path or file:// URI)"),
     Setting("--base-model", "FSLM_BASE_MODEL", "base_model", str, "HF dir / file:// URI, known base, or hub id"),
-    Setting("--out", "FSLM_OUTPUT", "out", str, "artifact directory to write (path or file:// URI)"),
+    Setting("--out", "FSLM_OUTPUT", "out", str, "artifact to write: a path, file:// URI, or s3://bucket/prefix (published when complete)"),
     Setting("--stage", "FSLM_STAGE", "stage", str, "stage name (rows with another `stage` are refused)"),
     Setting("--stack", "FSLM_STACK", "stack", str, "stack file the stage must belong to"),
     Setting("--run", "FSLM_RUN", "run", str, "training run name (fslm.json training_run)"),
@@ -62,7 +62,8 @@ SETTINGS = [
     Setting("--seed", "FSLM_SEED", "seed", int, "seed of LoRA init, data order and dropout"),
     Setting("--device", "FSLM_DEVICE", "device", str, "auto | cpu | cuda (bf16 autocast where the GPU has it)"),
     Setting("--threads", "FSLM_THREADS", "threads", int, "torch CPU threads (0: default)"),
-    Setting("--int8", "FSLM_INT8", "int8", _bool, "also write the int8 ONNX model"),
+    Setting("--int8", "FSLM_INT8", "int8", _bool, "also write the int8 ONNX model (8-bit MatMulNBits)"),
+    Setting("--int4", "FSLM_INT4", "int4", _bool, "also write the int4 ONNX model (4-bit MatMulNBits)"),
     Setting("--status-file", "FSLM_STATUS_FILE", "status_file", str, "latest progress as JSON (default <work>/status.json)"),
     Setting("--keep-work", "FSLM_KEEP_WORK", "keep_work", _bool, "keep checkpoints and the merged model"),
     Setting("--traceparent", "TRACEPARENT", "traceparent", str, "W3C trace context of the run"),

@@ -47,7 +47,10 @@ class TorchStepper:
 
 
 class OrtStepper:
-    """Runs an exported onnx/model.onnx; the first call feeds empty past tensors (past_len 0)."""
+    """Runs an exported onnx/model.onnx; the first call feeds empty past tensors (past_len 0).
+
+    A graph without a position_ids input (GroupQueryAttention with rotary inside) takes positions from
+    the mask's row sums, which holds for right-aligned rows without padding (batch 1, or equal lengths)."""
 
     def __init__(self, path: Path | str, threads: int = 1, session=None):
         import onnxruntime as ort
@@ -63,6 +66,8 @@ class OrtStepper:
         shape = pasts[0].shape  # [batch, kv_heads, past, head_dim]
         self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
         self.present_names = [o.name for o in session.get_outputs() if o.name.startswith("present.")]
+        # Graphs with fused attention (GroupQueryAttention) derive positions from the mask instead.
+        self.takes_positions = any(i.name == "position_ids" for i in session.get_inputs())
         self.past: list[np.ndarray] | None = None
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -73,9 +78,10 @@ class OrtStepper:
         feed = {
             "input_ids": input_ids.astype(np.int64),
             "attention_mask": attention_mask.astype(np.int64),
-            "position_ids": position_ids(attention_mask, input_ids.shape[1]),
             **dict(zip(self.past_names, self.past)),
         }
+        if self.takes_positions:
+            feed["position_ids"] = position_ids(attention_mask, input_ids.shape[1])
         logits, *present = self.session.run(["logits", *self.present_names], feed)
         self.past = present
         return logits

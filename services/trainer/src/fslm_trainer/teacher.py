@@ -1,8 +1,9 @@
 """Teachers that write stage texts.
 
-- `chat` (OpenAI-compatible /chat/completions: vLLM, Ollama, llama.cpp server, OpenAI itself, or an
-  fslm router stack with one pass-through stage): one call per stage, with the stage's system prompt
-  and rendered template as the messages.
+- `chat` (OpenAI-compatible /chat/completions: vLLM, Ollama, llama.cpp server, OpenAI itself): one call
+  per stage, with the stage's system prompt and rendered template as the messages. An fslm router's
+  OpenAI door takes one user message (each of its stages has its own system prompt), so it can be a
+  chat teacher only for stages without a system prompt; use `stack` mode with a router.
 - `stack` (an fslm router): one call per example with the user's input; the router runs its stack and
   returns every stage's text in the `fslm.stages` extension, taken by stage name.
 - `local:<HF dir>`: a causal LM in this process (transformers, greedy), for offline recipes.

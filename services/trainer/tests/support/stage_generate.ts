@@ -3,6 +3,7 @@
 //   node --import tsx services/trainer/tests/support/stage_generate.ts ARTIFACT_DIR REQUESTS_JSON
 // REQUESTS_JSON: [{"messages": [{"role", "content"}...], "max_new_tokens": N}, ...] (greedy).
 // Prints one JSON object: {"describe": {...}, "results": [{"text", "finish_reason", "completion_tokens"}]}.
+// Every call has a deadline and the stage is stopped however this ends (its start is bounded by startFslm).
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { GenerateResponse__Output } from '../../../shared/generated/fslm/v1/GenerateResponse.ts';
@@ -21,12 +22,12 @@ const stage = await startFslm(['stage', '--model', modelDir, '--grpc', '127.0.0.
 const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
 const client = new proto.fslm.v1.StageService(stage.ready.grpc as string, grpc.credentials.createInsecure());
 try {
-  const describe = await new Promise<any>((resolve, reject) => client.Describe({}, (e, r) => (e ? reject(e) : resolve(r))));
+  const describe = await new Promise<any>((resolve, reject) => client.Describe({}, { deadline: Date.now() + 30_000 }, (e, r) => (e ? reject(e) : resolve(r))));
   const results = [];
   for (const ask of asks) {
     const last = await new Promise<GenerateResponse__Output>((resolve, reject) => {
       let final: GenerateResponse__Output | undefined;
-      const call = client.Generate({ messages: ask.messages, params: { max_new_tokens: ask.max_new_tokens, temperature: 0 } });
+      const call = client.Generate({ messages: ask.messages, params: { max_new_tokens: ask.max_new_tokens, temperature: 0 } }, { deadline: Date.now() + 120_000 });
       call.on('data', (r: GenerateResponse__Output) => (final = r));
       call.on('error', reject);
       call.on('end', () => (final?.result ? resolve(final) : reject(new Error('no result'))));

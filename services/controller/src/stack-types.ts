@@ -1,0 +1,107 @@
+// The Stack API (fslm.dev/v1alpha1) as the controller reads and writes it. The schema the API server
+// enforces is k8s/base/crd/stacks.fslm.dev.yaml (the one definition of the stack format);
+// services/controller/test/stack-types.test.ts checks these field names against it.
+import type { ObjectMeta, ResourceRequirements, Toleration } from './types.ts';
+
+export const STACK_KIND = 'Stack';
+export const STACK_PLURAL = 'stacks';
+
+/** Labels on everything the Stack reconciler makes. */
+export const StackLabel = {
+  Stack: 'fslm.dev/stack',
+  Stage: 'fslm.dev/stage',
+  Name: 'app.kubernetes.io/name',
+  Instance: 'app.kubernetes.io/instance',
+  Component: 'app.kubernetes.io/component',
+} as const;
+
+export const StackAnnotation = {
+  /** On a stage pod template: the URI of the model its pods serve. */
+  Model: 'fslm.dev/model',
+  /** On every child: a hash of what the controller last applied, so unchanged children are not written again. */
+  AppliedHash: 'fslm.dev/applied-hash',
+  /** On a stage whose model a training run rolled out: that run, namespace/name. */
+  TrainingRun: 'fslm.dev/training-run',
+} as const;
+
+export interface StackEnvVar {
+  name: string;
+  value?: string;
+}
+
+export interface StackEnvFrom {
+  prefix?: string;
+  secretRef?: { name: string };
+  configMapRef?: { name: string };
+}
+
+/** Serving settings of a stage; spec.defaults holds the same for every stage. */
+export interface ServingSpec {
+  model?: string;
+  replicas?: number;
+  precision?: 'fp32' | 'int8' | 'int4';
+  resources?: ResourceRequirements;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  placement?: { oneStagePerNode?: boolean; spreadTopologyKey?: string };
+  startTimeoutSeconds?: number;
+}
+
+export interface StackStageSpec extends ServingSpec {
+  name: string;
+  subject?: string;
+  system?: string;
+  template: string;
+  params?: Record<string, unknown>;
+  budgetMs?: number;
+}
+
+export interface StackSpec {
+  description?: string;
+  defaults?: ServingSpec;
+  router?: { replicas?: number; resources?: ResourceRequirements; nodeSelector?: Record<string, string> };
+  store?: { persistentVolumeClaim?: string; mountPath?: string; env?: StackEnvVar[]; envFrom?: StackEnvFrom[] };
+  stages: StackStageSpec[];
+}
+
+export interface StackStageStatus {
+  name: string;
+  deployment?: string;
+  /** Desired replicas. */
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas?: number;
+  /** The model URI every ready replica serves; unset while ready replicas serve different ones. */
+  model?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface StackStatus {
+  observedGeneration?: number;
+  /** "ready/total" stages, e.g. "4/4". */
+  readyStages?: string;
+  conditions?: StackConditionRecord[];
+  stages?: StackStageStatus[];
+  router?: { deployment?: string; service?: string; replicas?: number; readyReplicas?: number };
+}
+
+export interface Stack {
+  apiVersion: string;
+  kind: typeof STACK_KIND;
+  metadata: ObjectMeta;
+  spec: StackSpec;
+  status?: StackStatus;
+}
+
+export const StackCondition = { Ready: 'Ready', Progressing: 'Progressing', Degraded: 'Degraded' } as const;
+export type StackConditionType = (typeof StackCondition)[keyof typeof StackCondition];
+
+export interface StackConditionRecord {
+  type: StackConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
