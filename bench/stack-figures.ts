@@ -236,6 +236,8 @@ async function stackVsOneStage(router: Router, stack: StackDefinition, first: Ch
       const outcome = await router.run(input, { params: {}, handoff: true });
       const stackMs = performance.now() - t0;
       const tokens = outcome.stages.reduce((n, s) => n + (s.result.usage?.completion_tokens ?? 0), 0);
+      // Where the stack's time goes, on the stages' own clocks: prefills, decoding, and the rest (hops, hand-offs, queueing).
+      const sum = (key: 'prefill_ms' | 'decode_ms' | 'total_ms') => outcome.stages.reduce((n, s) => n + (s.result.timings?.[key] ?? 0), 0);
       const t1 = performance.now();
       const single = await stage.generate(prompt.text, tokens);
       const singleMs = performance.now() - t1;
@@ -243,7 +245,11 @@ async function stackVsOneStage(router: Router, stack: StackDefinition, first: Ch
       const produced = single.usage?.completion_tokens ?? 0;
       const sameTokensMs = produced > 0 && produced < tokens ? (singleMs * tokens) / produced : singleMs;
       ratios.push(stackMs / sameTokensMs);
-      rows.push({ stack_ms: round(stackMs), single_stage_ms: round(sameTokensMs), tokens, ...(produced < tokens ? { single_stage_stopped_at: produced } : {}) });
+      rows.push({
+        stack_ms: round(stackMs), single_stage_ms: round(sameTokensMs), tokens, ...(produced < tokens ? { single_stage_stopped_at: produced } : {}),
+        stack_prefill_ms: round(sum('prefill_ms')), stack_decode_ms: round(sum('decode_ms')), stack_outside_stages_ms: round(stackMs - sum('total_ms')),
+        single_stage_prefill_ms: round(single.timings?.prefill_ms ?? 0), single_stage_decode_ms: round(single.timings?.decode_ms ?? 0),
+      });
     }
   } finally {
     await stage.stop();
