@@ -23,7 +23,7 @@ const STAGES = ['left', 'right'];
 const stageSeconds = (s: StageStatus): number => (Date.parse(s.finishTime!) - Date.parse(s.startTime!)) / 1000;
 
 async function writeRun(dir: string, opts: TrainingBenchOptions): Promise<string> {
-  const rows = Array.from({ length: 32 }, (_, i) => JSON.stringify({ prompt: `What is ${i} times 3?`, completion: `${i} times 3 is ${i * 3}.` }));
+  const rows = Array.from({ length: 32 }, (_, i) => JSON.stringify({ system: '', prompt: `What is ${i} times 3?`, completion: `${i} times 3 is ${i * 3}.` }));
   for (const s of STAGES) await writeFile(path.join(dir, `${s}.jsonl`), `${rows.join('\n')}\n`);
   const run = {
     apiVersion: 'fslm.dev/v1alpha1', kind: 'StackTrainingRun', metadata: { name: 'bench-p8' },

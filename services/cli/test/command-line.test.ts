@@ -78,7 +78,7 @@ describe('fslm command line', { timeout: 900_000 }, () => {
       [['stage'], /required option '--model <DIR>' not specified/],
       [['stage', '--model', 'x', '--precision', 'fp16'], /Allowed choices are fp32, int8/],
       [['stage', '--model', 'x', '--max-batch', '-1'], /--max-batch <N>' argument '-1' is invalid\. Expected a positive integer/],
-      [['stage', '--model', 'x', '--stack', 'a'], /--stack, --stage, --subject and --replica need --nats/],
+      [['stage', '--model', 'x', '--stack', 'a'], /--stack, --stage, --subject, --replica and the --nats-* files need --nats/],
       [['stage', '--model', 'x', '--nats', 'nats://127.0.0.1:1', '--stack', 'Bad_Name', '--stage', 'b'], /--stack <NAME>' argument 'Bad_Name' is invalid\. Expected a lowercase DNS label/],
       [['stage', '--model', 'x', '--nats', 'nats://127.0.0.1:1', '--stack', 'a'], /--nats needs --stage NAME/],
       [['router'], /--stack FILE is required/],

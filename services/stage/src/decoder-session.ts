@@ -47,6 +47,8 @@ export class DecoderSession {
   readonly hasNextToken: boolean;
   private readonly presentNames: string[];
   private readonly takesPositions: boolean;
+  /** Per cache buffer (layer l's key at 2l, value at 2l + 1): its past input and present output names. */
+  private readonly sharedNames: Array<{ past: string; present: string }>;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -57,6 +59,10 @@ export class DecoderSession {
     this.hasNextToken = session.outputNames.includes(NEXT_TOKEN_OUTPUT);
     this.presentNames = session.outputNames.filter((name) => name.startsWith('present.'));
     this.takesPositions = session.inputNames.includes('position_ids');
+    this.sharedNames = Array.from({ length: 2 * geometry.layers }, (_, i) => {
+      const suffix = `${i >> 1}.${i & 1 ? 'value' : 'key'}`;
+      return { past: `past_key_values.${suffix}`, present: `present.${suffix}` };
+    });
   }
 
   static async open(onnxPath: string, geometry: CacheGeometry, vocabSize: number, options: SessionOptions): Promise<DecoderSession> {
@@ -175,10 +181,10 @@ export class DecoderSession {
     };
     if (this.takesPositions) feeds.position_ids = new ort.Tensor('int64', positions, [rows, seqLen]);
     const fetches: Record<string, ort.Tensor | null> = {};
-    for (const [suffix, tensor] of Object.entries(sized.store.tensors(rows))) {
-      feeds[`past_key_values.${suffix}`] = tensor;
-      fetches[`present.${suffix}`] = tensor;
-    }
+    sized.store.tensors(rows).forEach((tensor, i) => {
+      feeds[this.sharedNames[i].past] = tensor;
+      fetches[this.sharedNames[i].present] = tensor;
+    });
     return { feeds, fetches, seqLen, lastIndex: added.map((n) => n - 1), after: () => sized.grown(added) };
   }
 

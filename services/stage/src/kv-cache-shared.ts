@@ -53,15 +53,10 @@ export class KvStore {
     }
   }
 
-  /** One tensor per past/present name over the first `rows` rows, fed as past and fetched as present. */
-  tensors(rows: number): Record<string, ort.Tensor> {
+  /** One tensor per buffer (layer l's key at 2l, value at 2l + 1) over the first `rows` rows, fed as past and fetched as present. */
+  tensors(rows: number): ort.Tensor[] {
     const dims = [rows, this.geometry.heads, this.capacity, this.geometry.headDim];
-    const out: Record<string, ort.Tensor> = {};
-    for (let layer = 0; layer < this.geometry.layers; layer++) {
-      out[`${layer}.key`] = new ort.Tensor('float32', this.buffers[2 * layer].subarray(0, rows * this.rowSpan()), dims);
-      out[`${layer}.value`] = new ort.Tensor('float32', this.buffers[2 * layer + 1].subarray(0, rows * this.rowSpan()), dims);
-    }
-    return out;
+    return this.buffers.map((buffer) => new ort.Tensor('float32', buffer.subarray(0, rows * this.rowSpan()), dims));
   }
 }
 

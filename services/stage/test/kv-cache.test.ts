@@ -73,8 +73,9 @@ describe('the shared (in-place) layout', { timeout: 10_000 }, () => {
   test('the past and present tensors of a step are views of the first rows of one buffer', () => {
     const cache = sharedOf([3, 1, 2]);
     const tensors = cache.store.tensors(2);
-    assert.deepEqual(tensors['0.key'].dims, [2, geometry.heads, cache.store.capacity, 1]);
-    const data = tensors['0.key'].data as Float32Array;
+    assert.equal(tensors.length, 2 * geometry.layers);
+    assert.deepEqual(tensors[0].dims, [2, geometry.heads, cache.store.capacity, 1]);
+    const data = tensors[0].data as Float32Array;
     assert.equal(data.buffer, cache.store.buffers[0].buffer);
     assert.equal(data.length, 2 * geometry.heads * cache.store.capacity);
   });
