@@ -7,11 +7,12 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT, runFslm } from './support/run-fslm.ts';
 
-const COMMANDS = ['up', 'ask', 'router', 'stage', 'train', 'status', 'distill', 'trainer', 'bench', 'controller'];
+const COMMANDS = ['up', 'ask', 'router', 'stage', 'train', 'status', 'distill', 'trainer', 'eval', 'render-prompts', 'bench', 'controller'];
 /** Arguments a command needs before it looks at other options (the trainer's argparse reports missing ones first). */
 const REQUIRED: Record<string, string[]> = {
   stage: ['--model', 'x'],
   trainer: ['verify', 'x'],
+  eval: ['--out', 'o'],
   distill: ['--data', 'd.jsonl', '--stack', 's.yaml', '--out', 'o', '--teacher', 'http://127.0.0.1:9/v1'],
 };
 const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
