@@ -2,7 +2,7 @@
 // each replica is asked for its limits (gRPC Describe) and the stack's own parameters are checked
 // against them (a stage asked for more new tokens than it allows, a prompt too long before any input).
 // Otherwise such a stack would start and then refuse every request.
-import * as grpc from '@grpc/grpc-js';
+import { grpcChannelCredentials, type GrpcClientTls } from '../shared/grpc-tls.ts';
 import type { DescribeResponse__Output } from '../shared/generated/fslm/v1/DescribeResponse.ts';
 import type { ProtoGrpcType } from '../shared/generated/stage.ts';
 import { loadGrpcObject } from '../shared/proto.ts';
@@ -19,20 +19,21 @@ export class UnservableStackError extends Error {
   }
 }
 
-function describeReplica(address: string): Promise<DescribeResponse__Output> {
+function describeReplica(address: string, tls: GrpcClientTls | undefined): Promise<DescribeResponse__Output> {
   const proto = loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']);
-  const client = new proto.fslm.v1.StageService(address, grpc.credentials.createInsecure());
+  const client = new proto.fslm.v1.StageService(address, grpcChannelCredentials(tls));
   return new Promise<DescribeResponse__Output>((resolve, reject) => {
     client.Describe({}, { deadline: new Date(Date.now() + DESCRIBE_TIMEOUT_MS) }, (error, response) => (error ? reject(error) : resolve(response!)));
   }).finally(() => client.close());
 }
 
 /**
- * Describes every replica (`replicas[i]`: the stage name and gRPC address of a running replica) and
- * throws UnservableStackError listing every problem, once per stage, when the stack cannot serve.
+ * Describes every replica (`replicas[i]`: the stage name and gRPC address of a running replica; over
+ * TLS with `tls`, as the stages' doors require) and throws UnservableStackError listing every problem,
+ * once per stage, when the stack cannot serve.
  */
-export async function checkStackServable(stack: StackDefinition, replicas: Array<{ stage: string; grpc: string }>): Promise<void> {
-  const described = await Promise.all(replicas.map(async (r) => ({ stage: r.stage, limits: toStageLimits(r.stage, await describeReplica(r.grpc)) })));
+export async function checkStackServable(stack: StackDefinition, replicas: Array<{ stage: string; grpc: string }>, tls?: GrpcClientTls): Promise<void> {
+  const described = await Promise.all(replicas.map(async (r) => ({ stage: r.stage, limits: toStageLimits(r.stage, await describeReplica(r.grpc, tls)) })));
   const problems = new Set<string>();
   // Every replica counts: replicas of one stage may serve different builds.
   for (const one of described) {

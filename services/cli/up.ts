@@ -121,7 +121,8 @@ export async function runUp(argv: string[]): Promise<number> {
     });
     const stageReady = await Promise.all(stages.map((c) => c.ready));
     notStopping();
-    await checkStackServable(stack, stages.map((c, i) => ({ stage: stack.stages[Math.floor(i / replicas)].name, grpc: String(stageReady[i].grpc) })));
+    await checkStackServable(stack, stages.map((c, i) => ({ stage: stack.stages[Math.floor(i / replicas)].name, grpc: String(stageReady[i].grpc) })),
+      trust ? { caFile: trust.caFile, certFile: trust.client.certFile, keyFile: trust.client.keyFile } : undefined);
     notStopping();
     router = spawnChild({
       name: 'router',

@@ -125,7 +125,7 @@ describe('grpcurl through reflection alone', { timeout: 1_200_000 }, () => {
   test('StageService/Describe returns the manifest with its map fields', async () => {
     const described = JSON.parse(await grpcurl(stage, ['fslm.v1.StageService/Describe']));
     assert.equal(described.manifest.name, 'tiny');
-    assert.deepEqual(Object.keys(described.manifest.onnx).sort(), ['fp32', 'int8']);
+    assert.deepEqual(Object.keys(described.manifest.onnx).sort(), ['fp32', 'int4', 'int8']);
     assert.ok(Object.keys(described.manifest.files).includes('onnx/model.onnx'));
   });
 });

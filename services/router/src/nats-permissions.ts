@@ -18,12 +18,12 @@ export interface NatsIdentity {
 }
 
 /**
- * The subjects of one stage: its run queue, cancels, describe, and everything under its replicas'
+ * The subjects of one stage: its run queue, cancels, describe, score, and everything under its replicas'
  * control subjects (the control subject itself and the `.bounce.<job>` subjects its heartbeats name as
  * their reply, where NATS answers no-responders).
  */
 export function stageSubjects(subjectPrefix: string): string[] {
-  return [subjects.run(subjectPrefix), subjects.cancel(subjectPrefix), subjects.replica(subjectPrefix, '*'), subjects.replica(subjectPrefix, '>'), subjects.describe(subjectPrefix)];
+  return [subjects.run(subjectPrefix), subjects.cancel(subjectPrefix), subjects.replica(subjectPrefix, '*'), subjects.replica(subjectPrefix, '>'), subjects.describe(subjectPrefix), subjects.score(subjectPrefix)];
 }
 
 /**
