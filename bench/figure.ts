@@ -1,4 +1,4 @@
-// The shape of bench/results/latest.json (see DESIGN.md, "Performance figures and their file").
+// The shape of bench/results/latest.json ({"figures": [{id, name, value, unit, goal, met, detail}], "machine": {...}}; README, "Benchmarks").
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -7,11 +7,12 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT, runFslm } from './support/run-fslm.ts';
 
-const COMMANDS = ['up', 'ask', 'router', 'stage', 'train', 'status', 'distill', 'trainer', 'bench', 'controller'];
+const COMMANDS = ['up', 'ask', 'router', 'stage', 'train', 'status', 'distill', 'trainer', 'eval', 'render-prompts', 'bench', 'controller'];
 /** Arguments a command needs before it looks at other options (the trainer's argparse reports missing ones first). */
 const REQUIRED: Record<string, string[]> = {
   stage: ['--model', 'x'],
   trainer: ['verify', 'x'],
+  eval: ['--out', 'o'],
   distill: ['--data', 'd.jsonl', '--stack', 's.yaml', '--out', 'o', '--teacher', 'http://127.0.0.1:9/v1'],
 };
 const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -77,10 +78,10 @@ describe('fslm command line', { timeout: 900_000 }, () => {
       [['stage'], /required option '--model <DIR>' not specified/],
       [['stage', '--model', 'x', '--precision', 'fp16'], /Allowed choices are fp32, int8/],
       [['stage', '--model', 'x', '--max-batch', '-1'], /--max-batch <N>' argument '-1' is invalid\. Expected a positive integer/],
-      [['stage', '--model', 'x', '--stack', 'a'], /--stack, --stage, --subject and --replica need --nats/],
+      [['stage', '--model', 'x', '--stack', 'a'], /--stack, --stage, --subject, --replica and the --nats-\* files need --nats/],
       [['stage', '--model', 'x', '--nats', 'nats://127.0.0.1:1', '--stack', 'Bad_Name', '--stage', 'b'], /--stack <NAME>' argument 'Bad_Name' is invalid\. Expected a lowercase DNS label/],
       [['stage', '--model', 'x', '--nats', 'nats://127.0.0.1:1', '--stack', 'a'], /--nats needs --stage NAME/],
-      [['router'], /--stack FILE is required/],
+      [['router'], /--stack FILE \(or --k8s-namespace NS with --k8s-stack NAME or --k8s-selector LABELS\) is required/],
       [['router', '--stack', 'x.yaml', '--http', '8080'], /--http <HOST:PORT>' argument '8080' is invalid/],
       [['router', '--stack', 'x.yaml', '--max-in-flight', 'many'], /--max-in-flight <N>' argument 'many' is invalid/],
       [['bench', '--models', 'gpt2'], /--models <LIST>' argument 'gpt2' is invalid\. Expected a comma-separated list of tiny, smollm2-135m/],

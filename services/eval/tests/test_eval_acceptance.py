@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA, read_jsonl, run_eval
+from .helpers import DATA, read_jsonl, run_eval
 
 pytestmark = pytest.mark.timeout(1800)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA
+from .helpers import DATA
 
 from fslm_eval.fslm_lm import split_context
 from fslm_eval.intervals import wilson

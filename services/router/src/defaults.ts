@@ -47,3 +47,6 @@ export const OPENAI_MAX_STOP_SEQUENCES = 4;
 
 /** How long a graceful shutdown may take before the router exits anyway. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** On a stop, how long the doors keep a connection open after the grace so that runs ended then can write their UNAVAILABLE. */
+export const SHUTDOWN_ANSWER_MS = 1_000;

@@ -13,7 +13,7 @@ import { Admission } from './admission.ts';
 import { NatsBus } from './bus-nats.ts';
 import { readRouterEnvironment } from './config.ts';
 import { SHUTDOWN_GRACE_MS } from '../../shared/grpc-serve.ts';
-import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, DEFAULT_NATS_URL, DESCRIBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './defaults.ts';
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, DEFAULT_NATS_URL, DESCRIBE_TIMEOUT_MS, SHUTDOWN_ANSWER_MS, SHUTDOWN_TIMEOUT_MS } from './defaults.ts';
 import { startRouterGrpcServer } from './grpc-server.ts';
 import { startRouterHttpServer } from './openai-http.ts';
 import { RouterMetrics } from './router-metrics.ts';
@@ -149,9 +149,14 @@ export async function runRouter(argv: string[]): Promise<number> {
   const signal = await firstStopSignal();
   console.log(JSON.stringify({ event: 'stopping', signal, timeout_ms: SHUTDOWN_TIMEOUT_MS }));
   const doors = { grpc: grpcServer, http: httpServer };
-  // Both doors let the runs in flight finish within the grace, then end them (which cancels their stages).
+  // The doors take no new work; runs in flight may finish within the grace. Those still running then end
+  // with UNAVAILABLE ("the router is shutting down", so callers can try another router) and their stages
+  // get a cancel; the doors stay open SHUTDOWN_ANSWER_MS longer so that those answers are written.
+  const doorsClosed = Promise.all([doors.grpc.shutdown(env.shutdownGraceMs + SHUTDOWN_ANSWER_MS), doors.http.close(env.shutdownGraceMs)]);
+  await within(runner.settled(), env.shutdownGraceMs);
+  runner.stop(errors.unavailable('the router is shutting down'));
   const finished = await boundedShutdown([
-    () => Promise.all([doors.grpc.shutdown(env.shutdownGraceMs), doors.http.close(env.shutdownGraceMs)]),
+    () => doorsClosed,
     () => bus.close(),
     () => telemetry.shutdown(),
     async () => k8s?.stop(),

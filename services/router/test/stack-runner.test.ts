@@ -31,11 +31,17 @@ class CollectingReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
 
+  /** Values of label `key` on the series that recorded something (counters start every code at 0). */
   async labels(key: string): Promise<Set<string>> {
     const { resourceMetrics } = await this.collect();
     const values = new Set<string>();
     for (const scope of resourceMetrics.scopeMetrics) {
-      for (const metric of scope.metrics) for (const point of metric.dataPoints) if (key in point.attributes) values.add(String(point.attributes[key]));
+      for (const metric of scope.metrics) {
+        for (const point of metric.dataPoints) {
+          if (typeof point.value === 'number' && point.value === 0) continue;
+          if (key in point.attributes) values.add(String(point.attributes[key]));
+        }
+      }
     }
     return values;
   }

@@ -40,7 +40,7 @@ export const tempDir = (label: string): string => mkdtempSync(path.join(tmpdir()
 
 /** A small prompt/completion JSONL a stage can fine-tune on in a few steps. */
 export function writeDataset(dir: string, stage: string, rows = 24): string {
-  const lines = Array.from({ length: rows }, (_, i) => JSON.stringify({ prompt: `What is ${i} plus ${i}?`, completion: `${i} plus ${i} is ${2 * i}.` }));
+  const lines = Array.from({ length: rows }, (_, i) => JSON.stringify({ system: '', prompt: `What is ${i} plus ${i}?`, completion: `${i} plus ${i} is ${2 * i}.` }));
   const file = path.join(dir, `${stage}.jsonl`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
