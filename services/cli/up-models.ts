@@ -62,13 +62,16 @@ export async function resolveStackModels(
       else problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} is neither a directory (relative to ${path.dirname(stackFile)}) nor a model name`);
     }
   }
+  // Each artifact is checked at the precision its stage serves (the file `fslm stage --precision` loads).
   const checked = new Map<string, Promise<string | null>>();
-  const check = (dir: string) => loadArtifact(dir).then(() => null, (error: unknown) => errorMessage(error));
+  const check = (dir: string, precision: StackDefinition['stages'][number]['precision']) =>
+    loadArtifact(dir, precision).then(() => null, (error: unknown) => errorMessage(error));
   for (const stage of stack.stages) {
     const dir = dirs.get(stage.name);
     if (dir === undefined) continue;
-    if (!checked.has(dir)) checked.set(dir, check(dir));
-    const problem = await checked.get(dir)!;
+    const key = `${stage.precision}:${dir}`;
+    if (!checked.has(key)) checked.set(key, check(dir, stage.precision));
+    const problem = await checked.get(key)!;
     if (problem) {
       const hint = existsSync(path.join(dir, MANIFEST_FILE)) ? '' : ` (no ${MANIFEST_FILE}: not an ONNX artifact; a PyTorch base model is exported with \`fslm trainer export\`)`;
       problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} (${dir}) cannot be served${hint}: ${problem}`);

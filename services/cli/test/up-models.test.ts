@@ -3,6 +3,9 @@
 // directory without fslm.json, a missing directory) is refused with exit 2, every bad stage named at
 // once, and the names it suggests are only those that serve. Nothing is started: no nats-server, no stage.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { StackBuilder } from '../../../test/stack/support/stack-builder.ts';
 import { testModels } from '../../../test/support/models.ts';
@@ -46,5 +49,29 @@ describe('fslm up refuses a stack whose models cannot be served, before starting
     assert.match(res.stderr, /stage missing: model "\.\/no-such-model": no such directory .*\/no-such-model/);
     assert.match(res.stderr, /stage typo: model "tiny-onxx" is neither a directory \(relative to .*\) nor a model name/);
     assertNothingStarted(res.stderr);
+  });
+
+  test('a precision the artifact has no file for is refused before anything starts', async () => {
+    const models = testModels('tiny');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-no-int4-'));
+    try {
+      cpSync(models['tiny-onnx'], dir, { recursive: true });
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'fslm.json'), 'utf8'));
+      delete manifest.onnx.int4;
+      delete manifest.files['onnx/model_q4.onnx'];
+      rmSync(path.join(dir, 'onnx/model_q4.onnx'));
+      writeFileSync(path.join(dir, 'fslm.json'), JSON.stringify(manifest));
+      const stack = new StackBuilder('no-int4', dir)
+        .stage({ name: 'fast', template: '{input}', params: p, precision: 'int4' })
+        .stage({ name: 'exact', template: '{stages.fast}', params: p })
+        .write();
+      const res = await runFslm(['up', '--stack', stack, '--no-setup'], { timeoutMs: 300_000 });
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /stage fast: model ".*" \(.*\) cannot be served: .* has no int4 model \(fslm\.json onnx\.int4\); it has: fp32, int8/);
+      assert.doesNotMatch(res.stderr, /stage exact/, 'the same artifact serves fp32');
+      assertNothingStarted(res.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

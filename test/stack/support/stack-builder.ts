@@ -12,6 +12,7 @@ export interface StageSpec {
   params?: Record<string, unknown>;
   budgetMs?: number;
   model?: string;
+  precision?: 'fp32' | 'int8' | 'int4';
 }
 
 export class StackBuilder {
