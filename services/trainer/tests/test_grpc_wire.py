@@ -79,7 +79,7 @@ def test_stage_describe_returns_the_manifest_with_its_map_fields(stubs, stack):
     with channel(stack["stages"][0]["grpc"]) as ch:
         described = stubs["stage_pb2_grpc"].StageServiceStub(ch).Describe(stubs["stage_pb2"].DescribeRequest(), timeout=CALL_TIMEOUT_S)
     assert described.manifest.name == "tiny"
-    assert set(described.manifest.onnx) == {"fp32", "int8"}
+    assert set(described.manifest.onnx) == {"fp32", "int8", "int4"}
     assert "onnx/model.onnx" in described.manifest.files
 
 
