@@ -10,6 +10,7 @@ import { isPrecision, PRECISIONS, type Precision } from '../services/stage/src/a
 import { benchTokenizer, loadAverage } from './bench-prompts.ts';
 import { engineFigures, type BenchModel, type EngineBenchOptions, type PrecisionRun } from './engine-figures.ts';
 import { writeResults, type Figure } from './figure.ts';
+import { profileFigures, profileLines } from './profile-figures.ts';
 import { genaiFigure, llamaCppFigure, memoryFigure, smollmGgufs } from './peer-figures.ts';
 import { startPythonPeer } from './peers/python-peer.ts';
 import { startServedStage } from './served-stage.ts';
@@ -27,7 +28,8 @@ interface BenchOptions {
   threads: number;
   skipTraining?: boolean;
   skipStack?: boolean;
-  out: string;
+  profile?: boolean;
+  out?: string;
 }
 
 function benchCommand() {
@@ -51,7 +53,8 @@ function benchCommand() {
     .option('--threads <N>', 'intra-op threads of the engine figures', positiveInteger, 1)
     .option('--skip-training', 'leave out the training figures')
     .option('--skip-stack', 'leave out the stack figures')
-    .option('--out <FILE>', 'where to write the results', path.join(ROOT, 'bench/results/latest.json'));
+    .option('--profile', 'instead of the figures: where a SmolLM2 decode step spends its time (onnxruntime\'s profiler, per precision), written to bench/results/profile.json')
+    .option('--out <FILE>', 'where to write the results (default bench/results/latest.json, or profile.json with --profile)');
 }
 
 async function buildModels(onlyTiny: boolean): Promise<Record<string, string>> {
@@ -103,14 +106,27 @@ export async function runBench(argv: string[]): Promise<number> {
     log(`${signal}: stopping ${liveChildren().length} child process(es)`);
     void Promise.all(liveChildren().map((c) => c.stop())).then(() => process.exit(signalExitCode(signal)));
   });
-  const names = values.models;
   const quick = values.quick === true;
+  if (values.profile) {
+    const paths = await buildModels(false);
+    const profiles = await profileFigures({
+      onnxDir: paths['smollm2-135m-onnx'], python: pythonPath(), precisions: values.precisions,
+      steps: quick ? 8 : 16, rounds: quick ? 1 : 3, log,
+    });
+    const out = values.out ?? path.join(ROOT, 'bench/results/profile.json');
+    await writeResults(out, [], { quick, profiles, load_average_1m_at_end: loadAverage(), wall_s: Math.round((performance.now() - started) / 1000) });
+    for (const line of profileLines(profiles)) console.log(line);
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+    return 0;
+  }
+  const resultsFile = values.out ?? path.join(ROOT, 'bench/results/latest.json');
+  const names = values.models;
   const paths = await buildModels(names.every((n) => n === 'tiny'));
   const threads = values.threads;
   const figures: Figure[] = [];
   const save = async (more: Figure[]) => {
     figures.push(...more);
-    await writeResults(values.out, figures, { quick, load_average_1m_at_end: loadAverage(), wall_s: Math.round((performance.now() - started) / 1000) });
+    await writeResults(resultsFile, figures, { quick, load_average_1m_at_end: loadAverage(), wall_s: Math.round((performance.now() - started) / 1000) });
   };
   for (const name of names) {
     const model: BenchModel = { name, onnxDir: paths[`${name}-onnx`], hfDir: paths[name], overheadBound: name === 'tiny' };
@@ -133,6 +149,6 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   for (const f of figures) console.log(`${f.id.padEnd(4)} ${f.met ? 'met ' : 'MISS'} ${String(f.value).padStart(8)} ${f.unit.padEnd(3)} goal ${f.goal.padEnd(7)} ${f.name}`);
   console.log(`load average (1 min) at the end: ${loadAverage()}; wall ${Math.round((performance.now() - started) / 1000)} s`);
-  console.log(`wrote ${path.relative(process.cwd(), values.out)}`);
+  console.log(`wrote ${path.relative(process.cwd(), resultsFile)}`);
   return 0;
 }

@@ -15,6 +15,11 @@ export interface SessionOptions {
   intraOpThreads: number;
   /** The artifact's cache layout for this graph (fslm.json `variants.<precision>.kv_cache`). */
   kvLayout: KvLayout;
+  /**
+   * With a path prefix, onnxruntime records every run and kernel (its Chrome-trace JSON, written by
+   * endProfiling() as `<prefix>_<date>.json`). For profiling tools only: it slows every run.
+   */
+  profileFilePrefix?: string;
 }
 
 export interface StepOutput {
@@ -72,8 +77,14 @@ export class DecoderSession {
       executionMode: 'sequential',
       intraOpNumThreads: options.intraOpThreads,
       interOpNumThreads: 1,
+      ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
     });
     return new DecoderSession(session, geometry, vocabSize, options.kvLayout);
+  }
+
+  /** Ends onnxruntime's profiling (opened with `profileFilePrefix`) and writes its file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   /** A cache of `rows` empty rows in this session's layout. */

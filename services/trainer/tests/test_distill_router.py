@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import ROOT, json_lines, run_cli, write_jsonl
-from support.processes import EventReader, stop, stopped_at_exit
+from support.processes import fslm_up, stop, stopped_at_exit
 
 ROWS = 40
 
@@ -37,12 +37,7 @@ spec:
       template: "Request: {{input}} Notes: {{stages.understand}}"
       params: {{maxNewTokens: 8, temperature: 0}}
 """)
-    proc = subprocess.Popen(["node", "bin/fslm.js", "up", "--stack", str(stack), "--no-setup", "--threads", "1",
-                             "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    # Stopped (with its nats-server and stages) however the module ends, a failed start included.
-    with stopped_at_exit(proc):
-        up = EventReader(proc).wait_for(lambda e: e.get("event") == "up", 180, "the `up` event of fslm up")
+    with fslm_up(ROOT, stack, timeout_s=180) as up:
         yield {"url": f"http://{up['http']}/v1", "stack": stack}
 
 

@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 from conftest import ROOT
-from support.processes import EventReader, stopped_at_exit
+from support.processes import fslm_up
 
 CALL_TIMEOUT_S = 120
 
@@ -62,11 +62,8 @@ spec:
       template: "Say: {{stages.first}}"
       params: {{maxNewTokens: 6, temperature: 0}}
 """)
-    proc = subprocess.Popen(["node", "bin/fslm.js", "up", "--stack", str(stack_file), "--no-setup", "--threads", "1",
-                             "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    with stopped_at_exit(proc):
-        yield EventReader(proc).wait_for(lambda e: e.get("event") == "up", 240, "the `up` event of fslm up")
+    with fslm_up(ROOT, stack_file) as up:
+        yield up
 
 
 def channel(address: str) -> grpc.Channel:

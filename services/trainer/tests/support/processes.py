@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 Event = dict
@@ -74,3 +75,15 @@ def stopped_at_exit(proc: subprocess.Popen, grace_s: float = 30) -> Iterator[sub
         yield proc
     finally:
         stop(proc, grace_s=grace_s)
+
+
+@contextlib.contextmanager
+def fslm_up(root: Path, stack_file: Path, timeout_s: float = 240) -> Iterator[Event]:
+    """`fslm up` on `stack_file` (its nats-server, one stage process per stage, the router on free loopback
+    ports, one intra-op thread each); yields its `up` event (router and stage addresses) and stops it with
+    everything it started when the block ends, a failed start included."""
+    proc = subprocess.Popen(["node", "bin/fslm.js", "up", "--stack", str(stack_file), "--no-setup", "--threads", "1",
+                             "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with stopped_at_exit(proc):
+        yield EventReader(proc).wait_for(lambda e: e.get("event") == "up", timeout_s, "the `up` event of fslm up")
