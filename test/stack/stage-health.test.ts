@@ -97,6 +97,7 @@ describe('stage health follows what the stage can take', { timeout: 300_000 }, (
     const watch = watchHealth(client);
     await watch.nth(0, 'NOT_SERVING', 'the first status, while the NATS server cannot answer the stage');
     assert.equal(await check(''), 'NOT_SERVING', 'the whole server says the same');
+    assert.equal(await check('liveness'), 'SERVING', 'the process is alive and answers');
 
     nats.child.kill('SIGCONT');
     frozen.delete(nats);
@@ -118,6 +119,7 @@ describe('stage health follows what the stage can take', { timeout: 300_000 }, (
     await nats.stop();
     await watch.nth(2, 'NOT_SERVING', 'NOT_SERVING once the NATS connection is lost');
     assert.equal(await check(''), 'NOT_SERVING');
+    assert.equal(await check('liveness'), 'SERVING', 'alive all the same: a liveness probe does not restart it');
     await stage.waitForEvent((e) => e.event === 'nats-disconnected', BOUND_MS);
 
     // The same server comes back: the stage reconnects, resubscribes and serves again.

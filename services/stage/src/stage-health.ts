@@ -1,7 +1,12 @@
 // What a stage's grpc.health.v1 reports: SERVING only while nothing keeps it from taking work. Each
 // reason it cannot (still starting, its NATS connection down) holds it NOT_SERVING until that reason is
-// lifted; once it stops (a signal, the engine failed) it is NOT_SERVING for good.
+// lifted; once it stops (a signal, the engine failed) it is NOT_SERVING for good. The health service
+// "liveness" says only whether the process is alive and answering (SERVING until it stops): a liveness
+// probe checks it, so a NATS outage makes the stage unready, not restarted.
 import type { HealthImplementation } from 'grpc-health-check';
+
+/** The grpc.health.v1 service name a liveness probe checks (SERVING from start until the stage stops). */
+export const LIVENESS_SERVICE = 'liveness';
 
 /** Why a stage cannot take work now. */
 export type NotServingReason = 'starting' | 'nats-disconnected';
@@ -21,6 +26,7 @@ export class StageHealth {
     private readonly serviceName: string,
     private readonly onChange?: (status: 'SERVING' | 'NOT_SERVING', reasons: string[]) => void,
   ) {
+    this.health.setStatus(LIVENESS_SERVICE, 'SERVING');
     this.apply();
   }
 
@@ -44,6 +50,7 @@ export class StageHealth {
   /** NOT_SERVING from now on, whatever is lifted later (the stage is stopping). */
   stop(): void {
     this.closed = true;
+    this.health.setStatus(LIVENESS_SERVICE, 'NOT_SERVING');
     this.apply();
   }
 
