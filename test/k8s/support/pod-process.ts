@@ -21,9 +21,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { service as healthService } from 'grpc-health-check';
+import type { ProtoGrpcType } from '../../../services/shared/generated/stage.ts';
+import { loadGrpcObject } from '../../../services/shared/proto.ts';
 import type { Host } from '../../support/hosts.ts';
 import { REPO_ROOT } from '../../support/models.ts';
+import { waitFor } from '../../support/wait.ts';
 
 /** The fslm image's entrypoint (deploy/fslm.Dockerfile), working directory and environment. */
 const IMAGE = {
@@ -217,5 +222,29 @@ export async function runLocalPod(template: V1PodTemplateSpec, options: LocalPod
   } catch (error) {
     await stop(1000);
     throw error;
+  }
+}
+
+/**
+ * The stage door of a running local pod at `address` (HOST:PORT): its grpc.health.v1 status for
+ * fslm.v1.StageService once SERVING (waits up to `timeoutMs`), and the version its Describe reports.
+ * @throws when it is not SERVING in time or Describe fails.
+ */
+export async function stageServing(address: string, timeoutMs: number): Promise<{ health: string; version: string }> {
+  const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+  const health = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    check(req: { service: string }, cb: (e: Error | null, r: { status: string | number }) => void): void;
+  };
+  const stage = new (loadGrpcObject<ProtoGrpcType>(['fslm/v1/stage.proto']).fslm.v1.StageService)(address, grpc.credentials.createInsecure());
+  try {
+    const status = await waitFor(() => new Promise<string | false>((resolve) =>
+      health.check({ service: 'fslm.v1.StageService' }, (e, r) => resolve(!e && (r.status === 'SERVING' || r.status === 1) ? 'SERVING' : false))),
+    { what: `the stage at ${address} to report SERVING`, timeoutMs, intervalMs: 250 });
+    const described = await new Promise<string>((resolve, reject) =>
+      stage.Describe({}, (e, r) => (e ? reject(e) : resolve(r?.manifest?.version ?? ''))));
+    return { health: status, version: described };
+  } finally {
+    health.close();
+    stage.close();
   }
 }
