@@ -47,6 +47,15 @@ export function servedServices(serviceName: string): string[] {
   return [serviceName, HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES];
 }
 
+/** Options of {@link serveWithHealth}. */
+export interface ServeOptions {
+  /**
+   * What health reports ('' and the service) from the moment the port is bound: SERVING (the default)
+   * for a door that can take work at once, NOT_SERVING for one whose caller reports SERVING itself later.
+   */
+  initialStatus?: 'SERVING' | 'NOT_SERVING';
+}
+
 /**
  * Adds health (for `serviceName` and the whole server) and reflection of exactly the services this
  * server serves (servedServices: not those of the protos it merely imports), then binds `address`
@@ -56,13 +65,14 @@ export function servedServices(serviceName: string): string[] {
  */
 export async function serveWithHealth(
   server: grpc.Server, definition: PackageDefinition, serviceName: string, address: string,
-  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(), options: ServeOptions = {},
 ): Promise<ServingServer> {
   honourFarDeadlines();
   if (!(serviceName in definition)) throw new Error(`${serviceName} is not in the server's proto definition`);
   const missing = servedServices(serviceName).filter((name) => !SERVICE_NAMES.includes(name));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing from services/shared/generated/descriptors.ts: run scripts/gen-proto`);
-  const health = new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' });
+  const initial = options.initialStatus ?? 'SERVING';
+  const health = new HealthImplementation({ '': initial, [serviceName]: initial });
   health.addToServer(server);
   new ReflectionService(protocDescriptors(), { services: servedServices(serviceName) }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>

@@ -198,7 +198,7 @@ spec:
     const d = await env.json(['get', 'deployment', 'serve-final']);
     return d.spec.template.metadata.annotations['fslm.dev/model'] === 'file:///models/progress-demo/final' ? d : undefined;
   }, { what: 'the final stage Deployment to name the new model', timeoutMs: 30_000, intervalMs: 200 });
-  assert.deepEqual(dep.spec.template.spec.initContainers[0].args, ['model', 'fetch', 'file:///models/progress-demo/final', '/var/lib/fslm/model']);
+  assert.deepEqual(dep.spec.template.spec.initContainers[0].args, ['model', 'fetch', 'file:///models/progress-demo/final', '/var/lib/fslm/model', '--termination-message', '/dev/termination-log']);
   assert.equal((await env.json(['get', 'deployment', 'serve-first'])).spec.template.metadata.annotations['fslm.dev/model'], 'file:///models/base');
 });
 

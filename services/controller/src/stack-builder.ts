@@ -18,11 +18,18 @@ export const ROUTER_CONTAINER = 'router';
 /** The pod's emptyDir: the fetch step writes the model (and its temporary copy) here, the stage reads it. */
 export const MODEL_VOLUME_PATH = '/var/lib/fslm';
 export const MODEL_DIR = `${MODEL_VOLUME_PATH}/model`;
+/**
+ * Where the fetch step writes `{"version","uri"}` once the model is fetched and checked: the init
+ * container's terminationMessagePath, which the kubelet reports in the pod's status (stack-status.ts reads it).
+ */
+export const FETCH_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 export const STAGE_GRPC_PORT = 50051;
 export const ROUTER_GRPC_PORT = 50050;
 export const ROUTER_HTTP_PORT = 8080;
 export const METRICS_PORT = 9464;
 const STAGE_SERVICE = 'fslm.v1.StageService';
+/** The stage's health service that stays SERVING while its process lives (services/stage/src/stage-health.ts). */
+const STAGE_LIVENESS_SERVICE = 'liveness';
 const ROUTER_SERVICE = 'fslm.v1.StackService';
 /** The node image's user (node:20-bookworm-slim). */
 const RUN_AS_USER = 1000;
@@ -54,7 +61,10 @@ const POD_SECURITY = { runAsNonRoot: true, runAsUser: RUN_AS_USER, runAsGroup: R
 const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 const POD_NAME_ENV: V1EnvVar = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 
-/** The init step: `fslm model fetch URI DIR` downloads the artifact and checks every sha256 of its fslm.json. */
+/**
+ * The init step: `fslm model fetch URI DIR` downloads the artifact, checks every sha256 of its fslm.json
+ * and writes the version it fetched to its termination message (a failed fetch's log is reported instead).
+ */
 function fetchContainer(stack: Stack, serving: ResolvedServing, profile: ServingProfile): { container: V1Container; volumes: V1Volume[] } {
   const store = stack.spec.store ?? {};
   const mounts: V1VolumeMount[] = [{ name: 'model', mountPath: MODEL_VOLUME_PATH }, { name: 'tmp', mountPath: '/tmp' }];
@@ -69,13 +79,14 @@ function fetchContainer(stack: Stack, serving: ResolvedServing, profile: Serving
       name: FETCH_CONTAINER,
       image: profile.image,
       imagePullPolicy: profile.imagePullPolicy,
-      args: ['model', 'fetch', serving.model, MODEL_DIR],
+      args: ['model', 'fetch', serving.model, MODEL_DIR, '--termination-message', FETCH_TERMINATION_MESSAGE_PATH],
       // The root filesystem is read-only: any cache the fetch keeps goes to /tmp.
       env: [{ name: 'FSLM_CACHE', value: '/tmp/fslm-cache' }, ...(store.env ?? []).map((e) => ({ name: e.name, value: e.value }))],
       envFrom: store.envFrom?.map((e) => ({ prefix: e.prefix, secretRef: e.secretRef, configMapRef: e.configMapRef })),
       volumeMounts: mounts,
       resources: { requests: { cpu: '100m', memory: '256Mi' } },
       securityContext: CONTAINER_SECURITY,
+      terminationMessagePath: FETCH_TERMINATION_MESSAGE_PATH,
       terminationMessagePolicy: 'FallbackToLogsOnError',
     },
   };
@@ -94,11 +105,12 @@ function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedSe
     ],
     env: [POD_NAME_ENV],
     ports: [{ name: 'grpc', containerPort: STAGE_GRPC_PORT }, { name: 'metrics', containerPort: METRICS_PORT }],
-    // The stage listens only once its model is loaded and verified, so no probe passes before that;
-    // the startup probe gives a large model time to load before liveness counts.
+    // The stage listens only once its model is loaded and verified, and reports SERVING once NATS holds its
+    // subscriptions, so no readiness probe passes before that; the startup probe gives a large model time to load.
     startupProbe: { grpc, periodSeconds: 5, failureThreshold: 120 },
     readinessProbe: { grpc, periodSeconds: 5, failureThreshold: 2 },
-    livenessProbe: { grpc, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+    // Liveness is the process answering, not its readiness: a stage whose NATS server is away is not ready, but not restarted.
+    livenessProbe: { grpc: { port: STAGE_GRPC_PORT, service: STAGE_LIVENESS_SERVICE }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
     resources: { limits: quantities(serving.resources.limits), requests: quantities(serving.resources.requests) },
     volumeMounts: [{ name: 'model', mountPath: MODEL_VOLUME_PATH, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
     securityContext: CONTAINER_SECURITY,

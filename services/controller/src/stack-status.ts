@@ -1,5 +1,5 @@
 // A Stack's status from what runs it (pure): per stage its desired, ready and updated replicas, the
-// model its ready pods serve, and why it is not ready (the Deployment's ReplicaFailure and progress
+// model (URI and version) its ready pods serve, and why it is not ready (the Deployment's ReplicaFailure and progress
 // deadline, its pods' scheduling and container states); the router's replicas; conditions Ready,
 // Progressing and Degraded; "ready/total" stages for `kubectl get stacks`.
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
@@ -7,6 +7,7 @@ import type { Stack, StackConditionRecord, StackConditionType, StackStageStatus,
 import { childName, resolveServing, type ServingProfile } from './stack-serving.ts';
 import { podReady, podReason } from './pod-reasons.ts';
 import { StackAnnotation, StackCondition, StackLabel } from './stack-types.ts';
+import { FETCH_CONTAINER } from './stack-builder.ts';
 
 export interface StackObservation {
   stack: Stack;
@@ -58,6 +59,31 @@ function servedModel(pods: readonly V1Pod[]): string | undefined {
   return models.size === 1 ? [...models][0] || undefined : undefined;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The model version a pod's fetch step reported: the `version` of the JSON termination message of its
+ * init container (`fslm model fetch --termination-message`), when it completed with exit code 0; the
+ * message is untrusted text, so anything but a lowercase hex sha256 there counts as none.
+ */
+export function fetchedVersion(pod: V1Pod): string | undefined {
+  const fetch = pod.status?.initContainerStatuses?.find((c) => c.name === FETCH_CONTAINER);
+  const done = fetch?.state?.terminated;
+  if (!done || done.exitCode !== 0 || !done.message) return undefined;
+  try {
+    const version = (JSON.parse(done.message) as { version?: unknown })?.version;
+    return typeof version === 'string' && SHA256.test(version) ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The one version every ready pod reported; undefined while they differ, one reported none, or none is ready. */
+function servedVersion(pods: readonly V1Pod[]): string | undefined {
+  const versions = new Set(pods.filter(podReady).map((p) => fetchedVersion(p) ?? ''));
+  return versions.size === 1 ? [...versions][0] || undefined : undefined;
+}
+
 function stageView(o: StackObservation, stageName: string): StageView {
   const stage = o.stack.spec.stages.find((s) => s.name === stageName)!;
   const name = childName(o.stack.metadata.name, stageName);
@@ -71,7 +97,7 @@ function stageView(o: StackObservation, stageName: string): StageView {
     status: {
       name: stageName, deployment: name, replicas: desired,
       readyReplicas: d?.status?.readyReplicas ?? 0, updatedReplicas: d?.status?.updatedReplicas ?? 0,
-      model: servedModel(pods), reason: v.reason, message: v.message?.slice(0, 1024),
+      model: servedModel(pods), modelVersion: servedVersion(pods), reason: v.reason, message: v.message?.slice(0, 1024),
     },
   };
 }

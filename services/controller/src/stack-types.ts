@@ -73,6 +73,11 @@ export interface StackStageStatus {
   updatedReplicas?: number;
   /** The model URI every ready replica serves; unset while ready replicas serve different ones. */
   model?: string;
+  /**
+   * The model version (sha256 of the artifact's fslm.json, as the stage's Describe reports it) every ready
+   * replica serves, from its fetch step's termination message; unset while they differ or one has not reported it.
+   */
+  modelVersion?: string;
   reason?: string;
   message?: string;
 }

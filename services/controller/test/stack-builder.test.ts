@@ -50,14 +50,17 @@ describe('stack builder', { timeout: 30_000 }, () => {
     assert.deepEqual(d.spec!.selector.matchLabels, { 'fslm.dev/stack': 'default', 'fslm.dev/stage': 'final' });
     const pod = d.spec!.template.spec!;
     const [fetch] = pod.initContainers!;
-    assert.deepEqual(fetch.args, ['model', 'fetch', 'file:///models/smollm2-135m-onnx', '/var/lib/fslm/model']);
+    assert.deepEqual(fetch.args, ['model', 'fetch', 'file:///models/smollm2-135m-onnx', '/var/lib/fslm/model', '--termination-message', '/dev/termination-log']);
+    // The version it fetched reaches the pod status through its termination message; a failed fetch reports its log.
+    assert.deepEqual([fetch.terminationMessagePath, fetch.terminationMessagePolicy], ['/dev/termination-log', 'FallbackToLogsOnError']);
     assert.deepEqual(fetch.volumeMounts!.find((m) => m.name === 'store'), { name: 'store', mountPath: '/models', readOnly: true });
     assert.deepEqual(pod.volumes!.find((v) => v.name === 'store'), { name: 'store', persistentVolumeClaim: { claimName: 'fslm-models', readOnly: true } });
     const [c] = pod.containers;
     assert.deepEqual(c.args!.slice(0, 4), ['stage', '--model', '/var/lib/fslm/model', '--precision']);
     assert.ok(c.args!.join(' ').includes('--nats nats://nats.fslm-system.svc:4222 --stack default --stage final --replica $(POD_NAME)'));
     assert.deepEqual(c.resources!.limits, { 'nvidia.com/gpu': '1' });
-    for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) assert.deepEqual(probe!.grpc, { port: 50051, service: 'fslm.v1.StageService' });
+    for (const probe of [c.startupProbe, c.readinessProbe]) assert.deepEqual(probe!.grpc, { port: 50051, service: 'fslm.v1.StageService' });
+    assert.deepEqual(c.livenessProbe!.grpc, { port: 50051, service: 'liveness' }, 'liveness: the process answers (a NATS outage makes it unready, not restarted)');
     assert.deepEqual(pod.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     assert.deepEqual(pod.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution,
       [{ labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'stage' } }, topologyKey: 'kubernetes.io/hostname' }]);

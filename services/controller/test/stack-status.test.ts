@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Stack } from '../src/stack-types.ts';
-import { stackStatus } from '../src/stack-status.ts';
+import { fetchedVersion, stackStatus } from '../src/stack-status.ts';
 import type { ServingProfile } from '../src/stack-serving.ts';
 import { at } from './support/builders.ts';
 
@@ -25,6 +25,15 @@ function pod(stage: string, model: string, ready: boolean, status: V1Pod['status
     status: { phase: 'Running', ...status, conditions: [...(status.conditions ?? []), { type: 'Ready', status: ready ? 'True' : 'False' }] },
   };
 }
+
+/** A pod whose fetch step completed with `message` as its termination message (what the kubelet reports). */
+function fetched(p: V1Pod, message: string, exitCode = 0): V1Pod {
+  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message };
+  return { ...p, status: { ...p.status, initContainerStatuses: [{ name: 'fetch-model', image: 'i', imageID: '', ready: true, restartCount: 0, state: { terminated } }] } };
+}
+const V1 = 'a'.repeat(64);
+const V2 = 'b'.repeat(64);
+const message = (version: string, uri = 'file:///m/a') => JSON.stringify({ version, uri });
 
 const routerPod: V1Pod = { metadata: { name: 'r', labels: { 'app.kubernetes.io/component': 'router' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
 const all = (extra: Record<string, V1Deployment> = {}) => new Map(Object.entries({
@@ -57,6 +66,28 @@ describe('stack status', { timeout: 30_000 }, () => {
     assert.deepEqual([mixed.stages![1].reason, mixed.stages![1].model], ['RollingOut', undefined]);
     const old = observe(rolling, [pod('two', 'file:///m/a', true), pod('two', 'file:///m/new', false)]);
     assert.equal(old.stages![1].model, 'file:///m/a', 'the ready pods still serve the old model');
+  });
+
+  test('each stage reports the model version its ready pods fetched; none while they differ or one has not reported it', () => {
+    const ready = observe(all(), [fetched(pod('one', 'file:///m/a', true), message(V1)), fetched(pod('two', 'file:///m/a', true), message(V2)), routerPod]);
+    assert.deepEqual(ready.stages!.map((s) => [s.model, s.modelVersion]), [['file:///m/a', V1], ['file:///m/a', V2]]);
+    const rolling = all({ 's-two': deployment('s-two', { replicas: 2, ready: 2, updated: 1 }) });
+    const mixed = observe(rolling, [fetched(pod('two', 'file:///m/a', true), message(V1)), fetched(pod('two', 'file:///m/new', true), message(V2, 'file:///m/new'))]);
+    assert.equal(mixed.stages![1].modelVersion, undefined, 'two versions serve');
+    const oldOnly = observe(rolling, [fetched(pod('two', 'file:///m/a', true), message(V1)), fetched(pod('two', 'file:///m/new', false), message(V2, 'file:///m/new'))]);
+    assert.equal(oldOnly.stages![1].modelVersion, V1, 'only ready pods count');
+    const unreported = observe(rolling, [fetched(pod('two', 'file:///m/a', true), message(V1)), pod('two', 'file:///m/a', true)]);
+    assert.equal(unreported.stages![1].modelVersion, undefined, 'a ready pod without a reported version');
+  });
+
+  test('a fetch step\'s termination message counts only as JSON with a sha256 version, from a fetch that succeeded', () => {
+    const base = pod('one', 'file:///m/a', true);
+    assert.equal(fetchedVersion(fetched(base, message(V1))), V1);
+    assert.equal(fetchedVersion(fetched(base, message(V1), 1)), undefined, 'a failed fetch');
+    for (const text of ['', 'fslm model fetch: refusing the artifact', '{"version": 7}', JSON.stringify({ version: 'A'.repeat(64) }), '[1]', 'null']) {
+      assert.equal(fetchedVersion(fetched(base, text)), undefined, JSON.stringify(text));
+    }
+    assert.equal(fetchedVersion(base), undefined, 'no init container status yet');
   });
 
   test('a stage whose pods cannot be created, scheduled or pulled says why; hard failures and a passed start timeout are Degraded', () => {

@@ -24,7 +24,7 @@ describe('Stack types', { timeout: 30_000 }, () => {
   test('status fields match stack-types.ts', () => {
     const status = root.status;
     assert.deepEqual(props(status), keys<StackStatus>({ observedGeneration: true, readyStages: true, conditions: true, stages: true, router: true }));
-    assert.deepEqual(props(status.properties.stages.items), keys<StackStageStatus>({ name: true, deployment: true, replicas: true, readyReplicas: true, updatedReplicas: true, model: true, reason: true, message: true }));
+    assert.deepEqual(props(status.properties.stages.items), keys<StackStageStatus>({ name: true, deployment: true, replicas: true, readyReplicas: true, updatedReplicas: true, model: true, modelVersion: true, reason: true, message: true }));
     assert.deepEqual(Object.values(StackCondition), ['Ready', 'Progressing', 'Degraded']);
   });
 

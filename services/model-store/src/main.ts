@@ -1,12 +1,25 @@
 // Composition root of `fslm model`: fetch, push and inspect model artifacts in the store.
-//   fslm model fetch URI DIR [--expect-version SHA256]   (a stage's init step on a cluster)
+//   fslm model fetch URI DIR [--expect-version SHA256] [--termination-message PATH]   (a stage's init step on a cluster)
 //   fslm model push DIR URI                             (publish a trained artifact)
 //   fslm model version URI                              (sha256 of the stored fslm.json)
+import { writeFile } from 'node:fs/promises';
 import { CommanderError, type Command } from 'commander';
 import { EXIT_USAGE, fslmCommand, matching } from '../../shared/command-line.ts';
 import { ErrorCode, FslmError, errorMessage } from '../../shared/errors.ts';
 import { readModelStoreEnvironment, type ModelStoreOptions } from './config.ts';
 import { fetchModel, pushModel, readModelVersion } from './transfer.ts';
+
+/** The kubelet keeps at most this many bytes of a termination message. */
+export const TERMINATION_MESSAGE_MAX_BYTES = 4096;
+
+/**
+ * The termination message of a fetch: `{"version":"<sha256 of fslm.json>","uri":"<uri>"}`, the URI left
+ * out when the whole would not fit the kubelet's 4 KiB (so the message is always whole JSON).
+ */
+export function fetchTerminationMessage(version: string, uri: string): string {
+  const full = JSON.stringify({ version, uri });
+  return Buffer.byteLength(full) <= TERMINATION_MESSAGE_MAX_BYTES ? full : JSON.stringify({ version });
+}
 
 /** Exit status for an error: 2 for bad input on the command line (a URI that cannot be parsed), 1 for everything else. */
 function exitCode(error: unknown): number {
@@ -21,8 +34,22 @@ function program(options: () => ModelStoreOptions, print: (line: string) => void
     .argument('<uri>', 'file:///absolute/dir or s3://bucket/prefix')
     .argument('<dir>', 'local directory to create (or an empty one, e.g. a volume mount)')
     .option('--expect-version <sha256>', 'refuse the artifact unless its fslm.json has this sha256', matching(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'))
-    .action(async (uri: string, dir: string, opts: { expectVersion?: string }) => {
-      print(JSON.stringify({ event: 'fetched', ...(await fetchModel(uri, dir, options(), opts.expectVersion)) }));
+    .option('--termination-message <PATH>', 'once fetched, write {"version","uri"} (JSON) to PATH: a container\'s terminationMessagePath, which its pod status reports')
+    .action(async (uri: string, dir: string, opts: { expectVersion?: string; terminationMessage?: string }) => {
+      if (opts.terminationMessage === '') throw new FslmError(ErrorCode.InvalidArgument, '--termination-message needs a file path');
+      const message = opts.terminationMessage;
+      const writeMessage = async (text: string) => {
+        try {
+          await writeFile(message!, text);
+        } catch (error) {
+          throw new Error(`cannot write the termination message to ${message}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+        }
+      };
+      // Checked (and emptied) before the fetch: a path that cannot be written fails before DIR is filled.
+      if (message) await writeMessage('');
+      const fetched = await fetchModel(uri, dir, options(), opts.expectVersion);
+      if (message) await writeMessage(fetchTerminationMessage(fetched.version, uri));
+      print(JSON.stringify({ event: 'fetched', ...fetched }));
     });
   root.command('push')
     .description('upload the artifact in DIR to URI, checking every sha256 in its fslm.json; fslm.json goes last; a stored version is never overwritten')

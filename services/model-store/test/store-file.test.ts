@@ -69,14 +69,29 @@ describe('fslm model on file:// URIs', { timeout: 300_000 }, () => {
     // Into an existing empty directory (a volume's mount point): it stays empty.
     const mount = path.join(root, 'mount');
     await mkdir(mount);
-    const r2 = await fslmModel(['fetch', `file://${stored}`, mount]);
+    const message = path.join(root, 'tampered-termination-log');
+    const r2 = await fslmModel(['fetch', `file://${stored}`, mount, '--termination-message', message]);
     assert.equal(r2.code, 1);
     assert.deepEqual(await readdir(mount), []);
+    assert.equal(await readFile(message, 'utf8'), '', 'a refused fetch leaves the termination message empty (the kubelet then reports its log)');
     // Pushing a tampered local artifact is refused too, and the destination never appears.
     const r3 = await fslmModel(['push', stored, `file://${root}/store/final/from-tampered`]);
     assert.equal(r3.code, 1);
     assert.match(r3.stderr, /onnx\/model\.onnx: sha256 [0-9a-f]{64} does not match fslm\.json/);
     assert.equal(await exists(path.join(root, 'store/final/from-tampered')), false);
+  });
+
+  test('--termination-message writes the fetched version and URI as JSON (what the pod status reports)', async () => {
+    const uri = `file://${root}/store/final/v1`;
+    const message = path.join(root, 'termination-log');
+    await writeFile(message, '');
+    const r = await fslmModel(['fetch', uri, path.join(root, 'with-message'), '--termination-message', message]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(await readFile(message, 'utf8')), { version: version(), uri });
+    const unwritable = await fslmModel(['fetch', uri, path.join(root, 'no-message'), '--termination-message', path.join(root, 'no/such/dir/log')]);
+    assert.equal(unwritable.code, 1);
+    assert.match(unwritable.stderr, /cannot write the termination message to .*no\/such\/dir\/log: ENOENT/);
+    assert.equal(await exists(path.join(root, 'no-message')), false, 'checked before anything is fetched');
   });
 
   test('fetching into an existing empty directory works (a volume mount point)', async () => {

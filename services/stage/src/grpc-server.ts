@@ -87,7 +87,11 @@ function scoreHandler(engine: InferenceEngine, modelVersion: string, metrics: St
   };
 }
 
-/** Starts the server; `address` like 127.0.0.1:0 picks a free port; `credentials` are plaintext unless given (TLS: grpc-tls.ts). */
+/**
+ * Starts the server; `address` like 127.0.0.1:0 picks a free port; `credentials` are plaintext unless given
+ * (TLS: grpc-tls.ts). Its health ('' and StageService) starts NOT_SERVING: the caller reports SERVING once
+ * the stage can take work on every door it serves (stage-health.ts).
+ */
 export async function startStageServer(
   engine: InferenceEngine, artifact: Artifact, address: string, metrics?: StageMetrics, credentials?: grpc.ServerCredentials,
 ): Promise<StageServer> {
@@ -100,5 +104,5 @@ export async function startStageServer(
     Score: scoreHandler(engine, artifact.version, metrics),
     Describe: (_call: grpc.ServerUnaryCall<unknown, DescribeResponse>, callback: grpc.sendUnaryData<DescribeResponse>) => callback(null, description),
   });
-  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address, credentials);
+  return serveWithHealth(server, definition, STAGE_SERVICE_NAME, address, credentials, { initialStatus: 'NOT_SERVING' });
 }

@@ -36,6 +36,11 @@ export interface NatsWorkerOptions {
   /** How long a hand-off job whose run carries no deadline waits for its start (HANDOFF_MAX_WAIT_MS by default). */
   handoffMaxWaitMs?: number;
   log(event: Record<string, unknown>): void;
+  /**
+   * Hears the worker lose its NATS connection (false) and get it back (true: reconnected, and the server
+   * has answered a flush sent after the client re-sent its subscriptions, so it routes work here again).
+   */
+  onConnection?(connected: boolean): void;
 }
 
 /** Jobs a worker holds: generating (or queued in the engine), and hand-offs still waiting for their start. */
@@ -129,17 +134,32 @@ export class NatsStageWorker {
     for (const job of [...this.jobs.values()]) job.end(error);
   }
 
-  /** Ends every job when the connection drops: their replies could not reach anyone. */
+  /**
+   * Ends every job when the connection drops (their replies could not reach anyone) and tells
+   * `onConnection`; after a reconnect, tells it once a flush confirms the re-sent subscriptions.
+   */
   private async watchConnection(): Promise<void> {
+    let changes = 0;
     for await (const status of this.nc.status()) {
       if (status.type === Events.Disconnect) {
+        changes++;
         this.isConnected = false;
         this.options.log({ event: 'nats-disconnected', jobs: this.jobs.size });
+        this.options.onConnection?.(false);
         this.endAll(errors.unavailable('the stage replica lost its NATS connection'));
         void this.scorer.stop(errors.unavailable('the stage replica lost its NATS connection'), 0);
       } else if (status.type === Events.Reconnect) {
+        const change = ++changes;
         this.isConnected = true;
         this.options.log({ event: 'nats-reconnected' });
+        // nats.js re-sends every subscription before the flush's PING: its PONG confirms them. A flush
+        // that fails, or answers after a later change, says nothing about the connection now.
+        void this.nc.flush().then(
+          () => {
+            if (change === changes && !this.stopped) this.options.onConnection?.(true);
+          },
+          () => undefined,
+        );
       }
     }
   }

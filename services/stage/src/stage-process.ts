@@ -15,6 +15,7 @@ import type { StageEnvironment } from './config.ts';
 import type { ThreadedEngine } from './engine-threaded.ts';
 import { STAGE_SERVICE_NAME, startStageServer } from './grpc-server.ts';
 import { NatsStageWorker } from './nats-worker.ts';
+import { StageHealth } from './stage-health.ts';
 import { StageMetrics } from './stage-metrics.ts';
 
 /** Where a stage process serves: its checked command-line addresses and names. */
@@ -42,7 +43,9 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   const stageName = options.stage ?? (engine.artifact.manifest.stage || engine.artifact.manifest.name);
   const metrics = new StageMetrics(telemetry.meter, stageName, engine.artifact.precision);
   metrics.observeEngine(telemetry.meter, () => engine.stats());
+  // The engine is loaded and its artifact verified; health stays NOT_SERVING until every door takes work.
   const stage = await startStageServer(engine, engine.artifact, options.grpc, metrics, options.credentials);
+  const health = new StageHealth(stage.health, STAGE_SERVICE_NAME, (status, reasons) => log({ event: 'health', status, reasons }));
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(options.grpc).host, stage.port),
     model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
@@ -68,6 +71,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
       stack: options.stack!, stage: options.stage!, subjectPrefix, replica: options.replica,
       model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
       tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
+      onConnection: (connected) => (connected ? health.lift('nats-disconnected') : health.hold('nats-disconnected')),
     });
     const jobs = worker;
     metrics.observeJobs(telemetry.meter, () => jobs.held());
@@ -83,6 +87,8 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
     }
     Object.assign(ready, { nats: options.nats.servers.join(','), stack: options.stack, stage: options.stage, subject: subjects.run(subjectPrefix), replica: options.replica });
   }
+  // worker.start() returned after a flush: the server has every subscription.
+  if (!engine.failed) health.lift('starting');
 
   const reason = await new Promise<StopReason>((resolve) => {
     const stopListening = onTerminationSignal((signal) => {
@@ -91,8 +97,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
     });
     engine.onFailure((error) => {
       // Stop looking alive at once: health first, then no more NATS work (heartbeats end with their jobs).
-      stage.health.setStatus('', 'NOT_SERVING');
-      stage.health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
+      health.stop();
       void worker?.stop(0);
       resolve({ why: 'engine-failed', error });
     });
@@ -116,8 +121,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   forced.unref();
   onTerminationSignal((signal) => process.exit(signalExitCode(signal)));
 
-  stage.health.setStatus('', 'NOT_SERVING');
-  stage.health.setStatus(STAGE_SERVICE_NAME, 'NOT_SERVING');
+  health.stop();
   await worker?.stop(SHUTDOWN_STEP_MS);
   if (nc && !nc.isClosed()) {
     // A connection without a server cannot drain: close it at once.
