@@ -1,7 +1,8 @@
 // Builds what a Stack runs on the cluster, as plain objects (pure; the reconciler applies them): per
 // stage a Deployment of `fslm stage` (an init step fetching and checking its model, gRPC health
 // probes, GPUs, placement, a rolling update that never drops to zero ready) and a
-// PodDisruptionBudget; the router's ServiceAccount, RoleBinding, Deployment and Service. Every
+// PodDisruptionBudget; the router's ServiceAccount, RoleBinding, Deployment and Service; the
+// NetworkPolicies of stack-network.ts; trust from Secrets (stack-trust.ts). Every
 // object is owned by the Stack (deleting it deletes them) and carries a hash of itself.
 import type {
   KubernetesObject, V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget, V1PodSpec, V1RoleBinding, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount,
@@ -11,6 +12,7 @@ import { ROUTER_CLUSTER_ROLE } from './permissions.ts';
 import { childName, DEFAULT_STORE_MOUNT, objectHash, resolveServing, type ResolvedServing, type ServingProfile } from './stack-serving.ts';
 import { StackAnnotation, StackLabel } from './stack-types.ts';
 import { grpcProbeHandler, routerTrust, stageTrust } from './stack-trust.ts';
+import { collectorEnv, DEFAULT_NETWORK, networkPolicies } from './stack-network.ts';
 import { Label, MANAGED_BY } from './types.ts';
 
 export const STAGE_CONTAINER = 'stage';
@@ -98,7 +100,7 @@ function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedSe
       '--nats', profile.natsUrl, '--stack', stack.metadata.name, '--stage', stage.name, '--replica', '$(POD_NAME)',
       ...(stage.subject ? ['--subject', stage.subject] : []), ...trust.args,
     ],
-    env: [POD_NAME_ENV],
+    env: [POD_NAME_ENV, ...collectorEnv(profile.network)],
     ports: [{ name: 'grpc', containerPort: STAGE_GRPC_PORT }, { name: 'metrics', containerPort: METRICS_PORT }],
     // The stage listens only once its model is loaded and verified, so no probe passes before that;
     // the startup probe gives a large model time to load before liveness counts.
@@ -208,6 +210,7 @@ export function routerObjects(stack: Stack, profile: ServingProfile): [V1Service
             imagePullPolicy: profile.imagePullPolicy,
             args: ['router', '--k8s-namespace', ns, '--k8s-stack', name, '--nats', profile.natsUrl,
               '--grpc', `0.0.0.0:${ROUTER_GRPC_PORT}`, '--http', `0.0.0.0:${ROUTER_HTTP_PORT}`, ...trust.args],
+            env: collectorEnv(profile.network).length ? collectorEnv(profile.network) : undefined,
             ports: [{ name: 'grpc', containerPort: ROUTER_GRPC_PORT }, { name: 'http', containerPort: ROUTER_HTTP_PORT }],
             readinessProbe: { ...check, periodSeconds: 5, ...probeTimeout(stack) },
             livenessProbe: { ...check, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
@@ -235,6 +238,9 @@ export function desiredObjects(stack: Stack, profile: ServingProfile): Kubernete
   const objects: KubernetesObject[] = [];
   for (const stage of stack.spec.stages) objects.push(stageDeployment(stack, stage, profile), stagePdb(stack, stage, profile));
   objects.push(...routerObjects(stack, profile));
+  objects.push(...networkPolicies(stack, profile.natsUrl, profile.network ?? DEFAULT_NETWORK,
+    { stageMetrics: METRICS_PORT, routerGrpc: ROUTER_GRPC_PORT, routerHttp: ROUTER_HTTP_PORT },
+    (n) => meta(stack, n, { [StackLabel.Stack]: stack.metadata.name }, 'network-policy')));
   // The JSON round trip drops undefined fields, so the object applied is the object hashed.
   return objects.map((o) => {
     const plain = JSON.parse(JSON.stringify(o)) as KubernetesObject;
