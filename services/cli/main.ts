@@ -77,6 +77,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     synopsis: 'fetch, push and inspect model artifacts (fslm model fetch URI DIR | push DIR URI | version URI)',
     load: async () => (await import('../model-store/src/main.ts')).runModel, shutdownBoundMs: 5_000,
   },
+  health: {
+    synopsis: 'check a gRPC door\'s health, plaintext or over TLS: exit 0 when SERVING (fslm health --grpc HOST:PORT [--service NAME])',
+    load: async () => (await import('./health.ts')).runHealth, shutdownBoundMs: 5_000,
+  },
   'nats-config': {
     synopsis: 'print the nats-server configuration for stacks: one NKey identity per stage and for the router, each allowed only its own subjects',
     load: async () => (await import('./nats-config.ts')).runNatsConfig, shutdownBoundMs: 5_000,

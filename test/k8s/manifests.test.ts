@@ -35,6 +35,7 @@ describe('manifests and stack files on the API server', { timeout: 600_000, skip
       const r = await dryRun(['-k', overlay]);
       assert.equal(r.code, 0, `${overlay}: ${r.stderr}`);
       assert.match(r.stdout, /statefulset\.apps\/nats (created|configured) \(server dry run\)/);
+      assert.match(r.stdout, /networkpolicy\.networking\.k8s\.io\/nats (created|configured) \(server dry run\)/);
       assert.match(r.stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/stacks\.fslm\.dev .*\(server dry run\)/);
     }
   });

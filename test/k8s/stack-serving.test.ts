@@ -65,7 +65,7 @@ describe('stacks on the cluster', { timeout: 900_000, skip: SKIP_K8S }, () => {
 
       await env.kubectl(['delete', 'stack', 'default', '-n', ns]);
       await waitFor(async () => {
-        const left = await env.kubectl(['get', 'deployments,services,pdb,serviceaccounts,rolebindings,pods', '-n', ns, '-l', 'fslm.dev/stack=default', '-o', 'name']);
+        const left = await env.kubectl(['get', 'deployments,services,pdb,networkpolicies,serviceaccounts,rolebindings,pods', '-n', ns, '-l', 'fslm.dev/stack=default', '-o', 'name']);
         return left.stdout.trim() === '' ? true : undefined;
       }, { what: 'everything the Stack made to be gone', timeoutMs: 90_000, intervalMs: 200 });
     } finally {

@@ -2,12 +2,13 @@
 // replica on its own host, the router on its own host; this process is the clients' host. Stages and the
 // router are given all three NATS servers. Faults: a stage host killed (SIGKILL to all its processes) or
 // frozen (SIGSTOP), a stage restarted, a NATS server stopped and started, the router restarted.
-// `stop` stops every process and removes the hosts, also after a failed start.
+// `stop` stops every process and removes the hosts, also after a failed start. With `trust`, the NATS
+// cluster serves TLS (clients and routes) with NKey users, and each process gets its trust flags.
 import type { StackServiceClient } from '../../services/shared/generated/fslm/v1/StackService.ts';
 import { stackServiceClient } from '../../services/router/src/client.ts';
 import type { ClusterOptions } from '../stack/support/cluster.ts';
 import { createHosts, type Host, type HostNetwork } from './hosts.ts';
-import { startNatsCluster, type NatsCluster } from './nats-cluster.ts';
+import { startNatsCluster, type NatsCluster, type NatsClusterOptions } from './nats-cluster.ts';
 import { startFslm, type FslmProcess } from './processes.ts';
 
 export const STAGE_GRPC_PORT = 50051;
@@ -26,8 +27,15 @@ export interface StageReplica {
   metricsUrl: string;
 }
 
+/** Trust across the hosts: the NATS cluster's, and the flags of each stage (by stage name) and of the router. */
+export interface HostTrust {
+  nats: (hosts: Host[]) => NonNullable<NatsClusterOptions['trust']>;
+  stageArgs: (stage: string) => string[];
+  routerArgs: string[];
+}
+
 /** The stack, model, environment and router flags (as for the loopback cluster); replicas default to 2 per stage, each on its own host. */
-export type HostStackOptions = ClusterOptions;
+export type HostStackOptions = ClusterOptions & { trust?: HostTrust };
 
 export interface HostStack {
   net: HostNetwork;
@@ -56,7 +64,7 @@ export interface HostStack {
 
 function routerArgs(options: HostStackOptions, host: Host, stackFile: string, natsUrls: string): string[] {
   return ['router', '--stack', stackFile, '--grpc', `${host.ip}:${ROUTER_GRPC_PORT}`, '--http', `${host.ip}:${ROUTER_HTTP_PORT}`,
-    '--nats', natsUrls, ...(options.routerArgs ?? [])];
+    '--nats', natsUrls, ...(options.trust?.routerArgs ?? []), ...(options.routerArgs ?? [])];
 }
 
 /** Starts the NATS cluster, every stage replica and the router on their own hosts. */
@@ -76,13 +84,15 @@ export async function startHostStack(options: HostStackOptions): Promise<HostSta
     await net.stop();
   };
   try {
-    nats = await startNatsCluster([net.host('nats-1'), net.host('nats-2'), net.host('nats-3')]);
+    const natsHosts = [net.host('nats-1'), net.host('nats-2'), net.host('nats-3')];
+    nats = await startNatsCluster(natsHosts, { trust: options.trust?.nats(natsHosts) });
     const natsUrls = nats.urls;
     const replicas = new Map<string, StageReplica>();
     const startReplica = async (stage: string, id: string): Promise<StageReplica> => {
       const host = net.host(id);
       const process = await startFslm(['stage', '--model', options.modelDir, '--grpc', `${host.ip}:${STAGE_GRPC_PORT}`, '--nats', natsUrls,
-        '--stack', stackName, '--stage', stage, '--threads', '1', '--metrics', `${host.ip}:${STAGE_METRICS_PORT}`, '--replica', id],
+        '--stack', stackName, '--stage', stage, '--threads', '1', '--metrics', `${host.ip}:${STAGE_METRICS_PORT}`, '--replica', id,
+        ...(options.trust?.stageArgs(stage) ?? [])],
         { env: options.stageEnv, prefix: host.prefix() });
       processes.add(process);
       history.push({ role: id, process });

@@ -1,12 +1,14 @@
 // A real NATS cluster on separate hosts: one nats-server (scripts/nats-server's build) per host, routes
 // between all of them, an HTTP monitor on each (/connz tells which server a client is connected to).
 // A server can be stopped (SIGTERM), killed (SIGKILL) and started again with the same configuration.
+// With `trust`, every server serves TLS to clients and on routes (its own certificate for its host's
+// address), and admits only the NKey users given, each with its per-subject permissions.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnChild, type Child } from '../../services/cli/up-processes.ts';
-import { natsServerConfig } from '../../services/cli/nats-server-config.ts';
+import { natsServerConfig, type NatsServerConfigOptions, type NatsServerTls } from '../../services/cli/nats-server-config.ts';
 import type { Host } from './hosts.ts';
 import { REPO_ROOT } from './models.ts';
 import { waitFor } from './wait.ts';
@@ -51,6 +53,8 @@ export interface NatsCluster {
 export interface NatsClusterOptions {
   /** Echo the servers' warnings and errors on stderr. */
   verbose?: boolean;
+  /** TLS of the server on `host` (clients and routes; routes always verify each other) and the NKey users of every server. */
+  trust?: { tls: (host: Host) => NatsServerTls; users: NonNullable<NatsServerConfigOptions['users']> };
 }
 
 /** Starts one server per host and waits until every server has routes to all the others. */
@@ -64,6 +68,8 @@ export async function startNatsCluster(hosts: Host[], options: NatsClusterOption
       listen: `0.0.0.0:${NATS_CLIENT_PORT}`,
       monitor: `${host.ip}:${NATS_MONITOR_PORT}`,
       cluster: { name: 'fslm', listen: `0.0.0.0:${NATS_ROUTE_PORT}`, routes: hosts.filter((h) => h !== host).map((h) => `nats://${h.ip}:${NATS_ROUTE_PORT}`) },
+      tls: options.trust?.tls(host),
+      users: options.trust?.users,
     });
     const file = path.join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(config, null, 2));

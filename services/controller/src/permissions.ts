@@ -30,6 +30,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // The Stack's NetworkPolicies: applied, watched to repair drift, deleted when a Stack turns them off.
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // The router's identity, bound to ROUTER_CLUSTER_ROLE in the stack's namespace.
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create', 'patch'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create', 'patch'] },

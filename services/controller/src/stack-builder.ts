@@ -1,7 +1,8 @@
 // Builds what a Stack runs on the cluster, as plain objects (pure; the reconciler applies them): per
 // stage a Deployment of `fslm stage` (an init step fetching and checking its model, gRPC health
 // probes, GPUs, placement, a rolling update that never drops to zero ready) and a
-// PodDisruptionBudget; the router's ServiceAccount, RoleBinding, Deployment and Service. Every
+// PodDisruptionBudget; the router's ServiceAccount, RoleBinding, Deployment and Service; the
+// NetworkPolicies of stack-network.ts; trust from Secrets (stack-trust.ts). Every
 // object is owned by the Stack (deleting it deletes them) and carries a hash of itself.
 import type {
   KubernetesObject, V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget, V1PodSpec, V1RoleBinding, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount,
@@ -10,6 +11,8 @@ import type { Stack, StackStageSpec } from './stack-types.ts';
 import { ROUTER_CLUSTER_ROLE } from './permissions.ts';
 import { childName, DEFAULT_STORE_MOUNT, objectHash, resolveServing, type ResolvedServing, type ServingProfile } from './stack-serving.ts';
 import { StackAnnotation, StackLabel } from './stack-types.ts';
+import { grpcProbeHandler, routerTrust, stageTrust } from './stack-trust.ts';
+import { collectorEnv, DEFAULT_NETWORK, networkPolicies } from './stack-network.ts';
 import { Label, MANAGED_BY } from './types.ts';
 
 export const STAGE_CONTAINER = 'stage';
@@ -92,8 +95,13 @@ function fetchContainer(stack: Stack, serving: ResolvedServing, profile: Serving
   };
 }
 
+/** A probe's timeout: an exec probe (`fslm health` over TLS) starts a process, so it gets longer than the native one (1 s). */
+const probeTimeout = (stack: Stack): { timeoutSeconds?: number } => (stack.spec.tls ? { timeoutSeconds: 5 } : {});
+
 function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedServing, profile: ServingProfile): V1Container {
-  const grpc = { port: STAGE_GRPC_PORT, service: STAGE_SERVICE };
+  const check = grpcProbeHandler(stack, STAGE_GRPC_PORT, STAGE_SERVICE);
+  const timeout = probeTimeout(stack);
+  const trust = stageTrust(stack, stage);
   return {
     name: STAGE_CONTAINER,
     image: profile.image,
@@ -101,18 +109,18 @@ function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedSe
     args: [
       'stage', '--model', MODEL_DIR, '--precision', serving.precision, '--grpc', `0.0.0.0:${STAGE_GRPC_PORT}`, '--metrics', `0.0.0.0:${METRICS_PORT}`,
       '--nats', profile.natsUrl, '--stack', stack.metadata.name, '--stage', stage.name, '--replica', '$(POD_NAME)',
-      ...(stage.subject ? ['--subject', stage.subject] : []),
+      ...(stage.subject ? ['--subject', stage.subject] : []), ...trust.args,
     ],
-    env: [POD_NAME_ENV],
+    env: [POD_NAME_ENV, ...collectorEnv(profile.network)],
     ports: [{ name: 'grpc', containerPort: STAGE_GRPC_PORT }, { name: 'metrics', containerPort: METRICS_PORT }],
     // The stage listens only once its model is loaded and verified, and reports SERVING once NATS holds its
     // subscriptions, so no readiness probe passes before that; the startup probe gives a large model time to load.
-    startupProbe: { grpc, periodSeconds: 5, failureThreshold: 120 },
-    readinessProbe: { grpc, periodSeconds: 5, failureThreshold: 2 },
+    startupProbe: { ...check, periodSeconds: 5, ...timeout, failureThreshold: 120 },
+    readinessProbe: { ...check, periodSeconds: 5, ...timeout, failureThreshold: 2 },
     // Liveness is the process answering, not its readiness: a stage whose NATS server is away is not ready, but not restarted.
-    livenessProbe: { grpc: { port: STAGE_GRPC_PORT, service: STAGE_LIVENESS_SERVICE }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...grpcProbeHandler(stack, STAGE_GRPC_PORT, STAGE_LIVENESS_SERVICE), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
     resources: { limits: quantities(serving.resources.limits), requests: quantities(serving.resources.requests) },
-    volumeMounts: [{ name: 'model', mountPath: MODEL_VOLUME_PATH, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [{ name: 'model', mountPath: MODEL_VOLUME_PATH, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...trust.mounts],
     securityContext: CONTAINER_SECURITY,
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
@@ -160,7 +168,7 @@ export function stageDeployment(stack: Stack, stage: StackStageSpec, profile: Se
           ...placement(name, stage.name, serving),
           initContainers: [fetch.container],
           containers: [stageContainer(stack, stage, serving, profile)],
-          volumes: [{ name: 'model', emptyDir: {} }, { name: 'tmp', emptyDir: {} }, ...fetch.volumes],
+          volumes: [{ name: 'model', emptyDir: {} }, { name: 'tmp', emptyDir: {} }, ...fetch.volumes, ...stageTrust(stack, stage).volumes],
           terminationGracePeriodSeconds: 30,
         },
       },
@@ -187,7 +195,8 @@ export function routerObjects(stack: Stack, profile: ServingProfile): [V1Service
   const objName = childName(name, 'router');
   const m = meta(stack, objName, labels, 'router');
   const r = stack.spec.router ?? {};
-  const grpc = { port: ROUTER_GRPC_PORT, service: ROUTER_SERVICE };
+  const check = grpcProbeHandler(stack, ROUTER_GRPC_PORT, ROUTER_SERVICE);
+  const trust = routerTrust(stack);
   const sa: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: m };
   // The router reads its Stack from the API (it follows changes without a restart).
   const binding: V1RoleBinding = {
@@ -212,13 +221,16 @@ export function routerObjects(stack: Stack, profile: ServingProfile): [V1Service
             image: profile.image,
             imagePullPolicy: profile.imagePullPolicy,
             args: ['router', '--k8s-namespace', ns, '--k8s-stack', name, '--nats', profile.natsUrl,
-              '--grpc', `0.0.0.0:${ROUTER_GRPC_PORT}`, '--http', `0.0.0.0:${ROUTER_HTTP_PORT}`],
+              '--grpc', `0.0.0.0:${ROUTER_GRPC_PORT}`, '--http', `0.0.0.0:${ROUTER_HTTP_PORT}`, ...trust.args],
+            env: collectorEnv(profile.network).length ? collectorEnv(profile.network) : undefined,
             ports: [{ name: 'grpc', containerPort: ROUTER_GRPC_PORT }, { name: 'http', containerPort: ROUTER_HTTP_PORT }],
-            readinessProbe: { grpc, periodSeconds: 5 },
-            livenessProbe: { grpc, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+            readinessProbe: { ...check, periodSeconds: 5, ...probeTimeout(stack) },
+            livenessProbe: { ...check, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
             resources: { limits: quantities(r.resources?.limits), requests: quantities(r.resources?.requests) ?? { cpu: '250m', memory: '256Mi' } },
             securityContext: CONTAINER_SECURITY,
+            volumeMounts: trust.mounts.length ? trust.mounts : undefined,
           }],
+          volumes: trust.volumes.length ? trust.volumes : undefined,
         },
       },
     },
@@ -238,6 +250,9 @@ export function desiredObjects(stack: Stack, profile: ServingProfile): Kubernete
   const objects: KubernetesObject[] = [];
   for (const stage of stack.spec.stages) objects.push(stageDeployment(stack, stage, profile), stagePdb(stack, stage, profile));
   objects.push(...routerObjects(stack, profile));
+  objects.push(...networkPolicies(stack, profile.natsUrl, profile.network ?? DEFAULT_NETWORK,
+    { stageMetrics: METRICS_PORT, routerGrpc: ROUTER_GRPC_PORT, routerHttp: ROUTER_HTTP_PORT },
+    (n) => meta(stack, n, { [StackLabel.Stack]: stack.metadata.name }, 'network-policy')));
   // The JSON round trip drops undefined fields, so the object applied is the object hashed.
   return objects.map((o) => {
     const plain = JSON.parse(JSON.stringify(o)) as KubernetesObject;

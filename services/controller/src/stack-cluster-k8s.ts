@@ -1,9 +1,9 @@
 // What the Stack reconciler reads and writes: restarting informers on Stacks and on the Deployments,
-// Services, PodDisruptionBudgets and Pods they own (their caches answer reads, their events fill the
+// Services, PodDisruptionBudgets, NetworkPolicies and Pods they own (their caches answer reads, their events fill the
 // work queue), server-side apply for children, and the status subresource; every call but the
 // watches is bounded by apiTimeoutMs.
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, PolicyV1Api, RbacAuthorizationV1Api, setHeaderOptions,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, PolicyV1Api, RbacAuthorizationV1Api, setHeaderOptions,
   type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Pod, type V1PodDisruptionBudget, type V1Service,
 } from '@kubernetes/client-node';
 import { boundedCall, DEFAULT_API_TIMEOUT_MS } from './api-timeout.ts';
@@ -26,6 +26,8 @@ export interface StackCluster {
   apply(obj: KubernetesObject): Promise<void>;
   /** Cached children of the Stack that a stage owns: its Deployments and PodDisruptionBudgets (by owner uid). */
   stageChildrenOf(stack: Stack): KubernetesObject[];
+  /** Cached NetworkPolicies of the Stack (by owner uid). */
+  networkPoliciesOf(stack: Stack): KubernetesObject[];
   /** Deletes a child (only the one with that uid; gone already is fine). */
   remove(obj: KubernetesObject): Promise<void>;
   /** Writes the status subresource; ConflictError when the Stack changed since it was read. */
@@ -66,6 +68,7 @@ export class K8sStackCluster implements StackCluster {
   private readonly services: RestartingInformer<V1Service>;
   private readonly pdbs: RestartingInformer<V1PodDisruptionBudget>;
   private readonly pods: RestartingInformer<V1Pod>;
+  private readonly policies: RestartingInformer<KubernetesObject>;
 
   constructor(opts: K8sStackClusterOptions) {
     const kc = opts.kubeConfig;
@@ -74,6 +77,7 @@ export class K8sStackCluster implements StackCluster {
     const core = kc.makeApiClient(CoreV1Api);
     const policy = kc.makeApiClient(PolicyV1Api);
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const networking = kc.makeApiClient(NetworkingV1Api);
     this.timeoutMs = opts.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
     const bounded = () => boundedCall(this.timeoutMs);
     const ssa = () => boundedCall(this.timeoutMs, undefined, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
@@ -84,11 +88,13 @@ export class K8sStackCluster implements StackCluster {
       Service: (ns, n, b) => core.patchNamespacedService(args(ns, n, b), ssa()),
       ServiceAccount: (ns, n, b) => core.patchNamespacedServiceAccount(args(ns, n, b), ssa()),
       RoleBinding: (ns, n, b) => rbac.patchNamespacedRoleBinding(args(ns, n, b), ssa()),
+      NetworkPolicy: (ns, n, b) => networking.patchNamespacedNetworkPolicy(args(ns, n, b), ssa()),
     };
     const del = (namespace: string, name: string, uid: string) => ({ namespace, name, propagationPolicy: 'Background', body: { preconditions: { uid } } });
     this.removers = {
       Deployment: (ns, n, uid) => apps.deleteNamespacedDeployment(del(ns, n, uid), bounded()),
       PodDisruptionBudget: (ns, n, uid) => policy.deleteNamespacedPodDisruptionBudget(del(ns, n, uid), bounded()),
+      NetworkPolicy: (ns, n, uid) => networking.deleteNamespacedNetworkPolicy(del(ns, n, uid), bounded()),
     };
     const ns = opts.namespace;
     const nsPath = ns ? `/namespaces/${ns}` : '';
@@ -122,10 +128,15 @@ export class K8sStackCluster implements StackCluster {
       ...common, ...selected, name: 'stack-pods', path: `/api/v1${nsPath}/pods`,
       list: () => (ns ? core.listNamespacedPod({ namespace: ns, ...selected }, bounded()) : core.listPodForAllNamespaces(selected, bounded())),
     });
+    this.policies = new RestartingInformer<KubernetesObject>({
+      ...common, ...selected, name: 'stack-network-policies', path: `/apis/networking.k8s.io/v1${nsPath}/networkpolicies`,
+      list: () => (ns ? networking.listNamespacedNetworkPolicy({ namespace: ns, ...selected }, bounded())
+        : networking.listNetworkPolicyForAllNamespaces(selected, bounded())) as Promise<KubernetesListObject<KubernetesObject>>,
+    });
   }
 
   private all(): RestartingInformer<KubernetesObject>[] {
-    return [this.stacks, this.deployments, this.services, this.pdbs, this.pods] as RestartingInformer<KubernetesObject>[];
+    return [this.stacks, this.deployments, this.services, this.pdbs, this.pods, this.policies] as RestartingInformer<KubernetesObject>[];
   }
 
   async start(): Promise<void> {
@@ -157,6 +168,10 @@ export class K8sStackCluster implements StackCluster {
     ];
   }
 
+  networkPoliciesOf(stack: Stack): KubernetesObject[] {
+    return this.policies.list(stack.metadata.namespace).filter((p) => ownedBy(p, stack.metadata.uid)).map((p) => ({ ...p, kind: 'NetworkPolicy' }));
+  }
+
   async remove(obj: KubernetesObject): Promise<void> {
     const remove = this.removers[obj.kind ?? ''];
     if (!remove) throw new Error(`the Stack reconciler does not delete ${obj.kind} objects`);
@@ -173,7 +188,10 @@ export class K8sStackCluster implements StackCluster {
   }
 
   cached(kind: string, namespace: string, name: string): KubernetesObject | undefined {
-    const informer = kind === 'Deployment' ? this.deployments : kind === 'Service' ? this.services : kind === 'PodDisruptionBudget' ? this.pdbs : undefined;
+    const informers: Record<string, RestartingInformer<KubernetesObject> | undefined> = {
+      Deployment: this.deployments, Service: this.services, PodDisruptionBudget: this.pdbs, NetworkPolicy: this.policies,
+    } as Record<string, RestartingInformer<KubernetesObject>>;
+    const informer = informers[kind];
     return informer?.get(name, namespace);
   }
 

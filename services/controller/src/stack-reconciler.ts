@@ -1,6 +1,7 @@
 // Reconcile for Stack, in the same fixed shape as the run reconciler: get the Stack (stop if gone),
 // build what it should run (stack-builder.ts, pure), apply each child whose applied hash differs,
-// delete the Deployment and PodDisruptionBudget of a stage taken out of the Stack, compute the status
+// delete the Deployment and PodDisruptionBudget of a stage taken out of the Stack (and NetworkPolicies
+// turned off), compute the status
 // from the Deployments and pods (stack-status.ts, pure), and write the status only if it changed.
 // Deleting a Stack needs nothing here: its children are owned by it.
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +20,7 @@ import { StackAnnotation, StackCondition } from './stack-types.ts';
 
 const CONFLICT_REQUEUE_MS = 200;
 /** Kinds the cluster caches (informers), so a deleted child is noticed and made again. */
-const CACHED_KINDS = new Set(['Deployment', 'Service', 'PodDisruptionBudget']);
+const CACHED_KINDS = new Set(['Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']);
 const MEMORY = 10_000;
 
 export interface StackReconcilerOptions {
@@ -91,9 +92,11 @@ export class StackReconciler {
         failures.push(`${obj.kind} ${obj.metadata?.name}: ${errorMessage(e)}`);
       }
     }
-    // A stage taken out of the Stack takes its Deployment and PodDisruptionBudget with it.
+    // A stage taken out of the Stack takes its Deployment and PodDisruptionBudget with it; NetworkPolicies
+    // turned off go.
     const wanted = new Set(desired.map(keyOf));
-    for (const stale of this.cluster.stageChildrenOf(stack).filter((o) => !wanted.has(keyOf(o)))) {
+    const removable = [...this.cluster.stageChildrenOf(stack), ...this.cluster.networkPoliciesOf(stack)];
+    for (const stale of removable.filter((o) => !wanted.has(keyOf(o)))) {
       try {
         await this.cluster.remove(stale);
         this.applied.delete(keyOf(stale));

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Stack, StackStageSpec } from './stack-types.ts';
 import type { ResourceRequirements, Toleration } from './types.ts';
 import { DEFAULT_GPU_RESOURCE } from './defaults.ts';
+import type { NetworkProfile } from './stack-network.ts';
 
 /** Cluster-wide settings of stack serving, from `fslm controller` flags. */
 export interface ServingProfile {
@@ -13,6 +14,8 @@ export interface ServingProfile {
   natsUrl: string;
   /** nvidia.com/gpu per stage pod unless a stack says otherwise; 0 on a cluster without GPUs. */
   stageGpus: number;
+  /** NetworkPolicies and the collector (default DEFAULT_NETWORK: policies on, no collector). */
+  network?: NetworkProfile;
 }
 
 export const DEFAULT_IMAGE = 'ghcr.io/fslm/fslm:0.1.0';

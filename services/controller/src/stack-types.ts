@@ -56,11 +56,48 @@ export interface StackStageSpec extends ServingSpec {
   budgetMs?: number;
 }
 
+/** TLS on the gRPC and HTTPS doors: a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt. */
+export interface StackTlsSpec {
+  secretName: string;
+  /** mTLS: clients need a certificate signed by ca.crt (default false). */
+  clientAuth?: boolean;
+}
+
+/** TLS and NKey identities towards NATS. */
+export interface StackNatsSpec {
+  /** A Secret with ca.crt, plus tls.crt and tls.key when `clientCertificate`. */
+  tls?: { secretName: string; clientCertificate?: boolean };
+  /** A Secret with one NKey user seed per identity: `router.nk`, `stage.<stack>.<stage>.nk`. */
+  credentialsSecretName?: string;
+}
+
+/** A NetworkPolicy peer, as in networking.k8s.io/v1 (label selectors by matchLabels only). */
+export interface StackNetworkPeer {
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  podSelector?: { matchLabels?: Record<string, string> };
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+/** What the Stack's NetworkPolicies let through beyond NATS and DNS. */
+export interface StackNetworkPolicySpec {
+  /** Default true. */
+  enabled?: boolean;
+  /** Who may call the router's gRPC and HTTP ports; unset: anyone. */
+  routerClients?: StackNetworkPeer[];
+  /** Who may scrape metrics; unset: the controller's --metrics-scrapers. */
+  metricsScrapers?: StackNetworkPeer[];
+  /** Egress of the stage pods (their model fetch step) to an s3:// model store. */
+  modelStore?: { to: StackNetworkPeer[]; ports: number[] };
+}
+
 export interface StackSpec {
   description?: string;
   defaults?: ServingSpec;
   router?: { replicas?: number; resources?: ResourceRequirements; nodeSelector?: Record<string, string> };
   store?: { persistentVolumeClaim?: string; mountPath?: string; env?: StackEnvVar[]; envFrom?: StackEnvFrom[] };
+  tls?: StackTlsSpec;
+  nats?: StackNatsSpec;
+  networkPolicy?: StackNetworkPolicySpec;
   stages: StackStageSpec[];
 }
 

@@ -81,7 +81,7 @@ describe('API calls to a hung API server end at their timeout', { timeout: 60_00
       const cluster = new K8sStackCluster({ kubeConfig: kubeConfigFor(hung.url), namespace: 'default', enqueue: () => undefined, apiTimeoutMs: 300 });
       const stack: Stack = { apiVersion: 'fslm.dev/v1alpha1', kind: 'Stack', metadata: { name: 's', namespace: 'default', uid: 'u' }, spec: { stages: [{ name: 'a', model: 'm', template: '{input}' }] } };
       const objects = desiredObjects(stack, { image: 'i', natsUrl: 'nats://n:4222', stageGpus: 1 });
-      assert.deepEqual([...new Set(objects.map((o) => o.kind))], ['Deployment', 'PodDisruptionBudget', 'ServiceAccount', 'RoleBinding', 'Service']);
+      assert.deepEqual([...new Set(objects.map((o) => o.kind))], ['Deployment', 'PodDisruptionBudget', 'ServiceAccount', 'RoleBinding', 'Service', 'NetworkPolicy']);
       for (const o of objects) await assert.rejects(cluster.apply(o), /abort|timeout/i, `apply ${o.kind} must fail on its timeout`);
       await assert.rejects(cluster.updateStatus(stack, {}), /abort|timeout/i);
     } finally {

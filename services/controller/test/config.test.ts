@@ -50,3 +50,20 @@ test('--metrics takes HOST:PORT, an empty host meaning every interface', { timeo
   assert.deepEqual(parseConfig(['--metrics', '[::1]:9464'], {}).metrics, { host: '::1', port: 9464 });
   for (const bad of ['9464', 'h:', 'h:70000', 'h:1e3']) assert.throws(() => parseConfig(['--metrics', bad], {}), /--metrics/, bad);
 });
+
+test('NetworkPolicy flags: NATS pods, scrapers, API server addresses and the collector; policies on by default', { timeout: 30_000 }, () => {
+  assert.equal(parseConfig([], {}).serving.network!.enabled, true);
+  const c = parseConfig(['--network-policies=false', '--nats-pods', 'bus/app=nats,tier=msg', '--metrics-scrapers', 'team=obs',
+    '--api-server-cidrs', '10.0.0.1/32,fd00::1/128', '--stack-otlp', 'http://otel.obs.svc:4318', '--collector-pods', 'obs/app=otelcol'], {});
+  assert.deepEqual(c.serving.network, {
+    enabled: false, natsNamespace: 'bus', natsPodLabels: { app: 'nats', tier: 'msg' }, scraperNamespaceLabels: { team: 'obs' },
+    apiServerCidrs: ['10.0.0.1/32', 'fd00::1/128'], collector: { url: 'http://otel.obs.svc:4318', namespace: 'obs', podLabels: { app: 'otelcol' } },
+  });
+  assert.throws(() => parseConfig(['--network-policies=maybe', '--nats-pods', 'nats', '--metrics-scrapers', 'x', '--api-server-cidrs', '10.0.0.1/33',
+    '--stack-otlp', 'http://o:4318'], {}), (e: Error) => {
+    for (const f of ['--network-policies', '--nats-pods: "nats"', '--metrics-scrapers: "x"', '--api-server-cidrs: "10.0.0.1/33"', '--stack-otlp and --collector-pods go together']) {
+      assert.ok(e.message.includes(f), `${f} in ${e.message}`);
+    }
+    return true;
+  });
+});

@@ -28,13 +28,14 @@ const byKind = (stack: Stack, profile: ServingProfile) => {
 };
 
 describe('stack builder', { timeout: 30_000 }, () => {
-  test('the default stack: a Deployment and a PDB per stage, the router\'s account, binding, Deployment and Service, all owned by the Stack', () => {
+  test('the default stack: a Deployment and a PDB per stage, the router\'s account, binding, Deployment and Service, two NetworkPolicies, all owned by the Stack', () => {
     const stack = defaultStack();
     const objs = desiredObjects(stack, GPU);
     assert.deepEqual(byKind(stack, GPU).kinds, [
       'Deployment/default-understand', 'PodDisruptionBudget/default-understand', 'Deployment/default-keywords', 'PodDisruptionBudget/default-keywords',
       'Deployment/default-intermediate', 'PodDisruptionBudget/default-intermediate', 'Deployment/default-final', 'PodDisruptionBudget/default-final',
       'ServiceAccount/default-router', 'RoleBinding/default-router', 'Deployment/default-router', 'Service/default-router',
+      'NetworkPolicy/default-stages', 'NetworkPolicy/default-router',
     ]);
     for (const o of objs) {
       assert.deepEqual(o.metadata!.ownerReferences, [{ apiVersion: 'fslm.dev/v1alpha1', kind: 'Stack', name: 'default', uid: 'uid-default', controller: true, blockOwnerDeletion: true }]);

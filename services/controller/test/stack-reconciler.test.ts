@@ -48,6 +48,10 @@ class StackClusterFake implements StackCluster {
     return [...this.objects.values()].filter((o) => (o.kind === 'Deployment' || o.kind === 'PodDisruptionBudget') && o.metadata!.labels!['fslm.dev/stage']);
   }
 
+  networkPoliciesOf(): KubernetesObject[] {
+    return [...this.objects.values()].filter((o) => o.kind === 'NetworkPolicy');
+  }
+
   async remove(obj: KubernetesObject): Promise<void> {
     this.removed.push(`${obj.kind}/${obj.metadata!.name}`);
     this.objects.delete(`${obj.kind}/${obj.metadata!.name}`);
@@ -71,16 +75,28 @@ function setup(s = stack()) {
 }
 
 describe('stack reconciler', { timeout: 30_000 }, () => {
+  test('NetworkPolicies the Stack turns off are deleted, and made again when it turns them on', async () => {
+    const { cluster, r } = setup();
+    await r.reconcile('ns/s');
+    cluster.stack = { ...cluster.stack, spec: { ...cluster.stack.spec, networkPolicy: { enabled: false } } };
+    await r.reconcile('ns/s');
+    assert.deepEqual(cluster.removed, ['NetworkPolicy/s-stages', 'NetworkPolicy/s-router']);
+    cluster.applies = [];
+    cluster.stack = { ...cluster.stack, spec: { ...cluster.stack.spec, networkPolicy: { enabled: true } } };
+    await r.reconcile('ns/s');
+    assert.deepEqual(cluster.applies, ['NetworkPolicy/s-stages', 'NetworkPolicy/s-router']);
+  });
+
   test('children are applied once; with nothing new nothing is written again', async () => {
     const { cluster, r } = setup();
     await r.reconcile('ns/s');
     assert.deepEqual(cluster.applies, ['Deployment/s-one', 'PodDisruptionBudget/s-one', 'Deployment/s-two', 'PodDisruptionBudget/s-two',
-      'ServiceAccount/s-router', 'RoleBinding/s-router', 'Deployment/s-router', 'Service/s-router']);
+      'ServiceAccount/s-router', 'RoleBinding/s-router', 'Deployment/s-router', 'Service/s-router', 'NetworkPolicy/s-stages', 'NetworkPolicy/s-router']);
     assert.equal(cluster.statusWrites, 1);
     assert.equal(cluster.stack.status!.readyStages, '0/2');
     await r.reconcile('ns/s');
     await r.reconcile('ns/s');
-    assert.equal(cluster.applies.length, 8);
+    assert.equal(cluster.applies.length, 10);
     assert.equal(cluster.statusWrites, 1);
   });
 

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ServingSpec, StackSpec, StackStageSpec, StackStageStatus, StackStatus } from '../src/stack-types.ts';
+import type { ServingSpec, StackNatsSpec, StackNetworkPeer, StackNetworkPolicySpec, StackSpec, StackTlsSpec, StackStageSpec, StackStageStatus, StackStatus } from '../src/stack-types.ts';
 import { StackCondition } from '../src/stack-types.ts';
 
 const crd = parse(readFileSync(new URL('../../../k8s/base/crd/stacks.fslm.dev.yaml', import.meta.url), 'utf8'), { merge: true });
@@ -16,8 +16,12 @@ const serving: Record<keyof ServingSpec, true> = { model: true, replicas: true, 
 describe('Stack types', { timeout: 30_000 }, () => {
   test('spec fields match stack-types.ts', () => {
     const spec = root.spec;
-    assert.deepEqual(props(spec), keys<StackSpec>({ description: true, defaults: true, router: true, store: true, stages: true }));
+    assert.deepEqual(props(spec), keys<StackSpec>({ description: true, defaults: true, router: true, store: true, tls: true, nats: true, networkPolicy: true, stages: true }));
     assert.deepEqual(props(spec.properties.defaults), keys<ServingSpec>(serving));
+    assert.deepEqual(props(spec.properties.tls), keys<StackTlsSpec>({ secretName: true, clientAuth: true }));
+    assert.deepEqual(props(spec.properties.nats), keys<StackNatsSpec>({ tls: true, credentialsSecretName: true }));
+    assert.deepEqual(props(spec.properties.networkPolicy), keys<StackNetworkPolicySpec>({ enabled: true, routerClients: true, metricsScrapers: true, modelStore: true }));
+    assert.deepEqual(props(spec.properties.networkPolicy.properties.routerClients.items), keys<StackNetworkPeer>({ namespaceSelector: true, podSelector: true, ipBlock: true }));
     assert.deepEqual(props(spec.properties.stages.items), keys<StackStageSpec>({ ...serving, name: true, subject: true, system: true, template: true, params: true, budgetMs: true }));
   });
 
