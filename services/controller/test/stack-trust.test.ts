@@ -90,9 +90,10 @@ describe('stack trust', { timeout: 30_000 }, () => {
   test('under TLS every probe runs `fslm health` over mTLS on the pod\'s own door, with a longer timeout', () => {
     const ds = deployments(stack(FULL));
     const stage = main(ds.get('trust-a')!);
-    for (const probe of [stage.startupProbe!, stage.readinessProbe!, stage.livenessProbe!]) {
+    // Startup and readiness ask for the StageService (loaded and subscribed); liveness for the process alone.
+    for (const [probe, service] of [[stage.startupProbe!, 'fslm.v1.StageService'], [stage.readinessProbe!, 'fslm.v1.StageService'], [stage.livenessProbe!, 'liveness']] as const) {
       assert.equal(probe.grpc, undefined);
-      assert.deepEqual(probe.exec!.command, ['node', '/app/bin/fslm.js', 'health', '--grpc', '127.0.0.1:50051', '--service', 'fslm.v1.StageService',
+      assert.deepEqual(probe.exec!.command, ['node', '/app/bin/fslm.js', 'health', '--grpc', '127.0.0.1:50051', '--service', service,
         '--tls-ca', '/etc/fslm/tls/ca.crt', '--tls-cert', '/etc/fslm/tls/tls.crt', '--tls-key', '/etc/fslm/tls/tls.key', '--no-verify-name']);
       assert.equal(probe.timeoutSeconds, 5);
     }
