@@ -8,6 +8,7 @@ import type { StackTrainingRun } from './types.ts';
 import { KIND, RunPhase } from './types.ts';
 import { loadRunFile } from './run-file.ts';
 import { LocalRunStore } from './local-store.ts';
+import { checkRunStack } from './local-stack.ts';
 import { resolveBaseModels, scriptModels } from './local-models.ts';
 import { attemptCommand, attemptEnv, localizeSpec } from './local-stage.ts';
 import { startAttempt } from './local-attempt.ts';
@@ -36,6 +37,9 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   try {
     run = await loadRunFile(config.file);
     if (run.spec.suspend) throw errors.invalidArgument(`${config.file}: spec.suspend is true: a local run starts nothing and cannot be resumed`, 'spec.suspend');
+    await checkRunStack(run.spec, path.dirname(config.file)).catch((e) => {
+      throw errors.invalidArgument(`${config.file}: ${errorMessage(e)}`, 'spec.stack');
+    });
   } catch (e) {
     process.stderr.write(`fslm train: ${errorMessage(e)}\n`);
     return { code: 2 };
