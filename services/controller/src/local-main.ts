@@ -67,7 +67,9 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   process.on('SIGHUP', sighup);
   try {
     const baseDir = path.dirname(config.file);
-    const spec = resolveSpec(run.spec, name);
+    const resolved = resolveSpec(run.spec, name);
+    const spec = config.baseModel === undefined ? resolved : { ...resolved, stages: resolved.stages.map((s) => ({ ...s, baseModel: config.baseModel! })) };
+    if (config.baseModel !== undefined) log(`every stage trains base model ${config.baseModel} (FSLM_TRAIN_BASE_MODEL)`);
     const baseModels = await resolveBaseModels(spec.stages.map((s) => s.baseModel), baseDir, () => scriptModels(log));
     const local = localizeSpec(spec, name, { store, baseDir, baseModels });
     executor = new LocalExecutor({
