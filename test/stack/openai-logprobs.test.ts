@@ -39,7 +39,8 @@ async function post(body: Record<string, unknown>) {
 async function stageLogprobs(firstText: string): Promise<TokenLogprob__Output[]> {
   const [, last] = (await loadStackFile(stackFile)).stages;
   const params: GenerationParams = { max_new_tokens: MAX_TOKENS, temperature: 0, logprobs: true, top_logprobs: TOP };
-  const { messages } = stageRequest(last, { input: INPUT, stages: { first: firstText } }, params);
+  // A template inserts an earlier stage's text trimmed, as the router does.
+  const { messages } = stageRequest(last, { input: INPUT, stages: { first: firstText.trim() } }, params);
   const responses = await new Promise<GenerateResponse__Output[]>((resolve, reject) => {
     const out: GenerateResponse__Output[] = [];
     const call = finalStage.Generate({ messages, params, request_id: 'direct' });
