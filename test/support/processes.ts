@@ -26,12 +26,15 @@ export interface FslmProcess {
  * Runs `fslm ARGS` (bin/fslm.js) and resolves once it prints the JSON event `{"event": readyEvent}`
  * ("listening" by default). Rejects, after stopping the process, if it exits first or is not ready
  * within `timeoutMs` (default 120 s). `prefix` runs the command through another (e.g. `ip netns exec NS`
- * to run it on a host of hosts.ts; the process keeps its PID through the exec).
+ * to run it on a host of hosts.ts; the process keeps its PID through the exec); `cwd` (default the
+ * checkout) is where relative paths in `args` resolve.
  */
-export async function startFslm(args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number; prefix?: string[] } = {}): Promise<FslmProcess> {
+export async function startFslm(
+  args: string[], options: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number; prefix?: string[]; cwd?: string } = {},
+): Promise<FslmProcess> {
   const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, path.join(REPO_ROOT, 'bin/fslm.js'), ...args];
   const child = track(spawn(command, commandArgs, {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   }));

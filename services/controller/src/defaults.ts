@@ -30,6 +30,8 @@ export interface ResolvedStage extends Required<Pick<StageSpec, 'name' | 'baseMo
   resources: NonNullable<StageSpec['resources']>;
   output: string;
   activeDeadlineSeconds: number | undefined;
+  /** The run's stack definition (spec.stack) the trainer renders prompts from; undefined: rows carry their prompts. */
+  stack: string | undefined;
 }
 
 export interface ResolvedSpec {
@@ -71,6 +73,7 @@ export function resolveSpec(spec: RunSpec, runName: string): ResolvedSpec {
       resources: s.resources ?? template.resources ?? { limits: { [DEFAULT_GPU_RESOURCE]: 1 } },
       output: stageOutput(spec, runName, s),
       activeDeadlineSeconds: s.activeDeadlineSeconds,
+      stack: spec.stack,
     })),
     template,
     retry,

@@ -1,5 +1,5 @@
 // Configuration of `fslm train --local` and `fslm status`: flags plus the environment variables they
-// honour (FSLM_STATE_DIR, FSLM_PY), resolved once. The only local-executor file that reads process.env.
+// honour (FSLM_STATE_DIR, FSLM_PY, FSLM_TRAIN_BASE_MODEL), resolved once. The only local-executor file that reads process.env.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ export const TRAIN_USAGE = `usage: fslm train --local RUN.yaml [--state-dir DIR]
   --parallel N   at most N stages at once (default: every stage that is ready)
   --replace      delete an earlier run of the same name (and its models) first
   --python PATH  the trainer's Python (default $FSLM_PY, else the venv scripts/lib.sh names)
+  $FSLM_TRAIN_BASE_MODEL  when set, every stage trains this base model instead of its baseModel
+                 (e.g. tiny: a quick rehearsal of a run file on the tiny test model)
   Exit codes: 0 succeeded, 1 failed, 2 invalid RUN.yaml or flags, 130 interrupted.`;
 
 export const STATUS_USAGE = `usage: fslm status [RUN] [--state-dir DIR] [--json]
@@ -31,6 +33,8 @@ export interface TrainConfig {
   /** Resolved on first use: finding the venv runs bash. */
   python: () => string;
   killGraceMs: number;
+  /** $FSLM_TRAIN_BASE_MODEL: replaces every stage's baseModel (undefined: the run file's). */
+  baseModel: string | undefined;
 }
 
 export interface StatusConfig {
@@ -84,6 +88,7 @@ export function parseTrainConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     replace: v.replace === true,
     python: () => (python ??= trainerPython(env)),
     killGraceMs: grace!,
+    baseModel: env.FSLM_TRAIN_BASE_MODEL || undefined,
   };
 }
 

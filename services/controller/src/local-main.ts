@@ -8,6 +8,7 @@ import type { StackTrainingRun } from './types.ts';
 import { KIND, RunPhase } from './types.ts';
 import { loadRunFile } from './run-file.ts';
 import { LocalRunStore } from './local-store.ts';
+import { checkRunStack } from './local-stack.ts';
 import { resolveBaseModels, scriptModels } from './local-models.ts';
 import { attemptCommand, attemptEnv, localizeSpec } from './local-stage.ts';
 import { startAttempt } from './local-attempt.ts';
@@ -36,6 +37,9 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   try {
     run = await loadRunFile(config.file);
     if (run.spec.suspend) throw errors.invalidArgument(`${config.file}: spec.suspend is true: a local run starts nothing and cannot be resumed`, 'spec.suspend');
+    await checkRunStack(run.spec, path.dirname(config.file)).catch((e) => {
+      throw errors.invalidArgument(`${config.file}: ${errorMessage(e)}`, 'spec.stack');
+    });
   } catch (e) {
     process.stderr.write(`fslm train: ${errorMessage(e)}\n`);
     return { code: 2 };
@@ -63,7 +67,9 @@ export async function trainLocal(config: TrainConfig, log: (line: string) => voi
   process.on('SIGHUP', sighup);
   try {
     const baseDir = path.dirname(config.file);
-    const spec = resolveSpec(run.spec, name);
+    const resolved = resolveSpec(run.spec, name);
+    const spec = config.baseModel === undefined ? resolved : { ...resolved, stages: resolved.stages.map((s) => ({ ...s, baseModel: config.baseModel! })) };
+    if (config.baseModel !== undefined) log(`every stage trains base model ${config.baseModel} (FSLM_TRAIN_BASE_MODEL)`);
     const baseModels = await resolveBaseModels(spec.stages.map((s) => s.baseModel), baseDir, () => scriptModels(log));
     const local = localizeSpec(spec, name, { store, baseDir, baseModels });
     executor = new LocalExecutor({

@@ -1,5 +1,6 @@
 // How one stage attempt runs on this machine: the spec made local (each stage writes
-// file://<state>/runs/<run>/<stage>/model, base models and datasets as local-models.ts resolves them),
+// file://<state>/runs/<run>/<stage>/model, base models, datasets and the stack file as local-models.ts
+// resolves them),
 // the command (`fslm-trainer ...` runs as `<python> -m fslm_trainer ...`), and the environment: this
 // process's, then the stage's env, then the trainer contract (trainer-env.ts), which always wins.
 import path from 'node:path';
@@ -30,6 +31,7 @@ export function localizeSpec(spec: ResolvedSpec, runName: string, opts: Localize
       ...s,
       baseModel: opts.baseModels.get(s.baseModel) ?? s.baseModel,
       dataset: datasetUri(s.dataset, opts.baseDir),
+      stack: s.stack === undefined ? undefined : datasetUri(s.stack, opts.baseDir),
       output: pathToFileURL(opts.store.modelDir(runName, s.name)).href,
     })),
   };

@@ -1,6 +1,8 @@
 // The trainer's environment contract: the FSLM_* variables and TRACEPARENT every stage attempt gets,
 // whether it runs as a Kubernetes Job (job-builder.ts) or as a local process (local-attempt.ts).
-// Stage env from the spec comes first and never overrides the contract's variables.
+// Stage env from the spec comes first and never overrides the contract's variables. With spec.stack,
+// FSLM_STACK names the stack file and FSLM_STAGE its stage: the trainer renders each row's prompt from
+// them (`fslm trainer finetune --stack --stage`); without it FSLM_STACK is not part of the contract.
 import type { ResolvedStage } from './defaults.ts';
 
 export interface NameValue {
@@ -29,6 +31,7 @@ export function trainerEnv({ run, namespace, stage, traceparent }: TrainerEnvInp
     { name: 'FSLM_LORA_DROPOUT', value: String(stage.lora.dropout) },
     { name: 'FSLM_LORA_TARGETS', value: stage.lora.targetModules.join(',') },
     { name: 'FSLM_MAX_STEPS', value: String(stage.maxSteps) },
+    ...(stage.stack ? [{ name: 'FSLM_STACK', value: stage.stack }] : []),
     { name: 'TRACEPARENT', value: traceparent },
   ];
 }

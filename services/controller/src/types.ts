@@ -142,6 +142,12 @@ export interface RunSpec {
   suspend?: boolean;
   ttlSecondsAfterFinished?: number;
   output?: { uri?: string };
+  /**
+   * The stack definition (a Stack YAML file: a path or file:// URI the trainer can read; a local run
+   * resolves a relative path against the run file's directory) whose stages these are: each stage's
+   * trainer renders its rows' prompts from that stage's system prompt and template, as serving does.
+   */
+  stack?: string;
   rollout?: RolloutSpec;
 }
 

@@ -17,7 +17,7 @@ const keys = <T>(r: Record<keyof T, true>) => Object.keys(r).sort();
 
 test('spec fields match types.ts', { timeout: 30_000 }, () => {
   const spec = schema.spec;
-  assert.deepEqual(props(spec), keys<RunSpec>({ stages: true, template: true, retry: true, activeDeadlineSeconds: true, startTimeoutSeconds: true, suspend: true, ttlSecondsAfterFinished: true, output: true, rollout: true }));
+  assert.deepEqual(props(spec), keys<RunSpec>({ stages: true, template: true, retry: true, activeDeadlineSeconds: true, startTimeoutSeconds: true, suspend: true, ttlSecondsAfterFinished: true, output: true, stack: true, rollout: true }));
   assert.deepEqual(props(spec.properties.stages.items), keys<StageSpec>({ name: true, dependsOn: true, baseModel: true, dataset: true, lora: true, maxSteps: true, image: true, command: true, args: true, env: true, resources: true, output: true, activeDeadlineSeconds: true }));
   assert.deepEqual(props(spec.properties.template), keys<PodTemplateSpec>({ image: true, imagePullPolicy: true, command: true, args: true, env: true, resources: true, nodeSelector: true, tolerations: true, serviceAccountName: true, labels: true, annotations: true, volumes: true, volumeMounts: true, envFrom: true, securityContext: true }));
   assert.deepEqual(props(spec.properties.retry), keys<RetrySpec>({ limit: true, backoffSeconds: true, maxBackoffSeconds: true, nonRetryableExitCodes: true }));

@@ -64,6 +64,14 @@ test('the environment follows the trainer contract, and user env cannot override
   assert.equal(build().job.spec!.template.spec!.containers[0].env!.find((e) => e.name === 'TRACEPARENT')!.value, env.TRACEPARENT, 'stable across builds');
 });
 
+test('spec.stack reaches the trainer as FSLM_STACK with FSLM_STAGE (the same contract as a local run); without it there is none', { timeout: 30_000 }, () => {
+  const envOf = (patch: object) => new Map(build(patch).job.spec!.template.spec!.containers[0].env!.map((e) => [e.name, e.value]));
+  const env = envOf({ stack: 'file:///data/stacks/default.yaml' });
+  assert.equal(env.get('FSLM_STACK'), 'file:///data/stacks/default.yaml');
+  assert.equal(env.get('FSLM_STAGE'), 'understand');
+  assert.equal(envOf({}).has('FSLM_STACK'), false);
+});
+
 test('a stage without any image is refused', { timeout: 30_000 }, () => {
   const run = new RunBuilder('x', [stage('a')]).spec({ template: {} }).build();
   const spec = resolveSpec(run.spec, 'x');

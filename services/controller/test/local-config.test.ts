@@ -16,6 +16,10 @@ test('train takes --local RUN.yaml and resolves paths, with defaults from the en
   assert.ok(!('help' in d));
   assert.equal(d.stateDir, path.resolve('.fslm'));
   assert.equal(d.parallel, Infinity);
+  assert.equal(d.baseModel, undefined);
+  const t = parseTrainConfig(['--local', 'run.yaml'], { FSLM_TRAIN_BASE_MODEL: 'tiny' });
+  assert.ok(!('help' in t));
+  assert.equal(t.baseModel, 'tiny', 'FSLM_TRAIN_BASE_MODEL replaces every stage\'s base model');
 });
 
 test('bad train flags are one InvalidArgument naming each', { timeout: 30_000 }, () => {

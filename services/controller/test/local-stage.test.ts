@@ -7,6 +7,9 @@ import { resolveSpec } from '../src/defaults.ts';
 import { TRAINER_SRC, attemptCommand, attemptEnv, localizeSpec } from '../src/local-stage.ts';
 import { datasetUri, resolveBaseModels } from '../src/local-models.ts';
 import { LocalRunStore } from '../src/local-store.ts';
+import { checkRunStack } from '../src/local-stack.ts';
+import { trainerEnv } from '../src/trainer-env.ts';
+import { writeFileSync } from 'node:fs';
 import { RunBuilder, stage } from './support/builders.ts';
 
 const store = new LocalRunStore('/state');
@@ -69,4 +72,39 @@ test('base models: local directories win, tiny comes from scripts/models, known 
   assert.equal(builds, 1);
   assert.equal((await resolveBaseModels(['smollm2-135m'], dir, models)).size, 1);
   assert.equal(builds, 1, 'scripts/models is not asked when no name needs it');
+});
+
+test('spec.stack resolves against the run file and reaches each stage as FSLM_STACK, as on a cluster', { timeout: 30_000 }, () => {
+  const run = new RunBuilder('demo', [stage('a', [], { dataset: 'a.jsonl' })]).spec({ stack: 'stacks/s.yaml' }).build();
+  const spec = localizeSpec(resolveSpec(run.spec, run.metadata.name), run.metadata.name, { store, baseDir: '/runs', baseModels: new Map() });
+  assert.equal(spec.stages[0].stack, 'file:///runs/stacks/s.yaml');
+  const env = attemptEnv(run, spec.stages[0], { FSLM_STACK: 'file:///parent.yaml' });
+  assert.equal(env.FSLM_STACK, 'file:///runs/stacks/s.yaml');
+  assert.equal(env.FSLM_STAGE, 'a');
+  const contract = trainerEnv({ run: 'demo', namespace: 'ns', stage: spec.stages[0], traceparent: 't' });
+  assert.deepEqual(contract.filter((e) => e.name === 'FSLM_STACK'), [{ name: 'FSLM_STACK', value: 'file:///runs/stacks/s.yaml' }]);
+  const plain = localizeSpec(resolveSpec({ ...run.spec, stack: undefined }, 'demo'), 'demo', { store, baseDir: '/runs', baseModels: new Map() });
+  assert.equal(attemptEnv(run, plain.stages[0], {}).FSLM_STACK, undefined, 'no stack: not part of the contract');
+});
+
+test('a run whose stack lacks one of its stages, or is no stack, is refused naming spec.stack', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fslm-run-stack-'));
+  writeFileSync(path.join(dir, 's.yaml'), `apiVersion: fslm.dev/v1alpha1
+kind: Stack
+metadata: { name: two }
+spec:
+  stages:
+    - { name: first, model: m, template: "{input}" }
+    - { name: final, model: m, template: "{stages.first}" }
+`);
+  writeFileSync(path.join(dir, 'bad.yaml'), 'apiVersion: fslm.dev/v1alpha1\nkind: Stack\nmetadata: { name: bad }\nspec: { stages: [] }\n');
+  const spec = (names: string[], ref: string) => new RunBuilder('r', names.map((n) => stage(n))).spec({ stack: ref }).build().spec;
+  await checkRunStack(spec(['first', 'final'], 's.yaml'), dir);
+  await checkRunStack(spec(['final'], `file://${dir}/s.yaml`), '/elsewhere');
+  await checkRunStack({ stages: [stage('x')] }, dir);
+  await assert.rejects(checkRunStack(spec(['first', 'answer'], 's.yaml'), dir),
+    (e: Error) => /spec\.stack: stack two \(.*s\.yaml\) has no stage "answer"; its stages are first, final/.test(e.message));
+  await assert.rejects(checkRunStack(spec(['first'], 'bad.yaml'), dir), /spec\.stack: .*invalid stack definition[\s\S]*spec\.stages: must have at least 1 item/);
+  await assert.rejects(checkRunStack(spec(['first'], 'missing.yaml'), dir), /spec\.stack: /);
+  await assert.rejects(checkRunStack(spec(['first'], 's3://bucket/s.yaml'), dir), /spec\.stack: s3:\/\/bucket\/s\.yaml is not a local file/);
 });

@@ -41,6 +41,8 @@ export const MAX_TEMPERATURE = 2;
 export const MIN_REPETITION_PENALTY = 0.1;
 export const MAX_REPETITION_PENALTY = 10;
 export const MAX_STOP_SEQUENCES = 16;
+/** The most top_logprobs a request may ask for: the stages' own limit (services/stage/src/logprobs.ts, as OpenAI's API). */
+export const MAX_TOP_LOGPROBS = 20;
 export const MAX_STOP_LENGTH = 256;
 /** OpenAI documents at most 4 stop sequences; the OpenAI door keeps to that. */
 export const OPENAI_MAX_STOP_SEQUENCES = 4;

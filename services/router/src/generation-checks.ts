@@ -4,7 +4,7 @@
 // Inside the router a GenerationParams field that is `undefined` is "not set" (the stack's value
 // applies); any other value, zero included, was asked for explicitly and is checked.
 import type { GenerationParams__Output } from '../../shared/generated/fslm/v1/GenerationParams.ts';
-import { MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, MAX_TEMPERATURE, MAX_REPETITION_PENALTY, MIN_REPETITION_PENALTY } from './defaults.ts';
+import { MAX_STOP_LENGTH, MAX_TOP_LOGPROBS, MAX_STOP_SEQUENCES, MAX_TEMPERATURE, MAX_REPETITION_PENALTY, MIN_REPETITION_PENALTY } from './defaults.ts';
 import { requestErrors } from './request-errors.ts';
 import type { StageParams } from './types.ts';
 
@@ -60,6 +60,10 @@ export function checkGenerationParams(p: StageParams, field: ParamField): void {
   if (p.seed !== undefined) {
     const text = p.seed;
     if (!/^[0-9]{1,20}$/.test(text) || BigInt(text) > UINT64_MAX) throw requestErrors.invalidValue(field('seed'), `${text} is not an unsigned 64-bit integer`);
+  }
+  if (p.top_logprobs !== undefined) {
+    range(field('top_logprobs'), p.top_logprobs, 0, MAX_TOP_LOGPROBS, `an integer in [0, ${MAX_TOP_LOGPROBS}]`, true);
+    if (p.top_logprobs > 0 && p.logprobs !== true) throw requestErrors.invalidValue(field('top_logprobs'), `only allowed when ${field('logprobs')} is true`);
   }
   if (p.stop !== undefined) {
     if (p.stop.length > MAX_STOP_SEQUENCES) throw requestErrors.invalidValue(field('stop'), `at most ${MAX_STOP_SEQUENCES} stop sequences, got ${p.stop.length}`);

@@ -1,7 +1,7 @@
 // The OpenAI chat-completions request, field by field: each field of OpenAI's schema either works as
 // OpenAI documents it or is refused with a 400 that names it (`param`) — the decisions are the table
 // in services/router/README.md. A request becomes a stack run: model = stack, {input} = the one user
-// message, sampling fields apply to the final stage.
+// message, sampling fields (and logprobs) apply to the final stage.
 import { OPENAI_MAX_STOP_SEQUENCES } from './defaults.ts';
 import { checkGenerationParams } from './generation-checks.ts';
 import { requestErrors, typeName } from './request-errors.ts';
@@ -42,8 +42,6 @@ const OFF_ONLY: Record<string, { accepts(v: unknown): boolean; why: string }> = 
   presence_penalty: { accepts: (v) => v === 0, why: 'the stages have no presence penalty; only 0 is accepted' },
   frequency_penalty: { accepts: (v) => v === 0, why: 'the stages have no frequency penalty; only 0 is accepted' },
   logit_bias: { accepts: isEmptyObject, why: 'the stages take no logit bias; only {} is accepted' },
-  logprobs: { accepts: (v) => v === false, why: 'the stages report no log probabilities; only false is accepted' },
-  top_logprobs: { accepts: none, why: 'the stages report no log probabilities' },
   response_format: { accepts: (v) => isObject(v) && v.type === 'text' && Object.keys(v).length === 1, why: 'structured output (json_object, json_schema) is not supported; only {"type":"text"} is accepted' },
   tools: { accepts: none, why: 'a stack cannot call tools' },
   tool_choice: { accepts: (v) => v === 'none', why: 'a stack cannot call tools; only "none" is accepted' },
@@ -64,7 +62,7 @@ const OFF_ONLY: Record<string, { accepts(v: unknown): boolean; why: string }> = 
 /** Fields that work, each read by parseChatRequest. */
 const WORKS = [
   'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'n', 'stop', 'stream', 'stream_options',
-  'seed', 'user', 'safety_identifier', 'prompt_cache_key', 'fslm',
+  'seed', 'logprobs', 'top_logprobs', 'user', 'safety_identifier', 'prompt_cache_key', 'fslm',
 ];
 const KNOWN = [...WORKS, ...Object.keys(OFF_ONLY)];
 
@@ -127,6 +125,18 @@ function inputOf(messages: unknown): string {
   }
   if (message.content === undefined || message.content === null) throw requestErrors.missing('messages[0].content', 'the text of the user message');
   return contentText(message.content, 'messages[0].content');
+}
+
+/**
+ * `logprobs` and `top_logprobs` as the final stage's parameters: logprobs a boolean; top_logprobs an
+ * integer 0 to MAX_TOP_LOGPROBS (the stage's own limit), only with logprobs true.
+ */
+function logprobsOf(b: Json): Pick<StageParams, 'logprobs' | 'top_logprobs'> {
+  const logprobs = boolean(b, 'logprobs');
+  const top = number(b, 'top_logprobs', true);
+  if (top !== undefined && logprobs !== true) throw requestErrors.invalidValue('top_logprobs', 'only allowed when logprobs is true');
+  if (!logprobs) return {};
+  return { logprobs: true, top_logprobs: top ?? 0 };
 }
 
 function stopOf(b: Json): string[] | undefined {
@@ -216,7 +226,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   const maxTokens = maxTokensOf(body);
   const finalParams: StageParams = {
     max_new_tokens: maxTokens.value, temperature: number(body, 'temperature', false), top_p: number(body, 'top_p', false),
-    seed: seedOf(body), stop: stopOf(body),
+    seed: seedOf(body), stop: stopOf(body), ...logprobsOf(body),
   };
   const fields: RequestFields = { input: 'messages', param: (_stage, key) => (key === 'max_new_tokens' ? maxTokens.field : key) };
   checkGenerationParams(finalParams, (key) => fields.param('', key));

@@ -169,7 +169,7 @@ async function chatCompletions(deps: HttpDeps, req: IncomingMessage, res: Server
     input: chat.input, requestId: chat.requestId, params: { [finalStageOf(stack)]: chat.finalParams }, fields: chat.fields,
     disableHandoff: chat.disableHandoff, deadlineMs, signal: abort.signal, trace,
   }, deps.handoff), 'model');
-  if (chat.stream) return streamCompletion(deps.runner, res, { stack, request, includeUsage: chat.includeUsage, abort, headers });
+  if (chat.stream) return streamCompletion(deps.runner, res, { stack, request, includeUsage: chat.includeUsage, logprobs: chat.finalParams.logprobs === true, abort, headers });
   const outcome = await deps.runner.run(stack, request);
-  sendJson(res, 200, toCompletion(outcome, Math.floor(now / 1000)), headers);
+  sendJson(res, 200, toCompletion(outcome, Math.floor(now / 1000), chat.finalParams.logprobs === true), headers);
 }

@@ -1,5 +1,6 @@
 // The OpenAI response shapes: a stack run as a chat completion (with every stage's text in the `fslm`
 // extension field), and stacks as models.
+import { toOpenAiLogprobs } from './openai-logprobs.ts';
 import type { StackDefinition, StackOutcome } from './types.ts';
 import { roundMs, toStageOutput, totalUsage } from './wire.ts';
 
@@ -17,14 +18,19 @@ export function extensionOf(outcome: StackOutcome) {
   return { request_id: outcome.requestId, trace_id: outcome.traceId, total_ms: roundMs(outcome.totalMs), stages: outcome.stages.map(toStageOutput) };
 }
 
-export function toCompletion(outcome: StackOutcome, created: number) {
+/**
+ * A run as a chat completion. With `logprobs` (the request asked for them), `choices[0].logprobs`
+ * holds the final stage's per-token log-probabilities, one per generated token as the stage reports
+ * them (its end-of-sequence token included); else it is null.
+ */
+export function toCompletion(outcome: StackOutcome, created: number, logprobs = false) {
   const last = outcome.stages[outcome.stages.length - 1];
   return {
     id: `chatcmpl-${outcome.requestId}`,
     object: 'chat.completion',
     created,
     model: outcome.stack,
-    choices: [{ index: 0, message: { role: 'assistant', content: outcome.text, refusal: null }, logprobs: null, finish_reason: finishReasonOf(last.result.finish_reason) }],
+    choices: [{ index: 0, message: { role: 'assistant', content: outcome.text, refusal: null }, logprobs: logprobs ? toOpenAiLogprobs(last.result.logprobs ?? []) : null, finish_reason: finishReasonOf(last.result.finish_reason) }],
     usage: usageOf(outcome),
     fslm: extensionOf(outcome),
   };

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunRequest__Output } from '../../shared/generated/fslm/v1/RunRequest.ts';
 import type { StackScoreRequest__Output } from '../../shared/generated/fslm/v1/StackScoreRequest.ts';
+import { MAX_TOP_LOGPROBS } from './defaults.ts';
 import { checkGenerationParams, fromWireParams } from './generation-checks.ts';
 import { requestErrors } from './request-errors.ts';
 import type { RequestFields, ScoreAsk, StackDefinition, StackRunRequest, StageParams } from './types.ts';
@@ -73,7 +74,6 @@ export function grpcParams(request: Pick<RunRequest__Output, 'params'>): Record<
 
 /** Continuations one StackService.Score may hold (as StageService.Score). */
 export const MAX_SCORE_CONTINUATIONS = 64;
-const MAX_TOP_LOGPROBS = 20;
 
 /** The continuations and top_logprobs of a StackService.Score, checked; every problem names its field. */
 export function toScoreAsk(request: Pick<StackScoreRequest__Output, 'continuations' | 'top_logprobs'>): ScoreAsk {

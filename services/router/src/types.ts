@@ -104,6 +104,10 @@ export interface StageParams {
   /** An unsigned 64-bit integer in decimal. */
   seed?: string;
   stop?: string[];
+  /** Report each generated token's log-probability (the stage's result and deltas carry them). */
+  logprobs?: boolean;
+  /** With logprobs: also the this-many most likely tokens at each position, 0 to MAX_TOP_LOGPROBS. */
+  top_logprobs?: number;
 }
 
 /** How a door names the fields of a request, so that a refusal names what its client wrote. */

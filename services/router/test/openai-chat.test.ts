@@ -99,9 +99,28 @@ describe('OpenAI chat request', { timeout: 10_000 }, () => {
     assert.deepEqual(refusal({ messages: user }), ['model', 'missing_required_parameter']);
   });
 
+  test('logprobs and top_logprobs go to the final stage; top_logprobs is 0..20 and only with logprobs', () => {
+    assert.deepEqual(parseChatRequest({ ...base, logprobs: true, top_logprobs: 3 }).finalParams, {
+      max_new_tokens: undefined, temperature: undefined, top_p: undefined, seed: undefined, stop: undefined, logprobs: true, top_logprobs: 3,
+    });
+    assert.equal(parseChatRequest({ ...base, logprobs: true }).finalParams.top_logprobs, 0);
+    assert.equal(parseChatRequest({ ...base, logprobs: true, top_logprobs: 20 }).finalParams.top_logprobs, 20);
+    assert.equal(parseChatRequest({ ...base, logprobs: false }).finalParams.logprobs, undefined);
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ top_logprobs: 2 }, 'top_logprobs', 'invalid_value'],
+      [{ logprobs: false, top_logprobs: 0 }, 'top_logprobs', 'invalid_value'],
+      [{ logprobs: true, top_logprobs: 21 }, 'top_logprobs', 'integer_above_max_value'],
+      [{ logprobs: true, top_logprobs: -1 }, 'top_logprobs', 'integer_below_min_value'],
+      [{ logprobs: true, top_logprobs: 2.5 }, 'top_logprobs', 'invalid_type'],
+      [{ logprobs: true, top_logprobs: '2' }, 'top_logprobs', 'invalid_type'],
+      [{ logprobs: 'yes' }, 'logprobs', 'invalid_type'],
+    ];
+    for (const [fields, param, code] of cases) assert.deepEqual(refusal({ ...base, ...fields }), [param, code], JSON.stringify(fields));
+  });
+
   test('fields fslm cannot honour are accepted only "off", else refused naming them', () => {
     const refused: Record<string, unknown> = {
-      presence_penalty: 0.5, frequency_penalty: -1, logit_bias: { 50256: -100 }, logprobs: true, top_logprobs: 2,
+      presence_penalty: 0.5, frequency_penalty: -1, logit_bias: { 50256: -100 },
       response_format: { type: 'json_object' }, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'required',
       parallel_tool_calls: true, functions: [{ name: 'f' }], function_call: 'auto', metadata: { a: 'b' }, store: true, service_tier: 'flex',
       modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, prediction: { type: 'content', content: 'x' },

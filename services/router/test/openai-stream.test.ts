@@ -11,7 +11,7 @@ import { startRouterHttpServer, type RouterHttpServer } from '../src/openai-http
 import { RouterMetrics } from '../src/router-metrics.ts';
 import { parseStack } from '../src/stack-loader.ts';
 import { StackRunner } from '../src/stack-runner.ts';
-import { InMemoryTestBus } from './support/in-memory-test-bus.ts';
+import { InMemoryTestBus, type TestConversation } from './support/in-memory-test-bus.ts';
 
 const stack = parseStack(`apiVersion: fslm.dev/v1alpha1
 kind: Stack
@@ -25,10 +25,10 @@ let bus: InMemoryTestBus;
 let server: RouterHttpServer;
 
 /** Starts a streaming request; resolves with the response once its headers came. */
-function stream(requestId: string) {
+function stream(requestId: string, extra: Record<string, unknown> = {}) {
   return fetch(`http://127.0.0.1:${server.port}/v1/chat/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'demo', stream: true, messages: [{ role: 'user', content: 'hi' }], fslm: { request_id: requestId, disable_handoff: true } }),
+    body: JSON.stringify({ model: 'demo', stream: true, messages: [{ role: 'user', content: 'hi' }], fslm: { request_id: requestId, disable_handoff: true }, ...extra }),
   });
 }
 
@@ -120,5 +120,40 @@ describe('OpenAI streaming door', { timeout: 30_000 }, () => {
     assert.equal(data.at(-1), '[DONE]');
     assert.match(JSON.parse(data.at(-2)!).error.message, /retried on another replica.*differs/);
     assert.equal(retry.cancelled, 'cancelled');
+  });
+
+  test('a retried final stage with logprobs: each token\'s entry reaches the client once, the result\'s rest with the last chunk', async () => {
+    const entry = (token: string, id: number) => ({ token_id: id, token, logprob: -0.5, top_logprobs: [{ token_id: id, token, logprob: -0.5 }] });
+    const delta = (c: TestConversation, seq: number, text: string, entries: ReturnType<typeof entry>[]) => c.emit({
+      type: 'delta', delta: { seq: String(seq), text, tokens: entries.length, logprobs: entries },
+    });
+    const all = [entry('The', 1), entry(' sky', 2), entry(' is', 3), entry('\uFFFD', 4), entry('<|im_end|>', 5)];
+    const pending = stream('retried-logprobs', { logprobs: true, top_logprobs: 1 });
+    const first = await bus.nextOpen();
+    first.accept();
+    first.result('one');
+    const lost = await bus.nextOpen();
+    lost.accept('r1');
+    delta(lost, 0, 'The sky', all.slice(0, 2));
+    const response = await pending;
+    lost.fail(errors.unavailable('the replica went away'));
+    const retry = await bus.nextOpen();
+    retry.accept('r2');
+    delta(retry, 0, 'The', all.slice(0, 1));
+    delta(retry, 1, ' sky is', all.slice(1, 3));
+    retry.emit({
+      type: 'result',
+      result: {
+        text: 'The sky is', finish_reason: 'FINISH_REASON_EOS', usage: { prompt_tokens: 3, completion_tokens: 5 },
+        timings: { queue_ms: 0, prefill_ms: 1, first_token_ms: 1, decode_ms: 1, total_ms: 2 }, model_version: 'v1', request_id: retry.requestId, logprobs: all,
+      },
+    });
+    const chunks = (await events(response)).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    assert.equal(content(chunks.map((c) => JSON.stringify(c))), 'The sky is');
+    const sent = chunks.flatMap((c) => c.choices?.[0]?.logprobs?.content ?? []);
+    assert.deepEqual(sent.map((e: { token: string }) => e.token), all.map((e) => e.token));
+    assert.deepEqual(sent[1], { token: ' sky', logprob: -0.5, bytes: [...Buffer.from(' sky')], top_logprobs: [{ token: ' sky', logprob: -0.5, bytes: [...Buffer.from(' sky')] }] });
+    assert.equal(sent[3].bytes, null, 'a partial character shown as U+FFFD has no bytes');
+    assert.ok(chunks.every((c) => c.choices?.[0]?.logprobs === undefined || c.choices[0].logprobs === null || c.choices[0].logprobs.refusal === null));
   });
 });

@@ -142,6 +142,7 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
     from .checkpoint import TrainState
     from .lora import describe, with_lora
     from .merge import export_stage, save_adapter, save_merged
+    from .chat_render import PromptTokenizer
     from .sft_data import build_dataset, ensure_chat_template, eos_id
     from .train_loop import evaluate, make_optimizer, train
 
@@ -158,6 +159,9 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
     eos = eos_id(tokenizer, gen)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     ds = build_dataset(rows, tokenizer, eos, cfg.max_length, cfg.eval_fraction, cfg.eval_max_rows, cfg.seed)
+    # What the stage is trained to answer, for the record: the first row's prompt as rendered and tokenized.
+    first = rows[0]["messages"]
+    progress.event("prompt", row=0, messages=first, prompt_ids=PromptTokenizer(tokenizer).prompt_ids(first))
     log(f"{ds.rows} rows: {len(ds.train)} train, {len(ds.eval)} eval, {ds.dropped_too_long} dropped (prompt too long), "
         f"{ds.truncated} completions cut at {cfg.max_length} tokens")
     model = with_lora(model, cfg.lora).to(device)
