@@ -9,6 +9,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { GrpcServerTls } from './grpc-tls.ts';
+import { httpsServerOptions, reloadOnChange } from './https-tls.ts';
 
 export {
   ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -114,17 +116,31 @@ export function telemetryFromEnv(env: Record<string, string | undefined>, servic
   };
 }
 
-/** Serves GET /metrics on its own port (for processes without an HTTP server of their own); resolves to the bound port. */
-export async function serveMetrics(telemetry: Telemetry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const server = createServer((request, response) => {
+/**
+ * Serves GET /metrics on its own port (for processes without an HTTP server of their own); resolves to the
+ * bound port. With `tls` it is HTTPS (see below); rejects when the port cannot be bound.
+ */
+export async function serveMetrics(telemetry: Telemetry, host: string, port: number, tls?: GrpcServerTls): Promise<{ port: number; close(): Promise<void> }> {
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET' && request.url?.split('?')[0] === '/metrics') telemetry.metricsHandler(request, response);
     else response.writeHead(404).end();
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  };
+  // With TLS: HTTPS from the same files as the process's gRPC door (client certificates too, when it asks
+  // for them), re-read as they change.
+  const server = tls ? (await import('node:https')).createServer(httpsServerOptions(tls), handler) : (await import('node:http')).createServer(handler);
+  const stopReload = tls ? reloadOnChange(server as import('node:https').Server, tls) : () => undefined;
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  } catch (error) {
+    stopReload();
+    throw error;
+  }
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      stopReload();
+      server.close(() => resolve());
+    }),
   };
 }

@@ -81,7 +81,7 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
     });
     await new Promise<void>((resolve) => otlp.listen(0, '127.0.0.1', resolve));
     const ready = await Promise.all([stage('alpha', 'stage.trust.alpha').event('listening'), stage('beta', 'stage.trust.beta').event('listening')]);
-    metricsUrls.push(...ready.map((r) => `http://${r.metrics}/metrics`));
+    metricsUrls.push(...ready.map((r) => `https://${r.metrics}/metrics`));
     const router = start('router', ['router', '--stack', stackFile, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--nats', nats.url, ...trustArgs('router')]);
     const listening = await router.event('listening');
     routerGrpc = String(listening.grpc);
@@ -106,6 +106,16 @@ describe('a stack with TLS, NATS identities and permissions', { timeout: 400_000
     assert.deepEqual(models.data.map((m) => m.id), ['trust']);
     await assert.rejects(httpsGet(`https://${routerHttp}/v1/models`, false), /certificate required|socket hang up|ECONNRESET/i);
     await assert.rejects(fetch(`http://${routerHttp}/v1/models`));
+  });
+
+  test('a stage\'s /metrics serves HTTPS with its door\'s certificate, and asks for a client certificate as its door does', async () => {
+    const stageMetrics = metricsUrls.filter((url) => url !== `https://${routerHttp}/metrics`);
+    assert.equal(stageMetrics.length, 2);
+    for (const url of stageMetrics) {
+      assert.match(await httpsGet(url, true), /fslm_stage_/);
+      await assert.rejects(httpsGet(url, false), /certificate required|socket hang up|ECONNRESET/i);
+      await assert.rejects(fetch(url.replace('https:', 'http:')));
+    }
   });
 
   test('fslm ask without a client certificate is refused', async () => {

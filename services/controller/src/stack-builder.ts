@@ -98,6 +98,11 @@ function fetchContainer(stack: Stack, serving: ResolvedServing, profile: Serving
 /** A probe's timeout: an exec probe (`fslm health` over TLS) starts a process, so it gets longer than the native one (1 s). */
 const probeTimeout = (stack: Stack): { timeoutSeconds?: number } => (stack.spec.tls ? { timeoutSeconds: 5 } : {});
 
+/** Under spec.tls the stage's /metrics and the router's HTTP door serve HTTPS: scrapers read the scheme here. */
+function metricsScheme(stack: Stack): Record<string, string> {
+  return stack.spec.tls ? { 'prometheus.io/scheme': 'https' } : {};
+}
+
 function stageContainer(stack: Stack, stage: StackStageSpec, serving: ResolvedServing, profile: ServingProfile): V1Container {
   const check = grpcProbeHandler(stack, STAGE_GRPC_PORT, STAGE_SERVICE);
   const timeout = probeTimeout(stack);
@@ -158,7 +163,7 @@ export function stageDeployment(stack: Stack, stage: StackStageSpec, profile: Se
       template: {
         metadata: {
           labels: m.labels,
-          annotations: { [StackAnnotation.Model]: serving.model, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) },
+          annotations: { [StackAnnotation.Model]: serving.model, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT), ...metricsScheme(stack) },
         },
         spec: {
           automountServiceAccountToken: false,
@@ -211,7 +216,7 @@ export function routerObjects(stack: Stack, profile: ServingProfile): [V1Service
       selector: { matchLabels: labels },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: m.labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ROUTER_HTTP_PORT), 'prometheus.io/path': '/metrics' } },
+        metadata: { labels: m.labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ROUTER_HTTP_PORT), 'prometheus.io/path': '/metrics', ...metricsScheme(stack) } },
         spec: {
           serviceAccountName: objName,
           securityContext: POD_SECURITY,

@@ -99,6 +99,8 @@ describe('stack trust', { timeout: 30_000 }, () => {
     }
     const router = main(ds.get('trust-router')!);
     assert.deepEqual(router.readinessProbe!.exec!.command!.slice(2, 7), ['health', '--grpc', '127.0.0.1:50050', '--service', 'fslm.v1.StackService']);
+    // The stage's /metrics and the router's HTTP door serve HTTPS under TLS: scrapers are told so.
+    for (const d of ds.values()) assert.equal(pod(d) && d.spec!.template.metadata!.annotations!['prometheus.io/scheme'], 'https');
   });
 
   test('a Stack without trust keeps native gRPC probes and mounts no Secret', () => {
@@ -108,6 +110,7 @@ describe('stack trust', { timeout: 30_000 }, () => {
       assert.equal(c.readinessProbe!.timeoutSeconds, undefined);
       assert.ok(!(pod(d).volumes ?? []).some((v) => v.secret));
       assert.ok(!c.args!.some((a) => a.startsWith('--tls') || a.startsWith('--nats-')));
+      assert.equal(d.spec!.template.metadata!.annotations!['prometheus.io/scheme'], undefined);
     }
   });
 });

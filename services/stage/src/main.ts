@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { DNS_LABEL, SUBJECT_PREFIX } from '../../shared/bus-codec.ts';
 import { checkedText, fslmCommand, hostPort, matching, parseCommandLine, positiveInteger } from '../../shared/command-line.ts';
 import { errorMessage } from '../../shared/errors.ts';
-import { grpcServerCredentials } from '../../shared/grpc-tls.ts';
+import { grpcServerCredentials, type GrpcServerTls } from '../../shared/grpc-tls.ts';
 import { natsConnectionOptions, parseNatsServers, type NatsClientSettings } from '../../shared/nats-connect.ts';
 import {
   addNatsTrustOptions, addServerTlsOptions, natsTrustOf, serverTlsOf, type NatsTrustFlags, type ServerTlsFlags,
@@ -79,9 +79,11 @@ export async function runStage(argv: string[]): Promise<number> {
   const flags = line.opts;
   // TLS files and the NATS identity are read now: a bad one is refused before the model loads.
   let credentials;
+  let tls: GrpcServerTls | undefined;
   let nats: NatsClientSettings | undefined;
   try {
-    credentials = grpcServerCredentials(serverTlsOf(flags));
+    tls = serverTlsOf(flags);
+    credentials = grpcServerCredentials(tls);
     if (flags.nats) {
       const replica = flags.replica ?? defaultReplicaId();
       nats = { servers: parseNatsServers(flags.nats), name: `fslm-stage-${flags.stack}-${flags.stage}-${replica}`, ...natsTrustOf(flags) };
@@ -117,6 +119,6 @@ export async function runStage(argv: string[]): Promise<number> {
   }
   return serveStage(engine, {
     grpc: values.grpc!, metrics: values.metrics, nats, stack: values.stack, stage: values.stage,
-    subject: values.subject, replica: values.replica ?? defaultReplicaId(), credentials,
+    subject: values.subject, replica: values.replica ?? defaultReplicaId(), credentials, tls,
   }, env);
 }

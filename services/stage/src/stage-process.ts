@@ -5,6 +5,7 @@
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
 import { joinHostPort, splitHostPort } from '../../shared/address.ts';
+import type { GrpcServerTls } from '../../shared/grpc-tls.ts';
 import { subjects } from '../../shared/bus-codec.ts';
 import { errorMessage, type FslmError } from '../../shared/errors.ts';
 import { connectNats, logNatsStatus, type NatsClientSettings } from '../../shared/nats-connect.ts';
@@ -30,6 +31,8 @@ export interface StageServeOptions {
   replica: string;
   /** The gRPC door's credentials (plaintext when absent; TLS: grpc-tls.ts). */
   credentials?: ServerCredentials;
+  /** The gRPC door's TLS files, when it has TLS: the metrics endpoint then serves HTTPS from the same files. */
+  tls?: GrpcServerTls;
 }
 
 /** Bounds of one shutdown step (worker, NATS drain, gRPC, metrics, telemetry), in milliseconds. */
@@ -53,7 +56,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   if (options.metrics) {
     const { host, port } = splitHostPort(options.metrics);
-    metricsServer = await serveMetrics(telemetry, host, port);
+    metricsServer = await serveMetrics(telemetry, host, port, options.tls);
     ready.metrics = joinHostPort(host, metricsServer.port);
   }
   let nc: NatsConnection | null = null;
