@@ -1,10 +1,11 @@
 // A prompt that arrives in pieces (stage k's text streaming into stage k+1). The part of the text that
 // can no longer change its tokens is prefilled into a one-row KV cache while the rest is still coming,
-// one chunk per engine step. The prompt is held to the engine's limits as it grows: once it cannot fit
-// it is refused and its cache dropped at once.
+// one chunk per engine step, never a lone token on top of the cache (prefill-span.ts). The prompt is
+// held to the engine's limits as it grows: once it cannot fit it is refused and its cache dropped at once.
 import { errors, errorMessage, type FslmError } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
 import type { KvCache } from './kv-cache.ts';
+import { minAheadRun, prefillSpan } from './prefill-span.ts';
 import { joinPieces, slicePieces } from './prompt-pieces.ts';
 import type { CacheDonor } from './sequence.ts';
 import type { GenerateCallbacks, GenerateResult, IncrementalPrompt, PromptPiece, SamplingOptions } from './types.ts';
@@ -123,8 +124,10 @@ export class IncrementalPromptImpl implements IncrementalPrompt, CacheDonor {
     }
     const target = this.target;
     const from = this.cachedIds.length;
-    if (from >= target.length) return idle;
-    const piece = target.slice(from, Math.min(from + chunk, target.length));
+    // A lone token is not run on top of the cache (prefill-span.ts): it waits for more text or start().
+    if (target.length - from < minAheadRun(chunk)) return idle;
+    const span = prefillSpan(from, target.length, chunk);
+    const piece = target.slice(from, span.to);
     const out = await session.run(this.cache ?? session.emptyCache(1), [piece], false);
     // Discarded, refused or grown differently while the chunk ran: its result is not wanted.
     if (this.state !== 'open' || this.target !== target) return { ran: true, more: this.state === 'open' };

@@ -1,9 +1,11 @@
 // One prefill run per engine step for the sequences taking their prefill: fresh short prompts together
 // in one run, or one chunk of a long (or partly cached) prompt, so that no request waits more than one
-// step to be stopped and decoding rows keep their pace. A failure is kept to its own request.
+// step to be stopped and decoding rows keep their pace. A failure is kept to its own request. A prompt's
+// numbers do not depend on its runs (prefill-span.ts).
 import { errorMessage, errors } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
 import { acceptInto } from './decode-batch.ts';
+import { prefillSpan } from './prefill-span.ts';
 import type { Sequence } from './sequence.ts';
 
 /** Chooses and runs the prefill of one engine step (owned by the engine's loop). */
@@ -68,15 +70,15 @@ export class PrefillStep {
   }
 
   private async runChunk(seq: Sequence): Promise<Sequence[]> {
+    const total = seq.promptIds.length;
+    const cached = seq.cache?.lengths[0] ?? 0;
+    // No lone token on top of the cache (its numbers would differ from the one-run prefill's): with
+    // one token left, or none (the last position's logits are wanted), the run steps back.
+    const span = prefillSpan(cached, total, this.chunk);
     let cache = seq.cache ?? this.session.emptyCache(1);
-    let pending = seq.pendingPromptIds();
-    if (pending.length === 0) {
-      // The whole prompt is cached already; re-run its last token to get the logits.
-      cache = cache.truncateSingle(seq.promptIds.length - 1);
-      pending = seq.promptIds.slice(-1);
-    }
-    const piece = pending.slice(0, this.chunk);
-    const last = piece.length === pending.length;
+    if (span.from < cached) cache = span.from > 0 ? cache.truncateSingle(span.from) : this.session.emptyCache(1);
+    const piece = seq.promptIds.slice(span.from, span.to);
+    const last = span.to === total;
     this.runs++;
     try {
       const out = await this.session.run(cache, [piece], last && seq.needsLogits);

@@ -6,6 +6,7 @@ import { FslmError, errorMessage, errors } from '../../shared/errors.ts';
 import type { DecoderSession } from './decoder-session.ts';
 import type { KvCache } from './kv-cache.ts';
 import { tokenLogprob, type TokenText } from './logprobs.ts';
+import { prefillSpan } from './prefill-span.ts';
 import { argmax } from './sampler.ts';
 import type { ContinuationScore, ScoreResult, TokenLogprob } from './types.ts';
 
@@ -102,12 +103,15 @@ export class ScoreJob {
   }
 
   private async prefillChunk(session: DecoderSession, chunk: number): Promise<void> {
-    const piece = this.promptIds.slice(this.prefilled, this.prefilled + chunk);
-    const last = this.prefilled + piece.length === this.promptIds.length;
-    const out = await session.run(this.cache ?? session.emptyCache(1), [piece], last);
+    // Cut as every prompt is (prefill-span.ts): no lone token on top of the cache.
+    const span = prefillSpan(this.prefilled, this.promptIds.length, chunk);
+    let cache = this.cache ?? session.emptyCache(1);
+    if (span.from < this.prefilled) cache = span.from > 0 ? cache.truncateSingle(span.from) : session.emptyCache(1);
+    const last = span.to === this.promptIds.length;
+    const out = await session.run(cache, [this.promptIds.slice(span.from, span.to)], last);
     if (this.ended) return;
     this.cache = out.cache;
-    this.prefilled += piece.length;
+    this.prefilled = span.to;
     if (!last) return;
     this.prefilledAt = performance.now();
     // Every continuation's first token is read from the logits of the prompt's last position.

@@ -72,11 +72,6 @@ export class Sequence {
     this.adoptCacheFrom = null;
   }
 
-  /** Ids still to prefill: the prompt beyond what the own cache holds. */
-  pendingPromptIds(): number[] {
-    return this.promptIds.slice(this.cache?.lengths[0] ?? 0);
-  }
-
   get prefillStarted(): boolean {
     return this.prefillStartedAt !== 0;
   }

@@ -29,6 +29,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** `fslm stage` serves fp32 unless told: a stage's precision in the stack is passed on, as `fslm up` does. */
+function precisionArgs(precision: string | undefined): string[] {
+  return precision ? ['--precision', precision] : [];
+}
+
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const natsServer = spawnNatsServer();
   const nats = { url: String((await natsServer.ready).url) };
@@ -39,7 +44,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     const launches = options.stack.stageNames.flatMap((name) => Array.from({ length: options.replicas?.[name] ?? 1 }, (_, i) =>
       startFslm(['stage', '--model', options.modelDir, '--grpc', '127.0.0.1:0', '--nats', nats.url, '--stack', stackName, '--stage', name,
-        '--threads', '1', '--metrics', '127.0.0.1:0', '--replica', `${name}-${i + 1}`], { env: options.stageEnv })
+        ...precisionArgs(options.stack.precisionOf(name)), '--threads', '1', '--metrics', '127.0.0.1:0', '--replica', `${name}-${i + 1}`], { env: options.stageEnv })
         .then((p) => {
           started.push(p);
           stages.set(name, [...(stages.get(name) ?? []), p]);

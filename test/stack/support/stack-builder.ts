@@ -39,6 +39,11 @@ export class StackBuilder {
     return this.stages.map((s) => s.name);
   }
 
+  /** The precision a stage's spec names (its process must be started with it), or undefined for the default. */
+  precisionOf(name: string): StageSpec['precision'] {
+    return this.stages.find((s) => s.name === name)?.precision;
+  }
+
   toObject(): Record<string, unknown> {
     return {
       apiVersion: 'fslm.dev/v1alpha1',
