@@ -1,5 +1,6 @@
 // `fslm ask "PROMPT"`: runs the prompt through a router's stack and prints the answer, each stage's
-// text and per-stage timings (--json: one JSON object for machines).
+// text with the model and adapter version that wrote it and per-stage timings (--json: one JSON object
+// for machines).
 import * as grpc from '@grpc/grpc-js';
 import { Option } from 'commander';
 import { fslmCommand, parseCommandLine, positiveNumber } from '../shared/command-line.ts';
@@ -30,11 +31,21 @@ function askCommand(env: Record<string, string | undefined>) {
 
 const ms = (value: number | undefined) => `${Math.round(value ?? 0)} ms`;
 
-function stageLine(s: StageOutput__Output): string {
+/** Digits of a sha256 version shown to people (as git shortens commit ids). */
+const SHORT_VERSION = 12;
+
+/**
+ * The heading of one stage's text: its model (artifact name and the first digits of its version),
+ * the LoRA adapter merged into it (the first digits of its version, or "none" for a base model),
+ * tokens and timings.
+ */
+export function stageLine(s: StageOutput__Output): string {
   const t = s.timings;
   const tokens = `${s.usage?.prompt_tokens ?? 0} in / ${s.usage?.completion_tokens ?? 0} out`;
   const handoff = s.index > 0 ? ` · gap ${ms(s.handoff_gap_ms)}${s.streamed_handoff ? ' (streamed)' : ''}` : '';
-  return `── ${s.index + 1}. ${s.stage} · ${tokens} · first token ${ms(t?.first_token_ms)} · total ${ms(s.duration_ms)}${handoff}`;
+  const model = `${s.model || '?'}@${s.model_version.slice(0, SHORT_VERSION) || '?'}`;
+  const adapter = `adapter ${s.adapter_version ? s.adapter_version.slice(0, SHORT_VERSION) : 'none'}`;
+  return `── ${s.index + 1}. ${s.stage} · ${model} · ${adapter} · ${tokens} · first token ${ms(t?.first_token_ms)} · total ${ms(s.duration_ms)}${handoff}`;
 }
 
 export async function runAsk(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {

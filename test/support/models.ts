@@ -30,7 +30,7 @@ const cached = new Map<string, TestModels>();
 function built(only: 'all' | 'tiny'): TestModels {
   const given = process.env.FSLM_TEST_MODELS;
   if (given) return JSON.parse(readFileSync(given, 'utf8')) as TestModels;
-  const args = only === 'tiny' ? ['--only', 'tiny'] : [];
+  const args = ['--only', only === 'tiny' ? 'tiny' : 'base'];
   const out = execFileSync(path.join(REPO_ROOT, 'scripts/models'), args, {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, timeout: BUILD_TIMEOUT_MS, killSignal: 'SIGTERM',
   });

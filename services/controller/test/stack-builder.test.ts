@@ -51,7 +51,7 @@ describe('stack builder', { timeout: 30_000 }, () => {
     assert.deepEqual(d.spec!.selector.matchLabels, { 'fslm.dev/stack': 'default', 'fslm.dev/stage': 'final' });
     const pod = d.spec!.template.spec!;
     const [fetch] = pod.initContainers!;
-    assert.deepEqual(fetch.args, ['model', 'fetch', 'file:///models/smollm2-135m-onnx', '/var/lib/fslm/model', '--termination-message', '/dev/termination-log']);
+    assert.deepEqual(fetch.args, ['model', 'fetch', 'file:///models/default-final-onnx', '/var/lib/fslm/model', '--termination-message', '/dev/termination-log']);
     // The version it fetched reaches the pod status through its termination message; a failed fetch reports its log.
     assert.deepEqual([fetch.terminationMessagePath, fetch.terminationMessagePolicy], ['/dev/termination-log', 'FallbackToLogsOnError']);
     assert.deepEqual(fetch.volumeMounts!.find((m) => m.name === 'store'), { name: 'store', mountPath: '/models', readOnly: true });
@@ -66,7 +66,7 @@ describe('stack builder', { timeout: 30_000 }, () => {
     assert.deepEqual(pod.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution,
       [{ labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'stage' } }, topologyKey: 'kubernetes.io/hostname' }]);
     assert.equal(pod.securityContext!.runAsNonRoot, true);
-    assert.equal(d.spec!.template.metadata!.annotations!['fslm.dev/model'], 'file:///models/smollm2-135m-onnx');
+    assert.equal(d.spec!.template.metadata!.annotations!['fslm.dev/model'], 'file:///models/default-final-onnx');
     assert.equal(d.spec!.template.metadata!.labels!['app.kubernetes.io/component'], 'stage');
     assert.deepEqual(byKind(defaultStack(), GPU).pdbs[0].spec, { maxUnavailable: 0, selector: { matchLabels: { 'fslm.dev/stack': 'default', 'fslm.dev/stage': 'understand' } } });
   });

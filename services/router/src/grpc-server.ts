@@ -74,7 +74,7 @@ export async function startRouterGrpcServer(
       try {
         const { stack, request } = ask(call);
         const outcome = await runner.run(stack, request, {
-          stageStarted: (e) => call.write({ stage_started: { stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
+          stageStarted: (e) => call.write({ stage_started: { stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion, adapter_version: e.adapterVersion } }),
           stageDelta: (e) => call.write({ stage_delta: { stage: e.stage, index: e.index, attempt: e.attempt, delta: e.delta } }),
           stageFinished: (outcome) => call.write({ stage_finished: { output: toStageOutput(outcome) } }),
         });

@@ -61,7 +61,7 @@ export async function streamCompletion(runner: StackRunner, res: ServerResponse,
   const stop = (error: unknown) => call.abort.abort(toFslmError(error));
   chunk({ delta: { role: 'assistant', content: '' } });
   const observer: RunObserver = {
-    stageStarted: (e) => chunk({ delta: {} }, { fslm: { event: 'stage_started', stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion } }),
+    stageStarted: (e) => chunk({ delta: {} }, { fslm: { event: 'stage_started', stage: e.stage, index: e.index, attempt: e.attempt, replica: e.replica, model: e.model, model_version: e.modelVersion, adapter_version: e.adapterVersion } }),
     stageDelta: (e) => {
       if (call.abort.signal.aborted) return;
       let content = '';

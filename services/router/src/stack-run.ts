@@ -147,7 +147,7 @@ export class StackRun {
         handoff: prepared ? { prepared, text: handoffText } : null,
         hooks: {
           started: (attempt, accepted) => {
-            this.observer.stageStarted?.({ stage: stage.name, index, attempt, replica: accepted.replica, model: accepted.model, modelVersion: accepted.model_version });
+            this.observer.stageStarted?.({ stage: stage.name, index, attempt, replica: accepted.replica, model: accepted.model, modelVersion: accepted.model_version, adapterVersion: accepted.adapter_version });
           },
           delta: (attempt, delta) => {
             // The next stage is opened once this one streams text: its replica has taken its prompt by then.
@@ -165,6 +165,7 @@ export class StackRun {
       const outcome: StageOutcome = {
         stage: stage.name, index, text: done.result.text, result: done.result,
         model: done.accepted.model || stage.model, modelVersion: done.result.model_version || done.accepted.model_version,
+        adapterVersion: done.accepted.adapter_version,
         replica: done.accepted.replica, attempts: done.attempts, streamedHandoff: done.streamedHandoff,
         handoffGapMs: index > 0 ? done.firstDeltaAt - previousResultAt : 0, durationMs: done.resultAt - startedAt,
       };

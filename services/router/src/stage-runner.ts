@@ -177,5 +177,5 @@ function watchAttempt(
 }
 
 function emptyAccepted(): StageAccepted__Output {
-  return { replica: '', control_subject: '', model: '', model_version: '' };
+  return { replica: '', control_subject: '', model: '', model_version: '', adapter_version: '' };
 }

@@ -144,6 +144,8 @@ export interface StageOutcome {
   result: GenerateResult__Output;
   model: string;
   modelVersion: string;
+  /** The version of the LoRA adapter merged into the replica's model; '' for a model without one. */
+  adapterVersion: string;
   replica: string;
   attempts: number;
   streamedHandoff: boolean;
@@ -189,7 +191,7 @@ export interface StackScoreOutcome {
  * replica is started again with attempt + 1; the deltas of that attempt start its text over.
  */
 export interface RunObserver {
-  stageStarted?(event: { stage: string; index: number; attempt: number; replica: string; model: string; modelVersion: string }): void;
+  stageStarted?(event: { stage: string; index: number; attempt: number; replica: string; model: string; modelVersion: string; adapterVersion: string }): void;
   stageDelta?(event: { stage: string; index: number; attempt: number; delta: TextDelta__Output }): void;
   stageFinished?(outcome: StageOutcome): void;
 }

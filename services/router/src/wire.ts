@@ -32,6 +32,7 @@ export function toStageOutput(outcome: StageOutcome): StageOutput {
     timings: r.timings,
     model: outcome.model,
     model_version: outcome.modelVersion,
+    adapter_version: outcome.adapterVersion,
     replica: outcome.replica,
     attempts: outcome.attempts,
     streamed_handoff: outcome.streamedHandoff,

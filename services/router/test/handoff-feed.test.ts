@@ -44,7 +44,7 @@ describe('hand-off feed', { timeout: 10_000 }, () => {
     feed.open();
     feed.append(' The quick');
     assert.equal(bus.sent.length, 0);
-    bus.listener!({ type: 'accepted', accepted: { replica: 'r1', control_subject: 'fslm.s.b.replica.r1', model: 'm', model_version: 'v' } });
+    bus.listener!({ type: 'accepted', accepted: { replica: 'r1', control_subject: 'fslm.s.b.replica.r1', model: 'm', model_version: 'v', adapter_version: '' } });
     feed.append(' brown ');
     feed.append('fox');
     assert.deepEqual(bus.sent.map((m) => [Number(m.append!.seq), m.append!.text]), [[0, 'The quick'], [1, ' brown'], [2, ' fox']]);

@@ -28,7 +28,16 @@ describe('stack definitions', { timeout: 10_000 }, () => {
     assert.deepEqual(stack.stages.map((s) => s.name), ['understand', 'keywords', 'intermediate', 'final']);
     assert.deepEqual(stack.stages.map((s) => s.handoffFrom), [null, 'understand', 'keywords', 'intermediate']);
     assert.deepEqual(stack.stages.map((s) => s.subjectPrefix), stack.stages.map((s) => `fslm.default.${s.name}`));
-    assert.ok(stack.stages.every((s) => s.model === 'smollm2-135m-onnx' && s.budgetMs > 0));
+    assert.ok(stack.stages.every((s) => s.model === `default-${s.name}-onnx` && s.budgetMs > 0));
+  });
+
+  test('the untuned stack is the default stack on the base model: the same stages, prompts and parameters', async () => {
+    const trained = await loadStackFile(path.join(ROOT, 'stacks/default.yaml'));
+    const untuned = await loadStackFile(path.join(ROOT, 'stacks/untuned.yaml'));
+    assert.equal(untuned.name, 'untuned');
+    assert.ok(untuned.stages.every((s) => s.model === 'smollm2-135m-onnx'));
+    const role = ({ name, system, template, params, budgetMs, precision }: typeof trained.stages[number]) => ({ name, system, template, params, budgetMs, precision });
+    assert.deepEqual(untuned.stages.map(role), trained.stages.map(role));
   });
 
   test('every problem is reported with its field path', () => {

@@ -100,7 +100,7 @@ describe('stage runner', { timeout: 30_000 }, () => {
     const bus = new InMemoryTestBus();
     const prepared = bus.open(address, { request: { request_id: 'req.work.handoff' }, handoff_sentinel: 'S' }, { requestId: 'req', deadlineMs: Infinity, trace: {} });
     prepared.listen(() => undefined);
-    const { call: c, seen } = call({ handoff: { prepared: { conversation: prepared, accepted: { replica: 'h1', control_subject: 'fslm.s.work.replica.h1', model: 'm', model_version: 'v1' }, sent: 'text' }, text: 'text of the stage before' } });
+    const { call: c, seen } = call({ handoff: { prepared: { conversation: prepared, accepted: { replica: 'h1', control_subject: 'fslm.s.work.replica.h1', model: 'm', model_version: 'v1', adapter_version: '' }, sent: 'text' }, text: 'text of the stage before' } });
     const running = runStage(bus, c, config);
     // The prepared replica is started with the previous stage's whole text and this stage's deadline.
     assert.equal(prepared.controls[0].start?.text, 'text of the stage before');

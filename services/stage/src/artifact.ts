@@ -64,6 +64,8 @@ export interface Artifact {
   manifest: ModelManifest;
   /** sha256 of fslm.json: identifies this exact model version. */
   version: string;
+  /** The version of the LoRA adapter merged into it (adapterVersion), or '' for a model without one. */
+  adapterVersion: string;
   precision: Precision;
   onnxPath: string;
   /** The KV-cache layout the precision's graph takes. */
@@ -73,6 +75,20 @@ export interface Artifact {
 }
 
 export const MANIFEST_FILE = 'fslm.json';
+/** The files of a LoRA adapter inside an artifact (peft's format, as the trainer copies them). */
+export const ADAPTER_FILES = ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors'] as const;
+
+/**
+ * The version of the adapter an artifact carries: sha256 of the lines `<sha256>  <name>\n` of
+ * adapter_config.json and adapter_model.safetensors, in that order (what `sha256sum` prints; the
+ * trainer's adapters.py computes the same and writes it to fslm.json `adapter.version`). Taken from the
+ * manifest's file hashes, which loadArtifact has checked; '' when the artifact has no adapter files.
+ */
+export function adapterVersion(files: Record<string, string>): string {
+  if (!ADAPTER_FILES.every((rel) => typeof files[rel] === 'string')) return '';
+  const lines = ADAPTER_FILES.map((rel) => `${files[rel]}  ${path.posix.basename(rel)}\n`).join('');
+  return createHash('sha256').update(lines).digest('hex');
+}
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -164,6 +180,7 @@ export async function loadArtifact(dir: string, precision: Precision = 'fp32'): 
     dir,
     manifest,
     version: await sha256File(manifestPath),
+    adapterVersion: adapterVersion(manifest.files),
     precision,
     onnxPath: path.join(dir, onnxRel),
     kvLayout,

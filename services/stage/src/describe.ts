@@ -29,6 +29,7 @@ export function describeModel(engine: InferenceEngine): DescribeResponse {
       },
       metrics: flattenMetrics(m.metrics),
       version: artifact.version,
+      adapter_version: artifact.adapterVersion,
     },
     precision: artifact.precision,
     has_chat_template: engine.hasChatTemplate,

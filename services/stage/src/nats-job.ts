@@ -30,6 +30,7 @@ export interface JobContext {
   controlSubject: string;
   model: string;
   modelVersion: string;
+  adapterVersion?: string;
   precision?: string;
   tracer: Tracer;
   metrics: StageMetrics;
@@ -107,7 +108,7 @@ export class NatsJob {
       const text = await this.waitForStart();
       return req.handoff.start(text, callbacks);
     });
-    this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion } }, true);
+    this.send({ accepted: { replica: ctx.replica, control_subject: ctx.controlSubject, model: ctx.model, model_version: ctx.modelVersion, adapter_version: ctx.adapterVersion ?? '' } }, true);
     ctx.metrics.started('nats');
     this.setDeadline(req.deadlineMs);
     const heartbeatMs = Math.max(MIN_HEARTBEAT_MS, req.heartbeatMs);

@@ -29,6 +29,8 @@ export interface NatsWorkerOptions {
   replica: string;
   model: string;
   modelVersion: string;
+  /** The version of the LoRA adapter merged into the model (artifact.ts adapterVersion); '' or absent: none. */
+  adapterVersion?: string;
   /** The weights the engine serves (fp32, int8, int4): the stage span's `fslm.precision`. */
   precision?: string;
   tracer: Tracer;

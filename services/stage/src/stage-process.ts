@@ -52,6 +52,7 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
   const ready: Record<string, unknown> = {
     event: 'listening', grpc: joinHostPort(splitHostPort(options.grpc).host, stage.port),
     model: engine.artifact.manifest.name, version: engine.artifact.version, precision: engine.artifact.precision,
+    ...(engine.artifact.adapterVersion ? { adapter_version: engine.artifact.adapterVersion } : {}),
   };
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   if (options.metrics) {
@@ -72,8 +73,8 @@ export async function serveStage(engine: ThreadedEngine, options: StageServeOpti
     const subjectPrefix = options.subject ?? subjects.prefix(options.stack!, options.stage!);
     worker = new NatsStageWorker(nc, engine, {
       stack: options.stack!, stage: options.stage!, subjectPrefix, replica: options.replica,
-      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, precision: engine.artifact.precision,
-      tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
+      model: engine.artifact.manifest.name, modelVersion: engine.artifact.version, adapterVersion: engine.artifact.adapterVersion,
+      precision: engine.artifact.precision, tracer: telemetry.tracer, metrics, handoffMaxWaitMs: env.handoffMaxWaitMs, log,
       onConnection: (connected) => (connected ? health.lift('nats-disconnected') : health.hold('nats-disconnected')),
     });
     const jobs = worker;

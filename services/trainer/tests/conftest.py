@@ -34,7 +34,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 def _build_models(full: bool) -> dict[str, Path]:
-    cmd = [str(ROOT / "scripts" / "models")] + ([] if full else ["--only", "tiny"])
+    cmd = [str(ROOT / "scripts" / "models"), "--only", "base" if full else "tiny"]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=MODELS_BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired as e:

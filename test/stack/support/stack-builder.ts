@@ -35,6 +35,14 @@ export class StackBuilder {
     return this;
   }
 
+  /** Serves `model` (a name or an artifact directory) on the stage named `stage`. */
+  withModel(stage: string, model: string): this {
+    const spec = this.stages.find((s) => s.name === stage);
+    if (!spec) throw new Error(`no stage ${stage} in ${this.stageNames.join(', ')}`);
+    spec.model = model;
+    return this;
+  }
+
   get stageNames(): string[] {
     return this.stages.map((s) => s.name);
   }

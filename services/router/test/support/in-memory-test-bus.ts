@@ -49,7 +49,7 @@ export class TestConversation implements StageConversation {
   }
 
   accept(replica = 'r1'): void {
-    this.emit({ type: 'accepted', accepted: { replica, control_subject: `${this.address.subjectPrefix}.replica.${replica}`, model: 'm', model_version: 'v1' } });
+    this.emit({ type: 'accepted', accepted: { replica, control_subject: `${this.address.subjectPrefix}.replica.${replica}`, model: 'm', model_version: 'v1', adapter_version: 'a1' } });
   }
 
   delta(text: string, seq = 0): void {

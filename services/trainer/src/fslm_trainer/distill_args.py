@@ -33,7 +33,8 @@ def _concurrency(args) -> int:
 
 def _teacher_flags(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--teacher", default=_env("FSLM_TEACHER_URL"), required=required and not _env("FSLM_TEACHER_URL"),
-                   help="OpenAI-compatible base URL (http://host:port/v1) or local:<HF dir> [FSLM_TEACHER_URL]")
+                   help="OpenAI-compatible base URL (http://host:port/v1), local:<HF dir>, or reference (each row's "
+                        "fslm_reference texts, no model) [FSLM_TEACHER_URL]")
     p.add_argument("--teacher-model", default=_env("FSLM_TEACHER_MODEL"),
                    help="model name at the endpoint; for an fslm router, the stack [FSLM_TEACHER_MODEL]")
     p.add_argument("--teacher-mode", choices=("chat", "stack"), default=_env("FSLM_TEACHER_MODE", "chat"),

@@ -141,6 +141,7 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
     from . import checkpoint
     from .checkpoint import TrainState
     from .lora import describe, with_lora
+    from .adapters import adapter_version
     from .merge import export_stage, save_adapter, save_merged
     from .chat_render import PromptTokenizer
     from .sft_data import build_dataset, ensure_chat_template, eos_id
@@ -200,6 +201,7 @@ def _run(cfg, rows, data, data_sha256, base_dir, base, fp, work, out, progress, 
     }
     with tracer.span("fslm.trainer.export"):
         files = save_adapter(model, work / "adapter")
+        adapter_info["version"] = adapter_version(work / "adapter")
         merged = save_merged(model, tokenizer, gen, base_dir, work / "merged", base,
                              tokenizer.chat_template if fallback else None)
         adapter_info["files"] = sorted(files)

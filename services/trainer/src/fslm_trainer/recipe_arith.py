@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from . import restate
 from .heldout_split import arith_key, is_held_out
 
 NAMES = [("Ana", "she"), ("Ben", "he"), ("Chen", "he"), ("Dalia", "she"), ("Emil", "he"), ("Fatima", "she"),
@@ -25,6 +26,9 @@ class Problem:
     # The arithmetic it asks for, whatever its wording: the held-out split's key (heldout_split.arith_key).
     structure: str = ""
     operands: tuple[int, ...] = ()
+    # What the question asks, as an indirect clause ("how many apples Ana has now"): the understand
+    # stage's reference restates it (restate.py).
+    goal: str = ""
 
     @property
     def key(self) -> str:
@@ -39,7 +43,7 @@ def _add_sub(r: random.Random) -> Problem:
     return Problem(f"{name} has {a} {item}. {he.capitalize()} gets {b} more and then gives {c} to a friend. "
                    f"How many {item} does {name} have now?",
                    [f"{a} + {b} = {s1} {item} after getting more.", f"{s1} - {c} = {s1 - c} {item} left."],
-                   s1 - c, "addition, subtraction", item, "a+b-c", (a, b, c))
+                   s1 - c, "addition, subtraction", item, "a+b-c", (a, b, c), f"how many {item} {name} has now")
 
 
 def _mul_sub(r: random.Random) -> Problem:
@@ -49,7 +53,7 @@ def _mul_sub(r: random.Random) -> Problem:
     return Problem(f"A box holds {a} {item}. {name} fills {b} boxes and then uses {c} of the {item}. "
                    f"How many {item} are left?",
                    [f"{b} x {a} = {a * b} {item} in the boxes.", f"{a * b} - {c} = {a * b - c} {item} left."],
-                   a * b - c, "multiplication, subtraction", item, "a*b-c", (a, b, c))
+                   a * b - c, "multiplication, subtraction", item, "a*b-c", (a, b, c), f"how many {item} are left")
 
 
 def _div_add(r: random.Random) -> Problem:
@@ -59,7 +63,8 @@ def _div_add(r: random.Random) -> Problem:
     return Problem(f"{name} puts {total} {item} equally into {bags} bags. Then {he} adds {extra} more {item} "
                    f"to each bag. How many {item} are in each bag now?",
                    [f"{total} / {bags} = {each} {item} per bag.", f"{each} + {extra} = {each + extra} {item} per bag."],
-                   each + extra, "division, addition", item, "a/b+c", (total, bags, extra))
+                   each + extra, "division, addition", item, "a/b+c", (total, bags, extra),
+                   f"how many {item} are in each bag now")
 
 
 def _change(r: random.Random) -> Problem:
@@ -70,7 +75,8 @@ def _change(r: random.Random) -> Problem:
     return Problem(f"A shop sells {item} for {price} dollars each. {name} buys {count} of them and pays with a "
                    f"{bill}-dollar bill. How much change does {he} get, in dollars?",
                    [f"{count} x {price} = {cost} dollars.", f"{bill} - {cost} = {bill - cost} dollars of change."],
-                   bill - cost, "multiplication, subtraction, money", item, "d-a*b", (price, count, bill))
+                   bill - cost, "multiplication, subtraction, money", item, "d-a*b", (price, count, bill),
+                   f"how much change {name} gets, in dollars")
 
 
 def _three_days(r: random.Random) -> Problem:
@@ -80,7 +86,8 @@ def _three_days(r: random.Random) -> Problem:
                    f"How many pages did {he} read in the three days?",
                    [f"Tuesday: 2 x {a} = {2 * a} pages.", f"Monday and Tuesday: {a} + {2 * a} = {3 * a} pages.",
                     f"All three days: {3 * a} + {c} = {3 * a + c} pages."],
-                   3 * a + c, "multiplication, addition", "pages", "a+2a+c", (a, c))
+                   3 * a + c, "multiplication, addition", "pages", "a+2a+c", (a, c),
+                   f"how many pages {name} read in the three days")
 
 
 KINDS: list[Callable[[random.Random], Problem]] = [_add_sub, _mul_sub, _div_add, _change, _three_days]
@@ -100,7 +107,8 @@ def rows(n: int, seed: int) -> list[dict]:
             "instruction": p.text, "input": "", "output": answer,
             "fslm_check": [{"stage": "keywords", "contains_any": [p.item], "comma_list": True},
                            {"stage": "intermediate", "answer": str(p.answer)}, {"stage": "@last", "answer": str(p.answer)}],
-            "fslm_reference": {"keywords": f"{p.item}, {p.operations}, word problem",
+            "fslm_reference": {"understand": restate.arithmetic(p.goal, p.operations, seed, p.key),
+                               "keywords": f"{p.item}, {p.operations}, word problem",
                                "intermediate": worked, "@last": answer},
             "fslm_source": f"arithmetic:seed={seed}:{i}", "fslm_key": p.key,
         })

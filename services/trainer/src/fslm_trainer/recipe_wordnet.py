@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import restate
 from .exitcodes import BadInput
 from .heldout_split import is_held_out, wordnet_key
 
@@ -95,7 +96,7 @@ def rows(dict_dir: Path, n: int, seed: int, source: str) -> list[dict]:
     single = [(w, s) for w, s in single_sense_words(dict_dir) if not touches_held_out(s)]
     rng = random.Random(seed)
     rng.shuffle(single)
-    makers = [_definition, _usage, _synonym]
+    makers = [("definition", _definition), ("usage", _usage), ("synonym", _synonym)]
     out: list[dict] = []
     used: set[str] = set()
     for i, (word, syn) in enumerate(single):
@@ -103,11 +104,14 @@ def rows(dict_dir: Path, n: int, seed: int, source: str) -> list[dict]:
             break
         if word in used:
             continue
-        row = makers[len(out) % 3](word, syn)
+        kind, make = makers[len(out) % 3]
+        row = make(word, syn)
         if row:
             used.add(word)
             row["fslm_source"] = f"{source}#{syn.pos}:{syn.offset}:{word}"
             row["fslm_key"] = wordnet_key(word)
+            row["fslm_reference"] = {"understand": restate.wordnet(kind, word, seed, row["fslm_key"]),
+                                     **row["fslm_reference"]}
             out.append(row)
     return out
 

@@ -7,6 +7,9 @@
 - `stack` (an fslm router): one call per example with the user's input; the router runs its stack and
   returns every stage's text in the `fslm.stages` extension, taken by stage name.
 - `local:<HF dir>`: a causal LM in this process (transformers, greedy), for offline recipes.
+- `reference`: no model; every stage's text is the row's own reference (`fslm_reference`, as the
+  default-data recipe writes it from what it knows: the word, the worked steps, the answer). A stage
+  without a reference skips the row. Seconds for hundreds of rows.
 
 HTTP calls retry with exponential backoff on connection errors, 408/429/5xx; other 4xx are the
 request's fault (TeacherRejected, the row is skipped). Every call carries a `traceparent` header.
@@ -28,6 +31,7 @@ from .exitcodes import BadInput, Unavailable
 from .stackdef import Stack, Stage
 from .tracing import Tracer
 
+REFERENCE = "reference"  # --teacher reference: the rows' own reference texts, no model
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
@@ -172,13 +176,37 @@ class LocalTeacher:
         raise BadInput("a local teacher has no stack mode")
 
 
+class ReferenceTeacher:
+    """The programmatic teacher: a row's `fslm_reference` texts ({stage or "@last": text}) are its stage
+    texts. distill checks them like any teacher's texts; provenance names the teacher `reference`."""
+
+    name = REFERENCE
+
+    def __init__(self, cfg: TeacherConfig):
+        self.cfg = cfg
+
+    def check(self, stack: Stack) -> None:
+        if self.cfg.mode != "chat":
+            raise BadInput("the reference teacher writes one stage at a time: use --teacher-mode chat")
+
+    def text(self, row: dict, stage: str, last: str) -> Reply | None:
+        """The row's reference for `stage` (the `@last` one for the stack's last stage), or None."""
+        refs = row.get("fslm_reference") or {}
+        ref = refs.get(stage) if isinstance(refs, dict) else None
+        if ref is None and stage == last and isinstance(refs, dict):
+            ref = refs.get("@last")
+        return Reply(ref.strip(), "reference") if isinstance(ref, str) and ref.strip() else None
+
+
 def make_teacher(cfg: TeacherConfig, tracer: Tracer):
     if cfg.mode not in ("chat", "stack"):
         raise BadInput(f"teacher mode must be chat or stack, got {cfg.mode!r}")
+    if cfg.url == REFERENCE:
+        return ReferenceTeacher(cfg)
     if cfg.url.startswith("local:"):
         return LocalTeacher(cfg)
     if not cfg.url.startswith(("http://", "https://")):
-        raise BadInput(f"teacher URL must be http(s)://…/v1 or local:<HF dir>, got {cfg.url!r}")
+        raise BadInput(f"teacher URL must be http(s)://…/v1, local:<HF dir> or reference, got {cfg.url!r}")
     if not cfg.model:
         raise BadInput("the teacher's model name is required (--teacher-model; for an fslm router, the stack name)")
     return HttpTeacher(cfg, tracer)

@@ -35,7 +35,8 @@ try {
     const r = last.result!;
     results.push({ text: r.text, finish_reason: r.finish_reason, completion_tokens: r.usage?.completion_tokens });
   }
-  console.log(JSON.stringify({ describe: { name: describe.manifest.name, stage: describe.manifest.stage, trace_id: describe.manifest.trace_id, version: describe.manifest.version, metrics: describe.manifest.metrics }, results }));
+  const m = describe.manifest;
+  console.log(JSON.stringify({ describe: { name: m.name, stage: m.stage, trace_id: m.trace_id, version: m.version, adapter_version: m.adapter_version, metrics: m.metrics }, results }));
 } finally {
   client.close();
   await stage.stop();

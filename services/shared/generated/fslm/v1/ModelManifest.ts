@@ -16,6 +16,7 @@ export interface ModelManifest {
   'metrics'?: ({[key: string]: number | string});
   'created'?: (string);
   'version'?: (string);
+  'adapter_version'?: (string);
 }
 
 export interface ModelManifest__Output {
@@ -32,4 +33,5 @@ export interface ModelManifest__Output {
   'metrics': ({[key: string]: number});
   'created': (string);
   'version': (string);
+  'adapter_version': (string);
 }

@@ -6,6 +6,7 @@ export interface StageAccepted {
   'control_subject'?: (string);
   'model'?: (string);
   'model_version'?: (string);
+  'adapter_version'?: (string);
 }
 
 export interface StageAccepted__Output {
@@ -13,4 +14,5 @@ export interface StageAccepted__Output {
   'control_subject': (string);
   'model': (string);
   'model_version': (string);
+  'adapter_version': (string);
 }

@@ -18,6 +18,7 @@ export interface StageOutput {
   'streamed_handoff'?: (boolean);
   'handoff_gap_ms'?: (number | string);
   'duration_ms'?: (number | string);
+  'adapter_version'?: (string);
 }
 
 export interface StageOutput__Output {
@@ -34,4 +35,5 @@ export interface StageOutput__Output {
   'streamed_handoff': (boolean);
   'handoff_gap_ms': (number);
   'duration_ms': (number);
+  'adapter_version': (string);
 }

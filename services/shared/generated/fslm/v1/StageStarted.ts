@@ -8,6 +8,7 @@ export interface StageStarted {
   'replica'?: (string);
   'model'?: (string);
   'model_version'?: (string);
+  'adapter_version'?: (string);
 }
 
 export interface StageStarted__Output {
@@ -17,4 +18,5 @@ export interface StageStarted__Output {
   'replica': (string);
   'model': (string);
   'model_version': (string);
+  'adapter_version': (string);
 }
