@@ -37,7 +37,7 @@ describe('stacks on the cluster', { timeout: 900_000, skip: SKIP_K8S }, () => {
         && s.status.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
       assert.equal(ready.status.observedGeneration, ready.metadata.generation);
       assert.deepEqual(ready.status.stages.map((s: Json) => [s.name, s.readyReplicas, s.replicas, s.model]),
-        ['understand', 'keywords', 'intermediate', 'final'].map((n) => [n, 1, 1, 'file:///models/smollm2-135m-onnx']));
+        ['understand', 'keywords', 'intermediate', 'final'].map((n) => [n, 1, 1, `file:///models/default-${n}-onnx`]));
       const table = (await env.kubectl(['get', 'stacks', '-n', ns])).stdout;
       assert.match(table, /^NAME\s+READY\s+AGE\ndefault\s+4\/4\s+\d+s\n$/);
       assert.match((await env.kubectl(['get', 'stk', '-n', ns, '-o', 'wide'])).stdout, /AllStagesReady/);
