@@ -101,13 +101,18 @@ export class DecoderSession {
 
   /**
    * Runs `newIds[r]` for each row on top of `cache` (which must not be used afterwards). Rows with a
-   * cache must all add the same number of tokens; rows of a fresh cache may differ (padded).
+   * cache must all add the same number of tokens; rows of a fresh cache may differ (padded). On the
+   * 'shared' layout (GroupQueryAttention) several rows on a cache add one token each.
    * `allPositions` also returns, per row, the logits of each of its new positions (scoring).
    */
   async run(cache: KvCache, newIds: number[][], wantLogits = true, allPositions = false): Promise<StepOutput> {
     const seqLen = Math.max(...newIds.map((ids) => ids.length));
     if (cache.lengths.some((n) => n > 0) && newIds.some((ids) => ids.length !== seqLen)) {
       throw new Error('rows with a cache must add the same number of tokens');
+    }
+    if (this.layout === 'shared' && newIds.length > 1 && seqLen > 1 && cache.lengths.some((n) => n > 0)) {
+      // onnxruntime's GroupQueryAttention: "batch_size must be 1 when sequence_length > 1 and past context is given".
+      throw new Error('a GroupQueryAttention graph takes several new tokens on top of a cache for one row only');
     }
     const step = this.layout === 'shared' ? this.prepareShared(cache as SharedKvCache, newIds, seqLen) : this.prepareConcat(cache as ConcatKvCache, newIds, seqLen);
     const fetchLogits = wantLogits || allPositions || !this.hasNextToken;

@@ -20,6 +20,13 @@ interface Group {
   /** Columns of `feeds` run so far. */
   done: number;
   cache: KvCache;
+  /**
+   * 1 when each row first feeds the prompt's last token again (on the prompt's cache less that position),
+   * else 0. Graphs with GroupQueryAttention (the 'shared' cache layout) take several new tokens on top of
+   * a cache only for one row, and compute a lone new token with another kernel than a prefill: their
+   * continuations run one at a time, at least two tokens per run, as a one-pass prefill would see them.
+   */
+  lead: number;
 }
 
 export class ScoreJob {
@@ -127,15 +134,16 @@ export class ScoreJob {
       return false;
     }
     this.group = group;
-    const columns = Math.max(1, Math.floor(chunk / group.members.length));
+    const columns = runColumns(group, chunk);
     const feeds = group.feeds.map((ids) => ids.slice(group.done, group.done + columns));
     const out = await session.run(group.cache, feeds, false, true);
     if (this.ended) return true;
     group.members.forEach((index, row) => {
       const ids = this.continuations[index];
       feeds[row].forEach((_, j) => {
-        const next = group.done + j + 1;
-        if (next < ids.length) this.record(index, out.positionLogits![row][j], ids[next]);
+        // Column c's logits predict continuation token c + 1 - lead (token 0 came from the prompt's prefill).
+        const next = group.done + j + 1 - group.lead;
+        if (next >= 1 && next < ids.length) this.record(index, out.positionLogits![row][j], ids[next]);
       });
     });
     group.cache = out.cache;
@@ -150,6 +158,7 @@ export class ScoreJob {
   /** The next continuations to run together (those with more than one token), as many as `chunk` holds. */
   private nextGroup(session: DecoderSession, chunk: number): Group | null {
     const members: number[] = [];
+    const lead = session.layout === 'shared' ? 1 : 0;
     let width = 0;
     while (this.nextContinuation < this.continuations.length) {
       const index = this.nextContinuation;
@@ -159,20 +168,22 @@ export class ScoreJob {
         continue;
       }
       const next = Math.max(width, need);
-      if (members.length > 0 && next * (members.length + 1) > chunk) break;
+      if (members.length > 0 && (lead === 1 || next * (members.length + 1) > chunk)) break;
       members.push(index);
       width = next;
       this.nextContinuation++;
     }
     if (members.length === 0) return null;
+    const last = this.promptIds[this.promptIds.length - 1];
     const feeds = members.map((index) => {
-      const ids = this.continuations[index].slice(0, -1);
+      const ids = [...(lead ? [last] : []), ...this.continuations[index].slice(0, -1)];
       // Right padding: a causal model's earlier positions never see it.
-      while (ids.length < width) ids.push(ids[ids.length - 1]);
+      while (ids.length < width + lead) ids.push(ids[ids.length - 1]);
       return ids;
     });
-    const cache = session.gatherCache(members.map(() => ({ cache: this.cache!, row: 0 })));
-    return { members, feeds, width, done: 0, cache };
+    let cache = session.gatherCache(members.map(() => ({ cache: this.cache!, row: 0 })));
+    if (lead) cache = cache.truncateSingle(this.promptIds.length - 1);
+    return { members, feeds, width: width + lead, done: 0, cache, lead };
   }
 
   /** Continuation `index`'s next token, `token`, at a position whose logits are `row`. */
@@ -198,4 +209,17 @@ export class ScoreJob {
       timings: { queueMs: started - this.enqueuedAt, prefillMs: prefilled - started, firstTokenMs: 0, decodeMs: now - prefilled, totalMs: now - this.enqueuedAt },
     });
   }
+}
+
+/**
+ * Columns of `group` to run next: a prefill chunk shared by its rows; with `lead`, at least two and never
+ * leaving a single one for the last run (see Group.lead).
+ */
+function runColumns(group: Group, chunk: number): number {
+  const columns = Math.max(1, Math.floor(chunk / group.members.length));
+  if (!group.lead) return columns;
+  const left = group.width - group.done;
+  let take = Math.min(Math.max(2, columns), left);
+  if (left - take === 1) take = take > 2 ? take - 1 : take + 1;
+  return take;
 }

@@ -133,3 +133,38 @@ describe('Score and generation logprobs against PyTorch on the tiny model', { ti
     idle(engine.currentStats());
   });
 });
+
+// The quantized graphs use GroupQueryAttention, which takes several new tokens on top of a cache only
+// for one row: their continuations run one at a time, re-feeding the prompt's last token so that every
+// run holds at least two (see score-job.ts, Group.lead). Small and large prefill chunks (many runs vs
+// one) must give the same numbers, and the same token split as fp32.
+describe('Score on the quantized (GroupQueryAttention) graphs of the tiny model', { timeout: 600_000 }, () => {
+  for (const precision of ['int8', 'int4'] as const) {
+    test(`${precision}: every case scores, the same in small and large chunks`, async () => {
+      const models = testModels('tiny');
+      const small = await openEngine(models['tiny-onnx'], { precision, prefillChunk: 4, maxBatchSize: 2, maxQueue: 1 });
+      const large = await openEngine(models['tiny-onnx'], { precision, prefillChunk: 256 });
+      try {
+        for (const [i, c] of CASES.entries()) {
+          const request = { prompt: c.prompt, continuations: c.continuations, topLogprobs: TOP };
+          const a = await small.score({ ...request, requestId: `q-small-${i}` });
+          const b = await large.score({ ...request, requestId: `q-large-${i}` });
+          assert.equal(a.continuations.length, c.continuations.length);
+          a.continuations.forEach((got, k) => {
+            const other = b.continuations[k];
+            assert.deepEqual(got.tokens.map((t) => t.tokenId), other.tokens.map((t) => t.tokenId), `${c.name} #${k}: token split`);
+            got.tokens.forEach((t, j) => assert.ok(Math.abs(t.logprob - other.tokens[j].logprob) <= 1e-4,
+              `${c.name} #${k} token ${j}: ${t.logprob} (chunk 4) vs ${other.tokens[j].logprob} (chunk 256)`));
+            assert.equal(got.greedy, other.greedy, `${c.name} #${k}: greedy flag`);
+          });
+        }
+        assert.ok(small.currentStats().scoreRuns > large.currentStats().scoreRuns, 'small chunks split the work into more runs');
+        idle(small.currentStats());
+        idle(large.currentStats());
+      } finally {
+        await small.close();
+        await large.close();
+      }
+    });
+  }
+});
