@@ -9,6 +9,7 @@ import json
 import pytest
 from .helpers import DATA
 
+from fslm_eval.chain import chain_analysis, gloss_choice
 from fslm_eval.fslm_lm import split_context
 from fslm_eval.intervals import wilson
 from fslm_eval.request_cache import RequestCache, request_key
@@ -89,3 +90,54 @@ def test_lm_eval_builds_the_fslm_model_from_its_arguments(tiny_models, tmp_path)
     assert res["results"]["arc"]["sample_len"] == 3
     assert all(len(s["filtered_resps"]) == 4 for s in res["samples"]["arc"])
     assert len((tmp_path / "c.jsonl").read_text().splitlines()) == 3
+
+
+def test_gloss_choice_points_at_the_gloss_a_text_names():
+    choices = ["not necessary", "not firmly fastened or secured", "causing one to believe the truth of something",
+               "made light by aerating, as with yeast or baking powder"]
+    assert gloss_choice('In WordNet, "convincing" is an adjective meaning causing belief in the truth.', choices) == 2
+    assert gloss_choice("convincing, adjective, meaning, definition", choices) is None, "no word shared"
+    assert gloss_choice("firmly necessary", ["firmly", "necessary"]) is None, "a tie names no choice"
+
+
+def _write_jsonl(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_chain_analysis_finds_where_wrong_answers_start_on_every_task(tmp_path):
+    def stages(*texts, scored=False):
+        named = [{"stage": f"s{i}", "text": t} for i, t in enumerate(texts)]
+        return named + ([{"stage": "last"}] if scored else [])
+
+    arith = [({"answer": 20}, ["so 20 in all", "Answer: 21", "Answer: 21"], 0.0),   # had it, lost it
+             ({"answer": 5}, ["3 + 2", "Answer: 5", "Answer: 5"], 1.0),
+             ({"answer": 7}, ["no numbers", "Answer: 8", "Answer: 9"], 0.0)]       # never had it
+    instr = [({"check": {"contains": "yfirret"}}, ["terrify", "yfirret", "yfirret"], 1.0),
+             ({"check": {"letter": "i"}}, ["i", "The letter is n", "n"], 0.0)]
+    glosses = ["not necessary", "causing one to believe the truth of something"]
+    wordnet = [({"choices": glosses, "gold": 1}, ["believe the truth", "the truth of it"], 0.0),
+               ({"choices": glosses, "gold": 1}, ["meaning", "nothing said"], 1.0)]
+    stats, specs = [], [("arithmetic", "generate_until", "exact_match", arith, False),
+                        ("instructions", "generate_until", "pass", instr, False),
+                        ("wordnet-mc", "loglikelihood", "acc", wordnet, True)]
+    for task, method, metric, docs, scored in specs:
+        _write_jsonl(tmp_path / "samples/stack" / f"{task}.jsonl",
+                     [{"doc_id": i, "doc": doc, metric: score} for i, (doc, _, score) in enumerate(docs)])
+        stats += [{"task": task, "doc_id": i, "method": method, "stages": stages(*texts, scored=scored)}
+                  for i, (_, texts, _) in enumerate(docs)]
+    _write_jsonl(tmp_path / "stats/stack.jsonl", stats)
+
+    a = chain_analysis(tmp_path, "stack", "arithmetic")
+    assert [s["holds_answer"] for s in a["stages"]] == [1 / 3, 1 / 3, 1 / 3]
+    assert (a["wrong"], a["wrong_but_an_earlier_stage_had_it"], a["wrong_and_no_stage_had_it"]) == (2, 1, 1)
+    i = chain_analysis(tmp_path, "stack", "instructions")
+    assert [s["holds_answer"] for s in i["stages"]] == [0.5, 0.5, 0.5] and (i["wrong"], i["wrong_but_an_earlier_stage_had_it"]) == (1, 1)
+    w = chain_analysis(tmp_path, "stack", "wordnet-mc")
+    assert [s["stage"] for s in w["stages"]] == ["s0", "s1", "last"], "the scoring stage's hit is the document's acc"
+    assert [s["holds_answer"] for s in w["stages"]] == [0.5, 0.5, 0.5] and (w["wrong"], w["wrong_but_an_earlier_stage_had_it"]) == (1, 1)
+    _write_jsonl(tmp_path / "stats/single.jsonl", [{"task": "arithmetic", "doc_id": 0, "method": "generate_until",
+                                                    "stages": [{"stage": "final", "text": "Answer: 21"}]}])
+    _write_jsonl(tmp_path / "samples/single/arithmetic.jsonl", [{"doc_id": 0, "doc": {"answer": 20}, "exact_match": 0.0}])
+    assert chain_analysis(tmp_path, "single", "arithmetic") is None, "one stage has no chain"
+    assert chain_analysis(tmp_path, "stack", "some-other-task") is None

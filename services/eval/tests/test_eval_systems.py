@@ -60,4 +60,4 @@ def test_a_stack_and_a_chat_artifact_on_the_held_out_tasks(tiny_models, tmp_path
     # Each stage's text is kept per request, and the report tells where in the chain wrong answers start.
     generated = [r for r in read_jsonl(out / "stats/stack.jsonl") if r["task"] == "arithmetic"]
     assert len(generated) == 3 and all([s["stage"] for s in r["stages"]] == ["notes", "answer"] and all("text" in s for s in r["stages"]) for r in generated)
-    assert "## Where wrong answers start (arithmetic)" in report and "| stack | notes:" in report
+    assert "## Where wrong answers start" in report and "| stack | arithmetic | notes:" in report

@@ -133,17 +133,19 @@ def write_report(out: Path) -> Path:
         else:
             lines.append(f"| {r['system']} | whole run | | | | {1000 * r['wall_s'] / max(1, _docs(r)):.1f} per document |")
     lines += ["", "![per-stage latency](latency.png)", ""]
-    chains = [(r["system"], c) for r in results if (c := chain_analysis(out, r["system"]))]
+    chains = [(r["system"], c) for r in results for task in sorted(r["tasks"]) if (c := chain_analysis(out, r["system"], task))]
     if chains:
-        lines += ["## Where wrong answers start (arithmetic)", "",
-                  "For each stage of a stack, the share of documents whose text's final number is the answer (the rule the "
-                  "task scores the last stage by), and of the documents the stack got wrong, how many had the answer at an "
-                  "earlier stage and lost it, and how many never had it.", "",
-                  "| system | " + " | ".join(f"stage {i + 1}" for i in range(max(len(c["stages"]) for _, c in chains))) + " | wrong | lost later | never had it |",
-                  "|---|" + "---|" * (max(len(c["stages"]) for _, c in chains) + 3)]
+        width = max(len(c["stages"]) for _, c in chains)
+        lines += ["## Where wrong answers start", "",
+                  "For each stage of a stack, the share of documents whose text already holds the right answer, by the "
+                  "task's rule (below), and of the documents the stack got wrong, how many had the answer at an earlier "
+                  "stage and lost it, and how many never had it.", "",
+                  *[f"- {task}: {rule}" for task, rule in sorted({(c['task'], c['rule']) for _, c in chains})], "",
+                  "| system | task | " + " | ".join(f"stage {i + 1}" for i in range(width)) + " | wrong | lost later | never had it |",
+                  "|---|---|" + "---|" * (width + 3)]
         for system, c in chains:
-            cells = [f"{s['stage']}: {s['final_number_is_answer']:.2f}" for s in c["stages"]]
-            lines.append(f"| {system} | " + " | ".join(cells) + f" | {c['wrong']} of {c['documents']} | "
+            cells = [f"{s['stage']}: {s['holds_answer']:.2f}" for s in c["stages"]] + [""] * (width - len(c["stages"]))
+            lines.append(f"| {system} | {c['task']} | " + " | ".join(cells) + f" | {c['wrong']} of {c['documents']} | "
                          f"{c['wrong_but_an_earlier_stage_had_it']} | {c['wrong_and_no_stage_had_it']} |")
         lines.append("")
     path = out / "report.md"
