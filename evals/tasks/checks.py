@@ -61,3 +61,10 @@ def passes(check: dict, text: str) -> bool:
 
 def instructions(doc: dict, results: list[str]) -> dict:
     return {"pass": float(passes(doc["check"], results[0]))}
+
+
+def wordnet_answers(doc: dict) -> list[str]:
+    """wordnet-mc-answer's choices: each gloss after the answer's lead-in, '"word" (pos) means: gloss',
+    the form the default stack's final stage was trained to write. The lead-in is the same for every
+    choice, so acc ranks the glosses by their likelihood given it."""
+    return [f'"{doc["word"]}" ({doc["pos"]}) means: {choice}' for choice in doc["choices"]]

@@ -14,7 +14,7 @@ from fslm_eval.fslm_lm import split_context
 from fslm_eval.intervals import wilson
 from fslm_eval.request_cache import RequestCache, request_key
 from fslm_eval.systems import parse_system
-from fslm_eval.tasks import TaskError, jsonl_task
+from fslm_eval.tasks import TaskError, held_out, jsonl_task
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -141,3 +141,10 @@ def test_chain_analysis_finds_where_wrong_answers_start_on_every_task(tmp_path):
     _write_jsonl(tmp_path / "samples/single/arithmetic.jsonl", [{"doc_id": 0, "doc": {"answer": 20}, "exact_match": 0.0}])
     assert chain_analysis(tmp_path, "single", "arithmetic") is None, "one stage has no chain"
     assert chain_analysis(tmp_path, "stack", "some-other-task") is None
+
+
+def test_wordnet_mc_answer_scores_the_same_items_after_the_answers_lead_in():
+    plain, answer = held_out(["wordnet-mc", "wordnet-mc-answer"])
+    assert plain["dataset_kwargs"] == answer["dataset_kwargs"], "the same items"
+    doc = {"word": "lucid", "pos": "adjective", "choices": ["clear", "dark"], "gold": 0}
+    assert answer["doc_to_choice"](doc) == ['"lucid" (adjective) means: clear', '"lucid" (adjective) means: dark']

@@ -6,8 +6,9 @@ answer (the task's own rule wherever it applies to free text):
 - arithmetic: the text's final number is the answer (fslm_trainer.answers.final_number, the rule the
   task scores the last stage by);
 - instructions: the text passes the item's programmatic check (evals/tasks/checks.py, the task's own);
-- wordnet-mc: the text points at the right gloss: of the four choices, the right one shares the largest
-  part of its content words with the text, and no other choice shares as large a part (`gloss_choice`).
+- wordnet-mc and wordnet-mc-answer (the same items): the text points at the right gloss: of the four
+  choices, the right one shares the largest part of its content words with the text, and no other
+  choice shares as large a part (`gloss_choice`).
   The last stage writes no text on this task (it scores the choices): its hit is the document's `acc`.
 
 A document counts as wrong by the task's metric (exact_match, pass, acc). For each stage: the share of
@@ -81,6 +82,7 @@ RULES: dict[str, tuple[str, str, Callable[[dict, str], bool], str]] = {
     "wordnet-mc": ("loglikelihood", "acc", _wordnet_hit,
                    "the text points at the right gloss (most of its words; the scoring stage: acc)"),
 }
+RULES["wordnet-mc-answer"] = RULES["wordnet-mc"]
 
 
 def _jsonl(path: Path) -> list[dict]:
