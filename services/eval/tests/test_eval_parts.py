@@ -126,6 +126,9 @@ def test_chain_analysis_finds_where_wrong_answers_start_on_every_task(tmp_path):
                      [{"doc_id": i, "doc": doc, metric: score} for i, (doc, _, score) in enumerate(docs)])
         stats += [{"task": task, "doc_id": i, "method": method, "stages": stages(*texts, scored=scored)}
                   for i, (_, texts, _) in enumerate(docs)]
+    # wordnet-mc-answer's documents share wordnet-mc's contexts: one request answered both, named under "also".
+    _write_jsonl(tmp_path / "samples/stack/wordnet-mc-answer.jsonl", [{"doc_id": 1, "doc": wordnet[1][0], "acc": 0.0}])
+    stats[-1]["also"] = [{"task": "wordnet-mc-answer", "doc_id": 1}]
     _write_jsonl(tmp_path / "stats/stack.jsonl", stats)
 
     a = chain_analysis(tmp_path, "stack", "arithmetic")
@@ -136,6 +139,8 @@ def test_chain_analysis_finds_where_wrong_answers_start_on_every_task(tmp_path):
     w = chain_analysis(tmp_path, "stack", "wordnet-mc")
     assert [s["stage"] for s in w["stages"]] == ["s0", "s1", "last"], "the scoring stage's hit is the document's acc"
     assert [s["holds_answer"] for s in w["stages"]] == [0.5, 0.5, 0.5] and (w["wrong"], w["wrong_but_an_earlier_stage_had_it"]) == (1, 1)
+    wa = chain_analysis(tmp_path, "stack", "wordnet-mc-answer")
+    assert (wa["documents"], wa["wrong"], [s["holds_answer"] for s in wa["stages"]]) == (1, 1, [0.0, 0.0, 0.0])
     _write_jsonl(tmp_path / "stats/single.jsonl", [{"task": "arithmetic", "doc_id": 0, "method": "generate_until",
                                                     "stages": [{"stage": "final", "text": "Answer: 21"}]}])
     _write_jsonl(tmp_path / "samples/single/arithmetic.jsonl", [{"doc_id": 0, "doc": {"answer": 20}, "exact_match": 0.0}])

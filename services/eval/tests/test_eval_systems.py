@@ -36,13 +36,13 @@ def test_a_stack_and_a_chat_artifact_on_the_held_out_tasks(tiny_models, tmp_path
     stack_file.write_text(STACK.format(model=tiny_models["tiny-onnx"]))
     out = tmp_path / "report"
     run = run_eval("--system", f"stack=stack:{stack_file};threads=1", "--system", f"single=artifact:{tiny_models['tiny-onnx']};chat=true;threads=1",
-                   "--tasks", "wordnet-mc,arithmetic,instructions", "--limit", "3", "--out", str(out))
+                   "--tasks", "wordnet-mc,wordnet-mc-answer,arithmetic,instructions", "--limit", "3", "--out", str(out))
     assert run.returncode == 0, run.stderr[-4000:]
     for system in ("stack", "single"):
         result = json.loads((out / "results" / f"{system}.json").read_text())
-        assert set(result["tasks"]) == {"wordnet-mc", "arithmetic", "instructions"}
+        assert set(result["tasks"]) == {"wordnet-mc", "wordnet-mc-answer", "arithmetic", "instructions"}
         metrics = {t: list(r["metrics"]) for t, r in result["tasks"].items()}
-        assert metrics == {"wordnet-mc": ["acc", "acc_norm"], "arithmetic": ["exact_match"], "instructions": ["pass"]}
+        assert metrics == {"wordnet-mc": ["acc", "acc_norm"], "wordnet-mc-answer": ["acc", "acc_norm"], "arithmetic": ["exact_match"], "instructions": ["pass"]}
         for task in result["tasks"].values():
             for m in task["metrics"].values():
                 low, high = m["interval95"]
@@ -51,7 +51,7 @@ def test_a_stack_and_a_chat_artifact_on_the_held_out_tasks(tiny_models, tmp_path
     stack = json.loads((out / "results/stack.json").read_text())
     assert [s["stage"] for s in stack["cost"]["stages"]] == ["notes", "answer"], "cost per stage of the stack"
     assert stack["parameters"] == 2 * json.loads((out / "results/single.json").read_text())["parameters"] > 0
-    assert all(s["calls"] == 9 for s in stack["cost"]["stages"]), "3 scored + 6 generated documents, each through both stages"
+    assert all(s["calls"] == 9 for s in stack["cost"]["stages"]), "3 scored contexts (each answering wordnet-mc and wordnet-mc-answer) + 6 generated documents, each through both stages"
     # Multiple choice on the stack scored every choice in one request, after the earlier stage wrote.
     sample = read_jsonl(out / "samples/stack/wordnet-mc.jsonl")[0]
     assert len(sample["filtered_resps"]) == 4 and all(ll < 0 for ll, _ in sample["filtered_resps"])
@@ -61,3 +61,4 @@ def test_a_stack_and_a_chat_artifact_on_the_held_out_tasks(tiny_models, tmp_path
     generated = [r for r in read_jsonl(out / "stats/stack.jsonl") if r["task"] == "arithmetic"]
     assert len(generated) == 3 and all([s["stage"] for s in r["stages"]] == ["notes", "answer"] and all("text" in s for s in r["stages"]) for r in generated)
     assert "## Where wrong answers start" in report and "| stack | arithmetic | notes:" in report
+    assert "| stack | wordnet-mc-answer | notes:" in report, "the documents of tasks sharing a context share its stage texts"

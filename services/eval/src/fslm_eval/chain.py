@@ -97,8 +97,12 @@ def chain_analysis(out: Path, system: str, task: str = "arithmetic") -> dict | N
         return None
     method, metric, hit, rule = RULES[task]
     samples = {s["doc_id"]: s for s in _jsonl(out / "samples" / system / f"{task}.jsonl")}
-    records = [r for r in _jsonl(out / "stats" / f"{system}.jsonl") if r.get("task") == task and r.get("method") == method]
-    records = [r for r in records if r["doc_id"] in samples]
+    records = []
+    for r in _jsonl(out / "stats" / f"{system}.jsonl"):
+        # A request answers its own document and, under "also", those of tasks that shared its context.
+        for named in [r, *r.get("also", [])]:
+            if named.get("task") == task and r.get("method") == method and named["doc_id"] in samples:
+                records.append({**r, "doc_id": named["doc_id"]})
     if not records or not all(len(r["stages"]) > 1 and all("text" in s for s in r["stages"][:-1]) for r in records):
         return None
     order = [s["stage"] for s in records[0]["stages"]]

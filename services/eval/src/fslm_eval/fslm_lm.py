@@ -15,7 +15,7 @@ How contexts and continuations reach a stage:
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import lm_eval.models  # noqa: F401  (lm-eval's own models, hf included, registered before fslm's)
 from lm_eval.api.model import LM
@@ -71,14 +71,20 @@ class FslmLM(LM):
         atexit.register(cache.close)
         return cls(backend, cache, lambda _record: None, spec.name)
 
-    def _answer(self, method: str, args: list, ask: Callable[[], tuple[object, dict]], instance) -> object:
+    def _answer(self, method: str, args: list, ask: Callable[[], tuple[object, dict]], instance,
+                also: Sequence[tuple[str, int]] = ()) -> object:
+        """One request, from the cache or asked; its record names the instance it was asked for and, under
+        "also", the other (task, doc_id) pairs it answered (tasks that share a context share its run)."""
         key = request_key(self.backend.identity, method, args)
         entry = self.cache.get(key)
         cached = entry is not None
         if entry is None:
             value, cost = ask()
             entry = self.cache.put(key, value, cost)
-        self.record({"task": instance.task_name, "doc_id": instance.doc_id, "method": method, "cached": cached, **entry["cost"]})
+        record = {"task": instance.task_name, "doc_id": instance.doc_id, "method": method, "cached": cached, **entry["cost"]}
+        if also:
+            record["also"] = [{"task": task, "doc_id": doc_id} for task, doc_id in also]
+        self.record(record)
         return entry["value"]
 
     def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
@@ -95,9 +101,11 @@ class FslmLM(LM):
                 raise EvalError(f"{self.name}: a continuation of {context[-60:]!r} is empty after whitespace is moved")
             # An empty raw context: each continuation alone after the prefix token.
             batches = [[c] for c in conts] if prompt == "" else [conts]
+            first = requests[members[0]]
+            also = sorted({(requests[i].task_name, requests[i].doc_id) for i in members} - {(first.task_name, first.doc_id)})
             values: list = []
             for batch in batches:
-                values += self._answer("loglikelihood", [prompt, batch], lambda b=batch: self._score(prompt, b), requests[members[0]])
+                values += self._answer("loglikelihood", [prompt, batch], lambda b=batch: self._score(prompt, b), first, also)
             for i, (logprob, greedy) in zip(members, values):
                 results[i] = (float(logprob), bool(greedy))
         return results  # type: ignore[return-value]
