@@ -12,6 +12,7 @@ from .helpers import DATA
 from fslm_eval.chain import chain_analysis, gloss_choice
 from fslm_eval.fslm_lm import split_context
 from fslm_eval.intervals import wilson
+from fslm_eval.paired import mcnemar_exact, paired
 from fslm_eval.request_cache import RequestCache, request_key
 from fslm_eval.systems import parse_system
 from fslm_eval.tasks import TaskError, held_out, jsonl_task
@@ -153,3 +154,14 @@ def test_wordnet_mc_answer_scores_the_same_items_after_the_answers_lead_in():
     assert plain["dataset_kwargs"] == answer["dataset_kwargs"], "the same items"
     doc = {"word": "lucid", "pos": "adjective", "choices": ["clear", "dark"], "gold": 0}
     assert answer["doc_to_choice"](doc) == ['"lucid" (adjective) means: clear', '"lucid" (adjective) means: dark']
+
+
+def test_paired_differences_by_mcnemars_exact_test(tmp_path):
+    # Exact binomial tails: b=0, c=6 -> 2 * (1/2)^6 = 0.03125; b=c -> 1; b=1, c=9 -> 2 * 11/1024.
+    assert mcnemar_exact(0, 6) == 0.03125 and mcnemar_exact(4, 4) == 1.0 and mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(1, 9) == 2 * 11 / 1024
+    _write_jsonl(tmp_path / "samples/a/t.jsonl", [{"doc_id": i, "acc": float(i < 8)} for i in range(10)])
+    _write_jsonl(tmp_path / "samples/b/t.jsonl", [{"doc_id": i, "acc": float(i < 2)} for i in range(12)])
+    p = paired(tmp_path, "a", "b", "t", "acc")
+    assert (p["n"], p["first_only"], p["second_only"], p["difference"], p["p"]) == (10, 6, 0, 0.6, 0.03125)
+    assert paired(tmp_path, "a", "missing", "t", "acc") is None

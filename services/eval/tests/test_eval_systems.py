@@ -62,3 +62,4 @@ def test_a_stack_and_a_chat_artifact_on_the_held_out_tasks(tiny_models, tmp_path
     assert len(generated) == 3 and all([s["stage"] for s in r["stages"]] == ["notes", "answer"] and all("text" in s for s in r["stages"]) for r in generated)
     assert "## Where wrong answers start" in report and "| stack | arithmetic | notes:" in report
     assert "| stack | wordnet-mc-answer | notes:" in report, "the documents of tasks sharing a context share its stage texts"
+    assert "| arithmetic | exact_match | single | stack | 3 |" in report, "the two systems compared document by document"

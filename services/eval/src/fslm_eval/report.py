@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib
 
 from .chain import chain_analysis
+from .paired import paired
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -133,6 +134,24 @@ def write_report(out: Path) -> Path:
         else:
             lines.append(f"| {r['system']} | whole run | | | | {1000 * r['wall_s'] / max(1, _docs(r)):.1f} per document |")
     lines += ["", "![per-stage latency](latency.png)", ""]
+    pairs = []
+    for task in sorted({t for r in results for t in r["tasks"]}):
+        having = [r for r in results if task in r["tasks"]]
+        for i, first in enumerate(having):
+            for second in having[i + 1:]:
+                for metric in first["tasks"][task]["metrics"]:
+                    if metric in second["tasks"][task]["metrics"] and (p := paired(out, first["system"], second["system"], task, metric)):
+                        pairs.append((task, metric, first["system"], second["system"], p))
+    if pairs:
+        lines += ["## Paired differences", "",
+                  "Two systems on the documents both answered: how many only the first got right, how many only the second, "
+                  "the difference in accuracy on those documents, and McNemar's exact two-sided p-value (a small p: the "
+                  "difference is unlikely under no difference).", "",
+                  "| task | metric | first | second | n | only first | only second | difference | p |", "|---|---|---|---|---|---|---|---|---|"]
+        for task, metric, first, second, p in pairs:
+            lines.append(f"| {task} | {metric} | {first} | {second} | {p['n']} | {p['first_only']} | {p['second_only']} | "
+                         f"{p['difference']:+.3f} | {p['p']:.3g} |")
+        lines.append("")
     chains = [(r["system"], c) for r in results for task in sorted(r["tasks"]) if (c := chain_analysis(out, r["system"], task))]
     if chains:
         width = max(len(c["stages"]) for _, c in chains)
