@@ -181,6 +181,11 @@ describe("the stage's gRPC door", { timeout: 300_000 }, () => {
     const grpcDoor = /fslm_door="grpc"/;
     const invalid = /fslm_door="grpc".*code="INVALID_ARGUMENT"/;
     const before = await scrape();
+    // Both doors' in-flight and token series exist before any request on them (at 0): a replica that has
+    // served nothing reads 0 in flight, not "no such series". The NATS door serves nothing in this test.
+    for (const name of ['fslm_stage_requests_in_flight', 'fslm_stage_output_tokens_total']) {
+      assert.ok(before.some((l) => l.startsWith(`${name}{`) && l.includes('fslm_door="nats"') && l.endsWith(' 0')), `${name} for the NATS door at 0`);
+    }
     const { responses, error } = await generate({ prompt: 'Count me', params: greedy(3) });
     assert.equal(error, null);
     assert.equal((await generate({ prompt: '', params: greedy(3) })).error?.code, grpc.status.INVALID_ARGUMENT);
