@@ -29,11 +29,10 @@ export class StageMetrics {
     this.outputTokens = meter.createCounter('fslm.stage.output_tokens', { unit: '{token}', description: 'Tokens generated' });
     this.inFlight = meter.createUpDownCounter('fslm.stage.requests.in_flight', { unit: '{request}', description: 'Requests held by this replica' });
     this.errors = meter.createCounter('fslm.stage.errors', { unit: '{error}', description: 'Failed requests by error code' });
-    // Every code is exported from the start (at 0), so increase() counts a stage's first error of each code too.
-    for (const door of ['nats', 'grpc'] as const) for (const code of Object.values(ErrorCode)) this.errors.add(0, { ...this.attributes(door), code });
-    // Requests in flight and tokens are exported at 0 from the start too: a replica that has served
-    // nothing yet reads 0, not "no such series".
+    // Every series is exported from the start (at 0): increase() counts a stage's first error of each code
+    // too, and a replica that has served nothing reads 0 in flight, not "no such series".
     for (const door of ['nats', 'grpc'] as const) {
+      for (const code of Object.values(ErrorCode)) this.errors.add(0, { ...this.attributes(door), code });
       this.inFlight.add(0, this.attributes(door));
       this.outputTokens.add(0, this.attributes(door));
     }

@@ -85,7 +85,8 @@ RULES: dict[str, tuple[str, str, Callable[[dict, str], bool], str]] = {
 RULES["wordnet-mc-answer"] = RULES["wordnet-mc"]
 
 
-def _jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
+    """The rows of a JSONL file of an eval output folder; [] when it does not exist."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()] if path.is_file() else []
 
 
@@ -96,9 +97,9 @@ def chain_analysis(out: Path, system: str, task: str = "arithmetic") -> dict | N
     if task not in RULES:
         return None
     method, metric, hit, rule = RULES[task]
-    samples = {s["doc_id"]: s for s in _jsonl(out / "samples" / system / f"{task}.jsonl")}
+    samples = {s["doc_id"]: s for s in read_jsonl(out / "samples" / system / f"{task}.jsonl")}
     records = []
-    for r in _jsonl(out / "stats" / f"{system}.jsonl"):
+    for r in read_jsonl(out / "stats" / f"{system}.jsonl"):
         # A request answers its own document and, under "also", those of tasks that shared its context.
         for named in [r, *r.get("also", [])]:
             if named.get("task") == task and r.get("method") == method and named["doc_id"] in samples:

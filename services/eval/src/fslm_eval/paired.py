@@ -7,9 +7,10 @@ systems that independent intervals over the same n cannot."""
 
 from __future__ import annotations
 
-import json
 from math import comb
 from pathlib import Path
+
+from .chain import read_jsonl
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -22,10 +23,7 @@ def mcnemar_exact(b: int, c: int) -> float:
 
 
 def _scores(out: Path, system: str, task: str, metric: str) -> dict[int, bool]:
-    path = out / "samples" / system / f"{task}.jsonl"
-    if not path.is_file():
-        return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(out / "samples" / system / f"{task}.jsonl")
     return {r["doc_id"]: bool(r[metric]) for r in rows if metric in r}
 
 
