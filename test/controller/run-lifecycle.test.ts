@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { stopChild, track } from '../support/children.ts';
-import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 import { ControllerProcess } from './support/controller-process.ts';
 import { K8S_BEFORE_TIMEOUT_MS, SKIP_K8S, TestEnv, getRun, installFslm, waitForPhase } from './support/testenv.ts';
@@ -16,7 +15,7 @@ import { modelStore } from '../k8s/support/serving.ts';
 
 let env: TestEnv;
 let controller: ControllerProcess;
-let metricsPort: number;
+let metricsAddress: string;
 let otlp: Server;
 const otlpBodies: Buffer[] = [];
 
@@ -33,11 +32,11 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', r));
-  metricsPort = await freePort();
   controller = ControllerProcess.start({
-    kubeconfig: env.controllerKubeconfig, identity: 'ctl-a', metricsPort,
+    kubeconfig: env.controllerKubeconfig, identity: 'ctl-a', metrics: true,
     otlpUrl: `http://127.0.0.1:${(otlp.address() as { port: number }).port}/v1/traces`,
   });
+  metricsAddress = String((await controller.waitForLog('starting')).metrics);
   await controller.waitForLog('caches synced; reconciling');
 }, { timeout: K8S_BEFORE_TIMEOUT_MS });
 after(async () => {
@@ -223,7 +222,7 @@ test('stage spans go out over OTLP with the ids the trainer was given', K8S, asy
 });
 
 test('Prometheus metrics count Jobs and reconciles', K8S, async () => {
-  const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const metrics = async () => (await fetch(`http://${metricsAddress}/metrics`)).text();
   const value = (text: string, series: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${series} `));
     return line === undefined ? 0 : Number(line.slice(series.length + 1));

@@ -14,7 +14,7 @@ import { connect } from 'nats';
 import { spawnChild, type Child } from '../../services/cli/up-processes.ts';
 import { busCodec, subjects } from '../../services/shared/bus-codec.ts';
 import { testModels } from '../support/models.ts';
-import { freePort } from '../support/ports.ts';
+import { freePorts } from '../support/ports.ts';
 import { startFslm, type FslmProcess } from '../support/processes.ts';
 import { waitFor, within } from '../support/wait.ts';
 
@@ -75,7 +75,7 @@ describe('stage health follows what the stage can take', { timeout: 300_000 }, (
   });
 
   test('NOT_SERVING until the NATS server holds the subscriptions; NOT_SERVING while NATS is down, SERVING once back', async () => {
-    const [natsPort, monitorPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+    const [natsPort, monitorPort, grpcPort] = await freePorts(3);
     let nats = startNatsServer(natsPort, monitorPort);
     started.push(nats);
     await nats.ready;

@@ -2,7 +2,7 @@
 // committed deploy/jaeger/jaeger.yaml with every listener on a free loopback port, and a client of its query API.
 import path from 'node:path';
 import { REPO_ROOT } from './models.ts';
-import { freePort } from './ports.ts';
+import { onFreePorts } from './ports.ts';
 import { httpOk, scriptOutput, startServerProcess } from './server-process.ts';
 
 /** A span as Jaeger's query API returns it, with its service resolved. */
@@ -39,21 +39,23 @@ interface RawTrace {
 /** Starts Jaeger (building it first if needed, within 15 minutes; scripts/test builds it beforehand). */
 export async function startJaeger(): Promise<Jaeger> {
   const binary = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['jaeger'], 15 * 60_000);
-  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const queryUrl = `http://127.0.0.1:${queryHttp}`;
-  const server = await startServerProcess({
-    name: 'jaeger',
-    command: binary,
-    args: ['--config', path.join(REPO_ROOT, 'deploy/jaeger/jaeger.yaml')],
-    env: {
-      JAEGER_OTLP_GRPC: `127.0.0.1:${otlpGrpc}`, JAEGER_OTLP_HTTP: `127.0.0.1:${otlpHttp}`, JAEGER_QUERY_HTTP: `127.0.0.1:${queryHttp}`,
-      JAEGER_QUERY_GRPC: `127.0.0.1:${queryGrpc}`, JAEGER_HEALTH_HTTP: `127.0.0.1:${health}`, JAEGER_MAX_TRACES: '10000',
-    },
-    ready: () => httpOk(`${queryUrl}/api/services`),
-    timeoutMs: 120_000,
-  });
-  return {
+  const { server, otlpHttp, queryUrl } = await onFreePorts(5, async ([otlpGrpc, otlpHttp, queryHttp, queryGrpc, health]) => ({
     otlpHttp: `http://127.0.0.1:${otlpHttp}`,
+    queryUrl: `http://127.0.0.1:${queryHttp}`,
+    server: await startServerProcess({
+      name: 'jaeger',
+      command: binary,
+      args: ['--config', path.join(REPO_ROOT, 'deploy/jaeger/jaeger.yaml')],
+      env: {
+        JAEGER_OTLP_GRPC: `127.0.0.1:${otlpGrpc}`, JAEGER_OTLP_HTTP: `127.0.0.1:${otlpHttp}`, JAEGER_QUERY_HTTP: `127.0.0.1:${queryHttp}`,
+        JAEGER_QUERY_GRPC: `127.0.0.1:${queryGrpc}`, JAEGER_HEALTH_HTTP: `127.0.0.1:${health}`, JAEGER_MAX_TRACES: '10000',
+      },
+      ready: () => httpOk(`http://127.0.0.1:${queryHttp}/api/services`),
+      timeoutMs: 120_000,
+    }),
+  }));
+  return {
+    otlpHttp,
     queryUrl,
     trace: async (traceId) => {
       const res = await fetch(`${queryUrl}/api/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './models.ts';
-import { freePort } from './ports.ts';
+import { onFreePorts } from './ports.ts';
 import { httpOk, startServerProcess } from './server-process.ts';
 
 /** One file_sd target group. */
@@ -37,21 +37,22 @@ export async function startPrometheus(groups: TargetGroup[]): Promise<Prometheus
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-prometheus-'));
   copyFileSync(path.join(REPO_ROOT, 'deploy/prometheus/prometheus-local.yml'), path.join(dir, 'prometheus.yml'));
   writeFileSync(path.join(dir, 'fslm-targets.json'), JSON.stringify(groups));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let server;
+  let started;
   try {
-    server = await startServerProcess({
-      name: 'prometheus',
-      command: 'prometheus',
-      args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      ready: () => httpOk(`${url}/-/ready`),
-    });
+    started = await onFreePorts(1, async ([port]) => ({
+      url: `http://127.0.0.1:${port}`,
+      server: await startServerProcess({
+        name: 'prometheus',
+        command: 'prometheus',
+        args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+        ready: () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+      }),
+    }));
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const running = server;
+  const { url, server } = started;
   const api = async (pathAndQuery: string): Promise<unknown> => {
     const res = await fetch(`${url}${pathAndQuery}`, { signal: AbortSignal.timeout(10_000) });
     const body = (await res.json()) as { status: string; data: unknown; error?: string };
@@ -81,7 +82,7 @@ export async function startPrometheus(groups: TargetGroup[]): Promise<Prometheus
       }
     },
     stop: async () => {
-      await running.stop();
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './models.ts';
-import { freePort } from './ports.ts';
+import { onFreePorts } from './ports.ts';
 import { scriptOutput, startServerProcess } from './server-process.ts';
 
 /** A running SeaweedFS with one bucket. */
@@ -22,17 +22,22 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-/** Starts SeaweedFS with S3 on loopback (building it first if needed, within 15 minutes; scripts/test builds it beforehand) and creates `bucket`. */
+/**
+ * Starts SeaweedFS with S3 on loopback (building it first if needed, within 15 minutes; scripts/test builds it
+ * beforehand) and creates `bucket`; on fresh ports and a fresh directory again when a port was taken meanwhile.
+ */
 export async function startS3Server(bucket = 'fslm-models', timeoutMs = 120_000): Promise<S3Server> {
   const weed = await scriptOutput(path.join(REPO_ROOT, 'scripts/go-tool'), ['seaweedfs'], 15 * 60_000);
+  return onFreePorts(8, (ports) => startOn(weed, ports, bucket, timeoutMs));
+}
+
+async function startOn(weed: string, ports: number[], bucket: string, timeoutMs: number): Promise<S3Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-seaweedfs-'));
   const accessKey = `fslm${randomBytes(6).toString('hex')}`;
   const secretKey = randomBytes(20).toString('hex');
   writeFileSync(path.join(dir, 's3.json'), JSON.stringify({
     identities: [{ name: 'fslm-test', credentials: [{ accessKey, secretKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }],
   }));
-  const ports: number[] = [];
-  for (let i = 0; i < 8; i++) ports.push(await freePort());
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports;
   const endpoint = `http://127.0.0.1:${s3}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });

@@ -26,7 +26,12 @@ export interface ServerProcessOptions {
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const child = spawn(options.command, options.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, ...options.env } });
   let text = '';
-  const keep = (chunk: Buffer) => (text = (text + chunk).slice(-8000));
+  // Seen anywhere in its output, even if later lines push it out of the kept tail (onFreePorts retries on it).
+  let portTaken = false;
+  const keep = (chunk: Buffer) => {
+    text = (text + chunk).slice(-8000);
+    portTaken ||= /address already in use|EADDRINUSE/i.test(text);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -37,16 +42,17 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     await exited;
     clearTimeout(killer);
   };
+  const cause = () => (portTaken ? ' (EADDRINUSE: a port it was given is taken)' : '');
   const timeoutMs = options.timeoutMs ?? 60_000;
   const end = Date.now() + timeoutMs;
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready\n${text}`);
+        throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready${cause()}\n${text}`);
       }
       const ok = await Promise.race([options.ready().catch(() => false), spawnError]);
       if (ok) break;
-      if (Date.now() > end) throw new Error(`${options.name} was not ready after ${timeoutMs} ms\n${text}`);
+      if (Date.now() > end) throw new Error(`${options.name} was not ready after ${timeoutMs} ms${cause()}\n${text}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   } catch (error) {

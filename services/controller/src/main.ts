@@ -37,7 +37,7 @@ export async function runController(argv: string[]): Promise<number> {
   const telemetry = await startTelemetry({ otlpUrl: config.otlpUrl, metrics: config.metrics, identity: config.identity, serviceName: config.serviceName });
   const log = jsonLog;
   log('starting', { identity: config.identity, server: kubeConfig.getCurrentCluster()?.server, leaderElect: config.leaderElect,
-    metrics: config.metrics ? `${config.metrics.host}:${config.metrics.port}` : undefined });
+    metrics: telemetry.metricsAddress });
   const abort = new AbortController();
   const onSignal = (sig: string) => () => {
     log('shutting down', { signal: sig });

@@ -45,6 +45,8 @@ export interface Telemetry {
   tracer: Tracer;
   ids: PresetIdGenerator;
   meter: Meter;
+  /** Where /metrics is served (the bound port, also when port 0 was asked for); undefined without metrics. */
+  metricsAddress?: string;
   shutdown(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     tracer: shared.tracer,
     ids,
     meter: shared.meter,
+    metricsAddress: server && opts.metrics ? `${opts.metrics.host}:${server.port}` : undefined,
     async shutdown() {
       await server?.close();
       await shared.shutdown();

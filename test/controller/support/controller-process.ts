@@ -17,7 +17,8 @@ export interface LogLine {
 export interface ControllerOptions {
   kubeconfig: string;
   identity: string;
-  metricsPort?: number;
+  /** Serve /metrics on a loopback port the controller picks (it logs the address in its "starting" line). */
+  metrics?: boolean;
   otlpUrl?: string;
   extraArgs?: string[];
 }
@@ -55,7 +56,7 @@ export class ControllerProcess {
 
   static start(o: ControllerOptions): ControllerProcess {
     const args = ['--kubeconfig', o.kubeconfig, '--identity', o.identity, ...FAST_LEASE, ...(o.extraArgs ?? [])];
-    if (o.metricsPort) args.push('--metrics', `127.0.0.1:${o.metricsPort}`);
+    if (o.metrics) args.push('--metrics', '127.0.0.1:0');
     if (o.otlpUrl) args.push('--otlp', o.otlpUrl);
     return new ControllerProcess(o.identity, args);
   }

@@ -1,13 +1,14 @@
 // A real OpenTelemetry Collector process (built by scripts/otelcol) as the OTLP receiver of a test.
 // It forwards what it receives as OTLP/JSON to a small HTTP sink in the test, where spans are read.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../support/models.ts';
-import { freePort } from '../../support/ports.ts';
+import { onFreePorts } from '../../support/ports.ts';
+import { startServerProcess } from '../../support/server-process.ts';
 
 export interface ReceivedSpan {
   service: string;
@@ -64,10 +65,13 @@ export async function startCollector(): Promise<Collector> {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
   const sinkPort = (sink.address() as net.AddressInfo).port;
-  const port = await freePort();
+  const closeSink = () => new Promise<void>((resolve) => sink.close(() => resolve()));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fslm-otelcol-'));
   const config = path.join(dir, 'config.yaml');
-  writeFileSync(config, `receivers:
+  let started;
+  try {
+    started = await onFreePorts(1, async ([port]) => {
+      writeFileSync(config, `receivers:
   otlp:
     protocols:
       http:
@@ -86,20 +90,19 @@ service:
     metrics:
       level: none
 `);
-  const child: ChildProcess = spawn(binary, ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the collector did not start\n${log}`)), 30_000);
-    child.stderr!.on('data', (chunk) => {
-      log = (log + chunk).slice(-8000);
-      if (log.includes('Everything is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
+      const server = await startServerProcess({
+        name: 'otelcol', command: binary, args: ['--config', config], timeoutMs: 30_000,
+        // An empty OTLP/JSON export is accepted once the receiver serves.
+        ready: async () => (await fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(2000) })).ok,
+      });
+      return { port, server };
     });
-    void exited.then(() => reject(new Error(`the collector exited\n${log}`)));
-  });
+  } catch (error) {
+    await closeSink();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { port, server } = started;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     spans,
@@ -112,9 +115,9 @@ service:
       return spans;
     },
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-      await new Promise<void>((resolve) => sink.close(() => resolve()));
+      await server.stop();
+      await closeSink();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

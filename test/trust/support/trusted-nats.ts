@@ -10,7 +10,7 @@ import { seedFileOf, stackNatsConfig } from '../../../services/cli/nats-config.t
 import { loadStackFile } from '../../../services/router/src/stack-loader.ts';
 import { natsConnectionOptions } from '../../../services/shared/nats-connect.ts';
 import { natsServerBinary } from '../../support/nats-cluster.ts';
-import { freePort } from '../../support/ports.ts';
+import { onFreePorts } from '../../support/ports.ts';
 import { waitFor } from '../../support/wait.ts';
 
 export interface TrustedNats {
@@ -37,30 +37,34 @@ export async function startTrustedNats(dir: string, stackFile: string): Promise<
     { name: 'client', usage: 'client' },
   ]);
   const keysDir = path.join(dir, 'keys');
-  const port = await freePort();
-  const config = stackNatsConfig([await loadStackFile(stackFile)], keysDir, {
-    serverName: 'trusted', listen: `127.0.0.1:${port}`,
-    tls: { certFile: ca.files('nats').certFile, keyFile: ca.files('nats').keyFile, caFile: ca.caFile, verifyClients: true },
+  const { port, output, stop } = await onFreePorts(1, async ([port]) => {
+    const config = stackNatsConfig([await loadStackFile(stackFile)], keysDir, {
+      serverName: 'trusted', listen: `127.0.0.1:${port}`,
+      tls: { certFile: ca.files('nats').certFile, keyFile: ca.files('nats').keyFile, caFile: ca.caFile, verifyClients: true },
+    });
+    mkdirSync(dir, { recursive: true });
+    const configFile = path.join(dir, 'nats.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const logFile = path.join(dir, 'nats-server.log');
+    const log = openSync(logFile, 'w');
+    const child: ChildProcess = spawn(natsServerBinary(), ['-c', configFile], { stdio: ['ignore', log, log] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const output = () => readFileSync(logFile, 'utf8');
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    };
+    try {
+      // An exit before "ready" (a port taken meanwhile, a bad configuration) fails at once, with what it printed.
+      const exitedEarly = exited.then(() => Promise.reject(new Error(`nats-server exited before it was ready\n${output()}`)));
+      exitedEarly.catch(() => undefined);
+      await Promise.race([waitFor(() => output().includes('Server is ready'), { timeoutMs: 30_000, what: 'nats-server to be ready' }), exitedEarly]);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { port, output, stop };
   });
-  mkdirSync(dir, { recursive: true });
-  const configFile = path.join(dir, 'nats.json');
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const logFile = path.join(dir, 'nats-server.log');
-  const log = openSync(logFile, 'w');
-  const child: ChildProcess = spawn(natsServerBinary(), ['-c', configFile], { stdio: ['ignore', log, log] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const output = () => readFileSync(logFile, 'utf8');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await waitFor(() => output().includes('Server is ready') || (child.exitCode !== null && Promise.reject(new Error(output()))),
-      { timeoutMs: 30_000, what: 'nats-server to be ready' });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   const url = `tls://127.0.0.1:${port}`;
   const optionsFor = (identity: string | null, client: 'client' | 'none' = 'client'): ConnectionOptions => natsConnectionOptions({
     servers: [url], name: `test-${identity ?? 'anonymous'}`,
