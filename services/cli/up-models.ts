@@ -29,12 +29,12 @@ const looksLikePath = (model: string): boolean => model.includes('/') || model.i
 
 /**
  * The artifact directory of each stage (by stage name), each one checked as `fslm stage` will load it.
- * `listModels` runs scripts/models (only when a stage names a model rather than a directory) and returns
- * its {name: directory} map.
+ * `listModels(names)` builds the named models that scripts/models knows (it is called only when a stage names a
+ * model rather than a directory) and returns {name: directory} for every name scripts/models builds, built or not.
  * @throws UnservableModelsError listing every stage whose model cannot be served.
  */
 export async function resolveStackModels(
-  stack: StackDefinition, stackFile: string, listModels: () => Promise<Record<string, string>>,
+  stack: StackDefinition, stackFile: string, listModels: (names: string[]) => Promise<Record<string, string>>,
   store: ModelStoreOptions = readModelStoreEnvironment(),
 ): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
@@ -55,10 +55,11 @@ export async function resolveStackModels(
   });
   let servable: string[] | undefined;
   if (named.length > 0) {
-    const models = await listModels();
-    servable = Object.keys(models).filter((name) => existsSync(path.join(models[name], MANIFEST_FILE))).sort();
+    const models = await listModels(named.map((stage) => stage.model));
+    // scripts/models names every ONNX artifact it builds *-onnx; those not built yet would be built on request.
+    servable = Object.keys(models).filter((name) => name.endsWith('-onnx') || existsSync(path.join(models[name], MANIFEST_FILE))).sort();
     for (const stage of named) {
-      if (models[stage.model]) dirs.set(stage.name, models[stage.model]);
+      if (Object.hasOwn(models, stage.model)) dirs.set(stage.name, models[stage.model]);
       else problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} is neither a directory (relative to ${path.dirname(stackFile)}) nor a model name`);
     }
   }

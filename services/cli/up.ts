@@ -48,11 +48,22 @@ function log(line: string): void {
   process.stderr.write(`[up] ${line}\n`);
 }
 
-/** Last line of scripts/models' stdout: {name: directory}. */
-async function scriptModels(): Promise<Record<string, string>> {
-  log('model artifacts: scripts/models (cached by content hash; the first run fetches and exports SmolLM2, a few minutes)');
-  const out = await runScript(path.join(ROOT, 'scripts/models'), [], { group: true });
-  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, string>;
+/**
+ * The directory of every model name scripts/models builds (`--list`: nothing built), after building those of
+ * `names` it knows and what they are built from (`scripts/models NAME...`), and nothing else: a stack of the
+ * tiny model does not wait for the trained default stack to be exported. A name it does not know is left for
+ * the caller to report.
+ */
+async function scriptModels(names: string[]): Promise<Record<string, string>> {
+  const script = path.join(ROOT, 'scripts/models');
+  const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!) as Record<string, string>;
+  const known = lastJson(await runScript(script, ['--list'], { group: true }));
+  const build = [...new Set(names)].filter((name) => Object.hasOwn(known, name));
+  if (build.length > 0) {
+    log(`model artifacts: scripts/models ${build.join(' ')} (cached by content hash; the first run fetches and exports SmolLM2, a few minutes)`);
+    await runScript(script, build, { group: true });
+  }
+  return known;
 }
 
 export async function runUp(argv: string[]): Promise<number> {
