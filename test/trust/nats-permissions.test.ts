@@ -115,7 +115,11 @@ describe('NATS identities and per-subject permissions', { timeout: 120_000 }, ()
     await refused(natsConnectionOptions({ servers: [nats.url], name: 'stranger', tls: client, nkeySeedFile: stranger }), /^AUTHORIZATION_VIOLATION$/);
     await refused(natsConnectionOptions({ servers: [nats.url], name: 'no-nkey', tls: client }), /^AUTHORIZATION_VIOLATION$/);
     await waitFor(() => (nats.output().match(/- authentication error/g) ?? []).length === 2, { timeoutMs: 10_000, what: 'the server to log both refusals' });
-    await refused(natsConnectionOptions({ servers: [nats.url], name: 'no-certificate', tls: { caFile: nats.ca.caFile }, nkeySeedFile: seedFileOf(nats.keysDir, ALPHA) }), /CERTIFICATE_REQUIRED/);
+    // Under TLS 1.3 the client's handshake is done before the server checks for its certificate: the client sees
+    // the server's "certificate required" alert or, when the server closes first, a reset. The server's log
+    // below is what shows the reason.
+    await refused(natsConnectionOptions({ servers: [nats.url], name: 'no-certificate', tls: { caFile: nats.ca.caFile }, nkeySeedFile: seedFileOf(nats.keysDir, ALPHA) }),
+      /CERTIFICATE_REQUIRED|^ECONNRESET$/);
     await waitFor(() => nats.output().includes("TLS handshake error: tls: client didn't provide a certificate"), { timeoutMs: 10_000, what: 'the server to log the refused handshake' });
     // The server requires TLS: a client without the CA cannot even trust it, and nothing passes in plaintext.
     await refused({ servers: [nats.url.replace('tls://', 'nats://')], name: 'plaintext' }, /.+/);
