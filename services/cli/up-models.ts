@@ -56,8 +56,8 @@ export async function resolveStackModels(
   let servable: string[] | undefined;
   if (named.length > 0) {
     const models = await listModels(named.map((stage) => stage.model));
-    // scripts/models names every ONNX artifact it builds *-onnx; those not built yet would be built on request.
-    servable = Object.keys(models).filter((name) => name.endsWith('-onnx') || existsSync(path.join(models[name], MANIFEST_FILE))).sort();
+    // scripts/models names every ONNX artifact it builds *-onnx (built or not: it builds one when asked).
+    servable = Object.keys(models).filter((name) => name.endsWith('-onnx')).sort();
     for (const stage of named) {
       if (Object.hasOwn(models, stage.model)) dirs.set(stage.name, models[stage.model]);
       else problems.push(`stage ${stage.name}: model ${JSON.stringify(stage.model)} is neither a directory (relative to ${path.dirname(stackFile)}) nor a model name`);
